@@ -1,0 +1,56 @@
+#include "actio/actors/config.hpp"
+
+#include <string>
+
+#include <caf/atom.hpp>
+#include <caf/message.hpp>
+
+#include "actio/actors/errc.hpp"
+
+namespace actio {
+
+config::config() {
+  opt_group{custom_options_, "actio.io"}
+    .add<std::string>("backend", "I/O backend: auto, epoll")
+    .add<size_t>("drivers", "number of driver threads (default 1)")
+    .add<size_t>("max-throughput",
+                 "messages a pinned actor handles per turn (default 64)");
+  // CAF 0.17.6's add_error_category<T> does not compile: give the renderer.
+  add_error_category(caf::atom("actio"),
+                     [](uint8_t code, caf::atom_value, const caf::message& ctx) {
+                       std::string result = "actio: ";
+                       result += to_string(static_cast<errc>(code));
+                       // (appends, not operator+: GCC 12 -Wrestrict false alarm)
+                       if (ctx.match_elements<std::string>()) {
+                         result.append(" (");
+                         result.append(ctx.get_as<std::string>(0));
+                         result.append(")");
+                       } else if (!ctx.empty()) {
+                         result.append(" ");
+                         result.append(to_string(ctx));
+                       }
+                       return result;
+                     });
+}
+
+caf::error config::parse_args(int argc, char** argv) {
+  string_list args;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg.size() > 2 && arg.compare(0, 2, "--") == 0
+        && arg.find('=') == std::string::npos && i + 1 < argc) {
+      auto name = std::string_view{arg}.substr(2);
+      const caf::config_option* opt = custom_options_.cli_long_name_lookup(name);
+      if (opt == nullptr)
+        opt = custom_options_.qualified_name_lookup(name);
+      if (opt != nullptr && !opt->is_flag()) {
+        arg += '=';
+        arg += argv[++i];
+      }
+    }
+    args.emplace_back(std::move(arg));
+  }
+  return parse(std::move(args));
+}
+
+} // namespace actio

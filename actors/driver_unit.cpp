@@ -1,0 +1,177 @@
+#include "actio/actors/driver_unit.hpp"
+
+#include <chrono>
+#include <iostream>
+
+#include <caf/actor_system.hpp>
+#include <caf/exit_reason.hpp>
+#include <caf/scheduler/abstract_coordinator.hpp>
+#include <caf/send.hpp>
+
+namespace actio {
+
+namespace {
+
+thread_local driver_unit* current_unit = nullptr;
+
+// How long `stop` waits for pinned actors to finish before giving up on
+// them (they are then released when the driver closes their sockets).
+constexpr auto stop_grace = std::chrono::seconds{30};
+
+} // namespace
+
+driver_unit::driver_unit(caf::actor_system& sys, std::unique_ptr<driver> drv,
+                         size_t index, size_t max_throughput)
+  : caf::execution_unit(&sys),
+    drv_(std::move(drv)),
+    index_(index),
+    max_throughput_(max_throughput) {
+  drv_->set_unit(this);
+}
+
+driver_unit::~driver_unit() {
+  stop();
+}
+
+driver_unit* driver_unit::current() noexcept {
+  return current_unit;
+}
+
+bool driver_unit::on_thread() const noexcept {
+  return current_unit == this;
+}
+
+void driver_unit::start() {
+  thread_ = std::thread{[this] { run(); }};
+}
+
+void driver_unit::exec_later(caf::resumable* ptr) {
+  if (ptr->subtype() != caf::resumable::io_actor) {
+    system().scheduler().enqueue(ptr);
+    return;
+  }
+  if (current_unit == this) {
+    local_.push_back(ptr);
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> guard{remote_mtx_};
+    remote_.push_back(ptr);
+  }
+  remote_wakeups_.fetch_add(1, std::memory_order_relaxed);
+  drv_->wake();
+}
+
+// -- pinned actors ------------------------------------------------------------
+
+size_t driver_unit::pinned() const {
+  std::lock_guard<std::mutex> guard{pinned_mtx_};
+  return pinned_.size();
+}
+
+void driver_unit::add_pinned(caf::actor_id id, caf::weak_actor_ptr ptr) {
+  bool late;
+  {
+    std::lock_guard<std::mutex> guard{pinned_mtx_};
+    pinned_.emplace(id, ptr);
+    late = stopping_;
+  }
+  // Spawned while the unit stops (say, accepted just before shutdown): it
+  // must not outlive the loop, so it gets the same exit as everybody else.
+  if (late)
+    if (auto strong = ptr.lock())
+      caf::anon_send_exit(strong, caf::exit_reason::user_shutdown);
+}
+
+void driver_unit::remove_pinned(caf::actor_id id) {
+  std::lock_guard<std::mutex> guard{pinned_mtx_};
+  pinned_.erase(id);
+  if (pinned_.empty())
+    pinned_cv_.notify_all();
+}
+
+void driver_unit::begin_stop() {
+  std::vector<caf::weak_actor_ptr> victims;
+  {
+    std::lock_guard<std::mutex> guard{pinned_mtx_};
+    stopping_ = true;
+    for (auto& kvp : pinned_)
+      victims.push_back(kvp.second);
+  }
+  for (auto& weak : victims)
+    if (auto strong = weak.lock())
+      caf::anon_send_exit(strong, caf::exit_reason::user_shutdown);
+}
+
+void driver_unit::stop() {
+  if (!thread_.joinable())
+    return;
+  begin_stop();
+  {
+    std::unique_lock<std::mutex> guard{pinned_mtx_};
+    if (!pinned_cv_.wait_for(guard, stop_grace, [this] { return pinned_.empty(); }))
+      std::cerr << "actio: driver " << index_ << ": " << pinned_.size()
+                << " pinned actors did not exit in time\n";
+  }
+  stop_ = true;
+  drv_->wake();
+  thread_.join();
+}
+
+// -- the loop -----------------------------------------------------------------
+
+void driver_unit::take_remote() {
+  std::lock_guard<std::mutex> guard{remote_mtx_};
+  if (local_.empty())
+    local_.swap(remote_);
+  else {
+    local_.insert(local_.end(), remote_.begin(), remote_.end());
+    remote_.clear();
+  }
+}
+
+void driver_unit::run_local() {
+  // Jobs scheduled while this batch runs wait for the next turn, so I/O is
+  // polled between batches even when actors keep each other busy.
+  batch_.swap(local_);
+  for (auto* job : batch_) {
+    switch (job->resume(this, max_throughput_)) {
+      case caf::resumable::resume_later:
+        local_.push_back(job);
+        break;
+      case caf::resumable::awaiting_message:
+      case caf::resumable::done:
+      case caf::resumable::shutdown_execution_unit:
+        // The reference taken when the job was scheduled.
+        caf::intrusive_ptr_release(job);
+        break;
+    }
+  }
+  batch_.clear();
+}
+
+void driver_unit::run() {
+  current_unit = this;
+  while (!stop_.load(std::memory_order_acquire)) {
+    take_remote();
+    run_local();
+    bool more = drv_->process();
+    std::optional<driver::clock::duration> timeout;
+    if (more || !local_.empty())
+      timeout = driver::clock::duration::zero();
+    if (auto err = drv_->poll(timeout)) {
+      std::cerr << "actio: driver " << index_ << ": "
+                << system().render(err) << '\n';
+      break;
+    }
+  }
+  // Whatever is left: close sockets (completing their requests), then let
+  // the actors still scheduled here run once more and release them.
+  drv_->close_all();
+  take_remote();
+  while (!local_.empty())
+    run_local();
+  current_unit = nullptr;
+}
+
+} // namespace actio

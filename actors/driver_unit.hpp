@@ -1,0 +1,104 @@
+#pragma once
+
+/// The driver thread's execution unit (DESIGN.md, "Driver actors").
+///
+/// One thread per driver. It runs the actors pinned to it and, between
+/// batches, lets the driver perform I/O. `exec_later` is the only way work
+/// reaches the thread:
+/// - a pinned actor scheduled from this thread goes on a local queue, no
+///   syscall (like CAF's multiplexer skipping its pipe for self-posts);
+/// - from another thread it goes on a locked queue and the driver is woken;
+/// - anything that is not pinned goes to CAF's scheduler.
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include <caf/actor_control_block.hpp>
+#include <caf/execution_unit.hpp>
+#include <caf/fwd.hpp>
+#include <caf/resumable.hpp>
+#include <caf/weak_intrusive_ptr.hpp>
+
+#include "actio/drivers/driver.hpp"
+
+namespace actio {
+
+class driver_unit final : public caf::execution_unit {
+public:
+  /// @param max_throughput messages an actor may handle per turn.
+  driver_unit(caf::actor_system& sys, std::unique_ptr<driver> drv,
+              size_t index, size_t max_throughput);
+
+  ~driver_unit() override;
+
+  driver_unit(const driver_unit&) = delete;
+  driver_unit& operator=(const driver_unit&) = delete;
+
+  /// Starts the thread.
+  void start();
+
+  /// Exits every pinned actor (they complete their requests), waits until
+  /// all are gone, then ends the loop, closes what is left and joins.
+  void stop();
+
+  /// First half of `stop`: tells every pinned actor (also those spawned
+  /// from now on) to exit. Lets a runtime stop all units in parallel.
+  void begin_stop();
+
+  void exec_later(caf::resumable* ptr) override;
+
+  /// The backend. Its request API may only be used on this unit's thread.
+  driver& backend() noexcept {
+    return *drv_;
+  }
+
+  size_t index() const noexcept {
+    return index_;
+  }
+
+  /// True when called on this unit's thread.
+  bool on_thread() const noexcept;
+
+  /// The unit whose thread is calling, or nullptr.
+  static driver_unit* current() noexcept;
+
+  /// Number of times another thread had to wake the driver (tests).
+  uint64_t remote_wakeups() const noexcept {
+    return remote_wakeups_.load(std::memory_order_relaxed);
+  }
+
+  /// Number of live pinned actors.
+  size_t pinned() const;
+
+  /// Called by pinned actors at launch and termination.
+  void add_pinned(caf::actor_id id, caf::weak_actor_ptr ptr);
+  void remove_pinned(caf::actor_id id);
+
+private:
+  void run();
+  void run_local();
+  void take_remote();
+
+  std::unique_ptr<driver> drv_;
+  size_t index_;
+  size_t max_throughput_;
+  std::thread thread_;
+  std::atomic<bool> stop_{false};
+  std::atomic<uint64_t> remote_wakeups_{0};
+  std::vector<caf::resumable*> local_;
+  std::vector<caf::resumable*> batch_;
+  std::mutex remote_mtx_;
+  std::vector<caf::resumable*> remote_;
+  mutable std::mutex pinned_mtx_;
+  std::condition_variable pinned_cv_;
+  std::unordered_map<caf::actor_id, caf::weak_actor_ptr> pinned_;
+  bool stopping_ = false; // guarded by pinned_mtx_
+};
+
+} // namespace actio

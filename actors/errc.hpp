@@ -1,0 +1,58 @@
+#pragma once
+
+/// Actio's error codes. Every failed request completes with a `caf::error`
+/// whose category is `actio` and whose code is one of these; the context
+/// carries the operation and the OS reason as readable text.
+
+#include <cstdint>
+#include <string>
+
+#include <caf/error.hpp>
+#include <caf/make_message.hpp>
+
+namespace actio {
+
+enum class errc : uint8_t {
+  /// The request was cancelled (by close, cancel or shutdown) before it ran.
+  cancelled = 1,
+  /// The socket or file was already closed when the request arrived.
+  closed,
+  /// The peer reset the connection (ECONNRESET) or is gone (EPIPE).
+  connection_reset,
+  /// The peer refused the connection (ECONNREFUSED).
+  connection_refused,
+  /// A deadline passed.
+  timed_out,
+  /// The process or system is out of descriptors (EMFILE, ENFILE).
+  too_many_files,
+  /// The address is in use (EADDRINUSE) or not available.
+  address_in_use,
+  /// The write queue's hard limit would be exceeded.
+  write_queue_full,
+  /// Malformed argument: bad address, unknown option value, bad handle.
+  invalid_argument,
+  /// The backend does not offer this operation.
+  unsupported,
+  /// A backend asked for explicitly is not available on this machine.
+  backend_unavailable,
+  /// The runtime is shutting down.
+  shutting_down,
+  /// Any other OS error; the text says which.
+  system_error,
+};
+
+std::string to_string(errc x);
+
+/// Maps an errno value to the closest `errc`.
+errc errc_from_errno(int err) noexcept;
+
+/// Builds an `actio` error from an errno value, e.g. `("recv", ECONNRESET)`
+/// becomes `actio: connection_reset ("recv: Connection reset by peer")`.
+caf::error make_errno_error(const char* what, int err);
+
+/// Builds an `actio` error with a free-text context.
+caf::error make_actio_error(errc code, std::string what);
+
+} // namespace actio
+
+CAF_ERROR_CODE_ENUM(actio::errc, "actio")

@@ -1,0 +1,89 @@
+#pragma once
+
+/// Pinned actors: actors that always run on one driver's thread, the way
+/// CAF 0.17's brokers are pinned to the middleman's multiplexer. Their
+/// handlers call the driver directly; their completions arrive without a
+/// thread hop. Ordinary actors stay on CAF's scheduler and talk to pinned
+/// ones by plain messages.
+
+#include <type_traits>
+#include <utility>
+
+#include <caf/actor_config.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/spawn_options.hpp>
+
+#include "actio/actors/driver_unit.hpp"
+
+namespace actio {
+
+/// Mixin that pins `Base` (an event-based actor class) to the driver unit
+/// given as `actor_config::host` at spawn time. Use `spawn_pinned`.
+template <class Base>
+class pinned : public Base {
+public:
+  template <class... Ts>
+  explicit pinned(caf::actor_config& cfg, Ts&&... xs)
+    : Base(cfg, std::forward<Ts>(xs)...),
+      unit_(static_cast<driver_unit*>(cfg.host)) {
+  }
+
+  using Base::enqueue;
+
+  /// Every message, from any thread, schedules this actor on its unit.
+  void enqueue(caf::mailbox_element_ptr ptr, caf::execution_unit*) override {
+    Base::enqueue(std::move(ptr), unit_);
+  }
+
+  /// Tells execution units (and `driver_unit::exec_later`) this is pinned.
+  caf::resumable::subtype_t subtype() const override {
+    return caf::resumable::io_actor;
+  }
+
+  void launch(caf::execution_unit*, bool lazy, bool hide) override {
+    auto* unit = unit_;
+    auto id = this->id();
+    unit->add_pinned(id, caf::actor_cast<caf::weak_actor_ptr>(this->ctrl()));
+    this->attach_functor([unit, id] { unit->remove_pinned(id); });
+    Base::launch(unit_, lazy, hide);
+  }
+
+  /// The unit (and thread) this actor runs on.
+  driver_unit& unit() const noexcept {
+    return *unit_;
+  }
+
+  /// The driver; its requests are valid only inside this actor's handlers.
+  driver& io() const noexcept {
+    return unit_->backend();
+  }
+
+private:
+  driver_unit* unit_;
+};
+
+/// A function-based pinned actor: `caf::behavior f(actio::pinned_actor* self)`.
+using pinned_actor = pinned<caf::event_based_actor>;
+
+/// Spawns the class-based pinned actor `Impl` (derived from `pinned<...>`)
+/// on `unit`.
+template <class Impl, caf::spawn_options Os = caf::no_spawn_options,
+          class... Ts>
+auto spawn_pinned(driver_unit& unit, Ts&&... xs) {
+  caf::actor_config cfg{&unit};
+  return unit.system().template spawn_class<Impl, Os>(cfg,
+                                                      std::forward<Ts>(xs)...);
+}
+
+/// Spawns a function-based pinned actor on `unit`; `fun`'s first argument
+/// is a `pinned_actor*` (or pointer to another `pinned<...>` class).
+template <caf::spawn_options Os = caf::no_spawn_options, class F,
+          class... Ts>
+auto spawn_pinned_fn(driver_unit& unit, F fun, Ts&&... xs) {
+  caf::actor_config cfg{&unit};
+  return unit.system().template spawn_functor<Os>(std::true_type{}, cfg, fun,
+                                                  std::forward<Ts>(xs)...);
+}
+
+} // namespace actio

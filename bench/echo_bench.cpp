@@ -1,0 +1,968 @@
+// actio-echo-bench — TCP echo load generator comparing actio-echo with a
+// plain epoll baseline (actio-epoll-echo), in the same run.
+//
+// For each server it:
+//   1. starts the server as a child process (fork + exec), taking the binary
+//      from the directory that holds this executable (/proc/self/exe), with
+//      `--host 127.0.0.1 --port 0` (plus --server-args for actio-echo);
+//   2. reads the child's stdout until a line containing
+//      `listening on 127.0.0.1:PORT` (at most 10 s) and takes the port;
+//   3. opens N non-blocking TCP_NODELAY connections from one client thread
+//      (epoll) and keeps D messages of S bytes in flight on each. Message
+//      bytes are a deterministic pseudo-random pattern per connection and
+//      sequence number, and every echoed byte is verified (a mismatch is a
+//      hard error, exit 1);
+//   4. runs W seconds of warm-up, then measures T seconds: messages/s, MB/s
+//      (echoed payload, one direction), p50/p99 latency (send of a message's
+//      first byte -> receipt of its last byte, steady_clock), and the CPU
+//      time of the server process over the window (utime+stime from
+//      /proc/PID/stat, in % of one core; all threads included);
+//   5. sends SIGTERM, waits up to 5 s (then SIGKILL) and reports a server
+//      that did not exit with status 0.
+// Finally it prints a table and `ratio actio/baseline msgs/s: R (target >= 0.90)`.
+//
+// All traffic goes to 127.0.0.1. With two or more usable CPUs the client is
+// pinned to the second one and the servers to the first (--no-pin to disable),
+// so each side gets one core of its own.
+//
+// Usage:
+//   actio-echo-bench [options]
+//     --connections N    connections (default 100)
+//     --depth D          messages in flight per connection (default 1)
+//     --size S           bytes per message (default 64)
+//     --duration T       measured seconds per server (default 5)
+//     --warmup W         warm-up seconds before measuring (default 1)
+//     --server-args "A"  extra arguments for actio-echo, split on whitespace
+//                        (e.g. "--actio.io.backend=epoll --actio.io.drivers=1")
+//     --only actio|baseline   run one server only
+//     --pin / --no-pin   CPU pinning (default: on if >= 2 CPUs are usable)
+//     --help
+//
+// Example (from the build directory):
+//   bin/actio-echo-bench --connections 100 --size 64 --depth 1 --server-args "--actio.io.backend=epoll"
+//   bin/actio-echo-bench --only baseline --duration 2
+// See also bench/run_echo_bench.sh.
+//
+// Exit status: 0 ok; 1 error (verification failure, connection error, server
+// failed to start or did not exit cleanly); 2 bad usage.
+
+#include <arpa/inet.h>
+#include <endian.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cinttypes>
+#include <climits>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <optional>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::duration;
+using std::chrono::duration_cast;
+using std::chrono::nanoseconds;
+
+constexpr const char* prog = "actio-echo-bench";
+constexpr const char* loopback = "127.0.0.1";
+constexpr auto startup_timeout = std::chrono::seconds(10);
+constexpr auto connect_timeout = std::chrono::seconds(10);
+constexpr auto exit_timeout = std::chrono::seconds(5);
+constexpr size_t io_chunk = 64 * 1024;
+constexpr double target_ratio = 0.90;
+
+// ---------------------------------------------------------------------------
+// Errors: runtime failures are thrown as BenchError and reported by main().
+
+struct BenchError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+[[noreturn]] void sys_fail(const std::string& what) {
+  throw BenchError(what + ": " + std::strerror(errno));
+}
+
+// ---------------------------------------------------------------------------
+// Options
+
+struct Options {
+  int connections = 100;
+  int depth = 1;
+  size_t size = 64;
+  double duration = 5.0;
+  double warmup = 1.0;
+  std::vector<std::string> server_args;
+  bool run_actio = true;
+  bool run_baseline = true;
+  std::optional<bool> pin; // unset = automatic
+};
+
+void usage(FILE* out) {
+  std::fprintf(out,
+               "usage: %s [options]\n"
+               "  --connections N    connections (default 100)\n"
+               "  --depth D          messages in flight per connection (default 1)\n"
+               "  --size S           bytes per message (default 64)\n"
+               "  --duration T       measured seconds per server (default 5)\n"
+               "  --warmup W         warm-up seconds (default 1)\n"
+               "  --server-args \"A\"  extra whitespace-separated args for actio-echo\n"
+               "  --only actio|baseline  run one server only\n"
+               "  --pin | --no-pin   pin client/servers to CPUs (default: on if >= 2 CPUs)\n"
+               "  --help             show this help\n",
+               prog);
+}
+
+[[noreturn]] void usage_error(const std::string& msg) {
+  std::fprintf(stderr, "%s: %s\n", prog, msg.c_str());
+  usage(stderr);
+  std::exit(2);
+}
+
+long long parse_int(const std::string& opt, const std::string& s, long long lo, long long hi) {
+  char* end = nullptr;
+  errno = 0;
+  long long v = std::strtoll(s.c_str(), &end, 10);
+  if (errno != 0 || end == s.c_str() || *end != '\0' || v < lo || v > hi)
+    usage_error("invalid value for " + opt + ": '" + s + "' (expected " + std::to_string(lo) +
+                ".." + std::to_string(hi) + ")");
+  return v;
+}
+
+double parse_seconds(const std::string& opt, const std::string& s, double lo) {
+  char* end = nullptr;
+  errno = 0;
+  double v = std::strtod(s.c_str(), &end);
+  if (errno != 0 || end == s.c_str() || *end != '\0' || !(v >= lo) || v > 3600)
+    usage_error("invalid value for " + opt + ": '" + s + "'");
+  return v;
+}
+
+std::vector<std::string> split_words(const std::string& s) {
+  std::vector<std::string> out;
+  std::istringstream in(s);
+  for (std::string w; in >> w;)
+    out.push_back(w);
+  return out;
+}
+
+// Accepts both `--opt value` and `--opt=value`; for repeated options the last
+// one wins (so wrapper scripts can put defaults first and forward "$@").
+Options parse_args(int argc, char** argv) {
+  Options opt;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    std::string value;
+    bool has_value = false;
+    if (auto eq = arg.find('='); arg.rfind("--", 0) == 0 && eq != std::string::npos) {
+      value = arg.substr(eq + 1);
+      arg.resize(eq);
+      has_value = true;
+    }
+    auto need_value = [&]() -> std::string {
+      if (has_value)
+        return value;
+      if (i + 1 >= argc)
+        usage_error("option " + arg + " needs a value");
+      return argv[++i];
+    };
+    if (arg == "--help" || arg == "-h") {
+      usage(stdout);
+      std::exit(0);
+    } else if (arg == "--connections") {
+      opt.connections = static_cast<int>(parse_int(arg, need_value(), 1, 100000));
+    } else if (arg == "--depth") {
+      opt.depth = static_cast<int>(parse_int(arg, need_value(), 1, 4096));
+    } else if (arg == "--size") {
+      opt.size = static_cast<size_t>(parse_int(arg, need_value(), 1, 64LL << 20));
+    } else if (arg == "--duration") {
+      opt.duration = parse_seconds(arg, need_value(), 0.1);
+    } else if (arg == "--warmup") {
+      opt.warmup = parse_seconds(arg, need_value(), 0.0);
+    } else if (arg == "--server-args") {
+      opt.server_args = split_words(need_value());
+    } else if (arg == "--only") {
+      std::string v = need_value();
+      if (v == "actio") {
+        opt.run_actio = true;
+        opt.run_baseline = false;
+      } else if (v == "baseline") {
+        opt.run_actio = false;
+        opt.run_baseline = true;
+      } else {
+        usage_error("--only expects 'actio' or 'baseline', got '" + v + "'");
+      }
+    } else if (arg == "--pin" && !has_value) {
+      opt.pin = true;
+    } else if (arg == "--no-pin" && !has_value) {
+      opt.pin = false;
+    } else {
+      usage_error("unknown argument: " + std::string(argv[i]));
+    }
+  }
+  return opt;
+}
+
+// ---------------------------------------------------------------------------
+// Small system helpers
+
+std::string self_dir() {
+  char buf[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n < 0)
+    sys_fail("readlink(/proc/self/exe)");
+  std::string path(buf, static_cast<size_t>(n));
+  auto slash = path.rfind('/');
+  return slash == std::string::npos ? "." : path.substr(0, slash);
+}
+
+void raise_fd_limit(int needed) {
+  rlimit rl{};
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+    return;
+  if (rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+  }
+  if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < static_cast<rlim_t>(needed) + 64)
+    std::fprintf(stderr, "%s: warning: open-file limit %llu may be too low for %d connections\n",
+                 prog, static_cast<unsigned long long>(rl.rlim_cur), needed);
+}
+
+std::vector<int> usable_cpus() {
+  std::vector<int> cpus;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) == 0)
+    for (int c = 0; c < CPU_SETSIZE; ++c)
+      if (CPU_ISSET(c, &set))
+        cpus.push_back(c);
+  return cpus;
+}
+
+bool pin_to_cpu(int cpu) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  return sched_setaffinity(0, sizeof set, &set) == 0;
+}
+
+// utime + stime of a process (all threads), in seconds.
+std::optional<double> process_cpu_seconds(pid_t pid) {
+  std::string path = "/proc/" + std::to_string(pid) + "/stat";
+  FILE* f = std::fopen(path.c_str(), "r");
+  if (!f)
+    return std::nullopt;
+  char buf[4096];
+  size_t n = std::fread(buf, 1, sizeof buf - 1, f);
+  std::fclose(f);
+  buf[n] = '\0';
+  // Field 2 (comm) may contain spaces and parentheses; the fields after the
+  // last ')' start at field 3 (state), so utime (14) and stime (15) are the
+  // 12th and 13th of them.
+  const char* rest = std::strrchr(buf, ')');
+  if (!rest)
+    return std::nullopt;
+  std::istringstream in(rest + 1);
+  std::string field;
+  for (int i = 3; i < 14 && in >> field; ++i) {
+  }
+  unsigned long long utime = 0, stime = 0;
+  if (!(in >> utime >> stime))
+    return std::nullopt;
+  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+double self_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+std::string describe_status(int status) {
+  if (WIFEXITED(status))
+    return "exited with status " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status))
+    return "killed by signal " + std::to_string(WTERMSIG(status)) + " (" +
+           strsignal(WTERMSIG(status)) + ")";
+  return "ended with wait status " + std::to_string(status);
+}
+
+// ---------------------------------------------------------------------------
+// Server child process
+
+class ServerProcess {
+public:
+  ServerProcess(std::string name, std::string path, std::vector<std::string> args,
+                std::optional<int> cpu)
+      : name_(std::move(name)) {
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) < 0)
+      sys_fail("pipe2");
+    pid_t parent = getpid();
+    pid_ = fork();
+    if (pid_ < 0)
+      sys_fail("fork");
+    if (pid_ == 0) {
+      // Child: stdout -> pipe, die with the bench, optionally pinned.
+      prctl(PR_SET_PDEATHSIG, SIGTERM);
+      if (getppid() != parent)
+        _exit(127);
+      if (cpu && !pin_to_cpu(*cpu))
+        perror("sched_setaffinity(server)");
+      if (dup2(fds[1], STDOUT_FILENO) < 0) {
+        perror("dup2");
+        _exit(127);
+      }
+      std::vector<char*> argv;
+      argv.push_back(const_cast<char*>(path.c_str()));
+      for (auto& a : args)
+        argv.push_back(const_cast<char*>(a.c_str()));
+      argv.push_back(nullptr);
+      execv(path.c_str(), argv.data());
+      std::fprintf(stderr, "%s: exec %s: %s\n", prog, path.c_str(), std::strerror(errno));
+      _exit(127);
+    }
+    close(fds[1]);
+    out_fd_ = fds[0];
+    if (fcntl(out_fd_, F_SETFL, O_NONBLOCK) < 0)
+      sys_fail("fcntl(O_NONBLOCK)");
+  }
+
+  ServerProcess(const ServerProcess&) = delete;
+  ServerProcess& operator=(const ServerProcess&) = delete;
+
+  ~ServerProcess() {
+    if (!reaped_) {
+      try {
+        stop();
+      } catch (...) {
+      }
+    }
+    if (out_fd_ >= 0)
+      close(out_fd_);
+  }
+
+  pid_t pid() const { return pid_; }
+  int stdout_fd() const { return out_fd_; }
+  const std::string& name() const { return name_; }
+
+  // Reads stdout until a line contains "listening on 127.0.0.1:PORT".
+  uint16_t wait_for_port() {
+    const std::string marker = std::string("listening on ") + loopback + ":";
+    auto deadline = Clock::now() + startup_timeout;
+    for (;;) {
+      for (size_t nl; (nl = line_buf_.find('\n')) != std::string::npos;) {
+        std::string line = line_buf_.substr(0, nl);
+        line_buf_.erase(0, nl + 1);
+        if (auto pos = line.find(marker); pos != std::string::npos) {
+          char* end = nullptr;
+          unsigned long port = std::strtoul(line.c_str() + pos + marker.size(), &end, 10);
+          if (port == 0 || port > 65535)
+            throw BenchError(name_ + ": cannot parse port from line: " + line);
+          return static_cast<uint16_t>(port);
+        }
+        std::fprintf(stderr, "[%s] %s\n", name_.c_str(), line.c_str());
+      }
+      auto left = duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+      if (left <= 0)
+        throw BenchError(name_ + ": no 'listening on " + loopback + ":PORT' line within " +
+                         std::to_string(startup_timeout.count()) + " s");
+      pollfd pfd{out_fd_, POLLIN, 0};
+      int r = poll(&pfd, 1, static_cast<int>(left));
+      if (r < 0 && errno != EINTR)
+        sys_fail("poll");
+      if (r > 0 && !read_output()) {
+        // Give an exiting server a moment, so its exit status can be shown.
+        for (int i = 0; i < 50 && exit_note() == "still running"; ++i)
+          usleep(10 * 1000);
+        throw BenchError(name_ + ": closed stdout before listening (" + exit_note() + ")");
+      }
+    }
+  }
+
+  // Forwards whatever the server printed (after startup) to our stderr.
+  // Returns false on EOF.
+  bool read_output() {
+    char buf[4096];
+    for (;;) {
+      ssize_t n = read(out_fd_, buf, sizeof buf);
+      if (n > 0) {
+        line_buf_.append(buf, static_cast<size_t>(n));
+        continue;
+      }
+      if (n == 0)
+        return false;
+      if (errno == EINTR)
+        continue;
+      return true; // EAGAIN (or an error we do not care about)
+    }
+  }
+
+  void forward_output() {
+    for (size_t nl; (nl = line_buf_.find('\n')) != std::string::npos;) {
+      std::fprintf(stderr, "[%s] %s\n", name_.c_str(), line_buf_.substr(0, nl).c_str());
+      line_buf_.erase(0, nl + 1);
+    }
+  }
+
+  // "still running" or how it ended (non-blocking).
+  std::string exit_note() {
+    if (!reaped_) {
+      int st = 0;
+      if (waitpid(pid_, &st, WNOHANG) == pid_) {
+        reaped_ = true;
+        status_ = st;
+      }
+    }
+    return reaped_ ? describe_status(status_) : "still running";
+  }
+
+  // SIGTERM, wait up to 5 s, then SIGKILL. Returns a problem description,
+  // or an empty string if the server exited with status 0.
+  std::string stop() {
+    std::string problem;
+    if (!reaped_) {
+      kill(pid_, SIGTERM);
+      auto deadline = Clock::now() + exit_timeout;
+      while (!reaped_) {
+        int st = 0;
+        pid_t r = waitpid(pid_, &st, WNOHANG);
+        if (r == pid_) {
+          reaped_ = true;
+          status_ = st;
+          break;
+        }
+        if (r < 0 && errno != EINTR)
+          sys_fail("waitpid");
+        if (Clock::now() >= deadline) {
+          problem = "did not exit within " + std::to_string(exit_timeout.count()) +
+                    " s of SIGTERM; sent SIGKILL; ";
+          kill(pid_, SIGKILL);
+          while (waitpid(pid_, &st, 0) < 0 && errno == EINTR) {
+          }
+          reaped_ = true;
+          status_ = st;
+          break;
+        }
+        read_output();
+        forward_output();
+        usleep(10 * 1000);
+      }
+    }
+    read_output();
+    if (!line_buf_.empty() && line_buf_.back() != '\n')
+      line_buf_ += '\n';
+    forward_output();
+    if (!WIFEXITED(status_) || WEXITSTATUS(status_) != 0 || !problem.empty())
+      problem += describe_status(status_);
+    return problem;
+  }
+
+private:
+  std::string name_;
+  pid_t pid_ = -1;
+  int out_fd_ = -1;
+  bool reaped_ = false;
+  int status_ = 0;
+  std::string line_buf_;
+};
+
+// ---------------------------------------------------------------------------
+// Message pattern: byte `off` of message `seq` on connection `conn` is a pure
+// function of (conn, seq, off), so it can be generated for sending and again
+// for verifying, at any offset, without storing what was sent.
+
+inline uint64_t splitmix64(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+// Fills `out` with `len` bytes of connection `conn`'s stream starting at
+// stream position `pos` (the stream is messages 0, 1, 2, ... of `msg_size`).
+void fill_pattern(uint32_t conn, uint64_t pos, size_t msg_size, uint8_t* out, size_t len) {
+  while (len > 0) {
+    uint64_t seq = pos / msg_size;
+    uint64_t off = pos % msg_size;
+    size_t n = static_cast<size_t>(std::min<uint64_t>(len, msg_size - off));
+    uint64_t key = splitmix64((uint64_t{conn} << 40) ^ seq);
+    size_t i = 0;
+    // Leading partial word, whole words (little-endian), trailing partial word.
+    for (; i < n && (off + i) % 8 != 0; ++i)
+      out[i] = static_cast<uint8_t>(splitmix64(key + (off + i) / 8) >> (8 * ((off + i) % 8)));
+    for (; i + 8 <= n; i += 8) {
+      uint64_t word = htole64(splitmix64(key + (off + i) / 8));
+      std::memcpy(out + i, &word, 8);
+    }
+    for (; i < n; ++i)
+      out[i] = static_cast<uint8_t>(splitmix64(key + (off + i) / 8) >> (8 * ((off + i) % 8)));
+    out += n;
+    pos += n;
+    len -= n;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Client
+
+struct Conn {
+  int fd = -1;
+  uint32_t id = 0;
+  uint64_t sent = 0;     // stream bytes handed to the kernel
+  uint64_t received = 0; // stream bytes received and verified
+  bool want_out = false; // EPOLLOUT armed
+  bool connected = false;
+  uint64_t window_msgs = 0;
+  std::vector<Clock::time_point> send_time; // ring of `depth` slots
+};
+
+struct RunResult {
+  double seconds = 0;
+  uint64_t messages = 0;
+  std::vector<uint64_t> latencies_ns;
+  std::optional<double> server_cpu_pct;
+  double client_cpu_pct = 0;
+  int stalled_connections = 0; // connections with no completed message in the window
+};
+
+class Client {
+public:
+  Client(const Options& opt, uint16_t port, ServerProcess& server)
+      : opt_(opt), port_(port), server_(server),
+        send_buf_(io_chunk), recv_buf_(io_chunk), expect_buf_(io_chunk) {
+    epfd_ = epoll_create1(EPOLL_CLOEXEC);
+    if (epfd_ < 0)
+      sys_fail("epoll_create1");
+    conns_.resize(static_cast<size_t>(opt.connections));
+  }
+
+  ~Client() {
+    for (auto& c : conns_)
+      if (c.fd >= 0)
+        close(c.fd);
+    if (epfd_ >= 0)
+      close(epfd_);
+  }
+
+  RunResult run() {
+    connect_all();
+    add_server_output();
+
+    RunResult res;
+    auto t0 = Clock::now();
+    auto window_start = t0 + duration_cast<Clock::duration>(duration<double>(opt_.warmup));
+    auto window_end = window_start + duration_cast<Clock::duration>(duration<double>(opt_.duration));
+
+    for (auto& c : conns_)
+      pump_send(c, t0);
+
+    double self_cpu0 = 0;
+    std::optional<double> srv_cpu0;
+    std::vector<epoll_event> events(1024);
+    for (;;) {
+      auto now = Clock::now();
+      if (!measuring_ && now >= window_start) {
+        measuring_ = true;
+        window_start = now; // exact start, for the rates
+        window_end = now + duration_cast<Clock::duration>(duration<double>(opt_.duration));
+        srv_cpu0 = process_cpu_seconds(server_.pid());
+        self_cpu0 = self_cpu_seconds();
+      }
+      if (measuring_ && now >= window_end)
+        break;
+      auto until = measuring_ ? window_end : window_start;
+      int timeout_ms = static_cast<int>(
+          std::clamp<long long>(duration_cast<std::chrono::milliseconds>(until - now).count() + 1, 1, 100));
+      int n = epoll_wait(epfd_, events.data(), static_cast<int>(events.size()), timeout_ms);
+      if (n < 0) {
+        if (errno == EINTR)
+          continue;
+        sys_fail("epoll_wait");
+      }
+      for (int i = 0; i < n; ++i) {
+        uint64_t tag = events[i].data.u64;
+        if (tag == server_tag) {
+          if (!server_.read_output())
+            epoll_ctl(epfd_, EPOLL_CTL_DEL, server_.stdout_fd(), nullptr);
+          server_.forward_output();
+          continue;
+        }
+        Conn& c = conns_[tag];
+        if (events[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP))
+          on_readable(c);
+        if (events[i].events & EPOLLOUT)
+          pump_send(c, Clock::now());
+      }
+    }
+    auto end = Clock::now();
+    auto srv_cpu1 = process_cpu_seconds(server_.pid());
+    double self_cpu1 = self_cpu_seconds();
+
+    res.seconds = duration<double>(end - window_start).count();
+    res.messages = window_msgs_;
+    res.latencies_ns = std::move(latencies_);
+    if (srv_cpu0 && srv_cpu1)
+      res.server_cpu_pct = (*srv_cpu1 - *srv_cpu0) / res.seconds * 100.0;
+    res.client_cpu_pct = (self_cpu1 - self_cpu0) / res.seconds * 100.0;
+    for (auto& c : conns_)
+      if (c.window_msgs == 0)
+        ++res.stalled_connections;
+    return res;
+  }
+
+private:
+  static constexpr uint64_t server_tag = UINT64_MAX;
+
+  [[noreturn]] void conn_fail(const Conn& c, const std::string& what) {
+    throw BenchError(server_.name() + ": connection " + std::to_string(c.id) + ": " + what +
+                     " (server " + server_.exit_note() + ")");
+  }
+
+  void ctl(int op, Conn& c, uint32_t events) {
+    epoll_event ev{};
+    ev.events = events;
+    ev.data.u64 = c.id;
+    if (epoll_ctl(epfd_, op, c.fd, &ev) < 0)
+      sys_fail("epoll_ctl");
+  }
+
+  void add_server_output() {
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u64 = server_tag;
+    if (epoll_ctl(epfd_, EPOLL_CTL_ADD, server_.stdout_fd(), &ev) < 0)
+      sys_fail("epoll_ctl(server stdout)");
+  }
+
+  // Non-blocking connects, then wait (bounded) until all are established.
+  void connect_all() {
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port_);
+    inet_pton(AF_INET, loopback, &addr.sin_addr);
+
+    size_t pending = 0;
+    for (size_t i = 0; i < conns_.size(); ++i) {
+      Conn& c = conns_[i];
+      c.id = static_cast<uint32_t>(i);
+      c.send_time.resize(static_cast<size_t>(opt_.depth));
+      c.fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+      if (c.fd < 0)
+        sys_fail("socket");
+      int one = 1;
+      if (setsockopt(c.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) < 0)
+        sys_fail("setsockopt(TCP_NODELAY)");
+      if (connect(c.fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
+        c.connected = true;
+        ctl(EPOLL_CTL_ADD, c, EPOLLIN);
+      } else if (errno == EINPROGRESS) {
+        ++pending;
+        ctl(EPOLL_CTL_ADD, c, EPOLLOUT);
+      } else {
+        sys_fail("connect to " + std::string(loopback) + ":" + std::to_string(port_));
+      }
+    }
+
+    auto deadline = Clock::now() + connect_timeout;
+    std::vector<epoll_event> events(1024);
+    while (pending > 0) {
+      auto left = duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+      if (left <= 0)
+        throw BenchError(server_.name() + ": " + std::to_string(pending) +
+                         " connections not established within " +
+                         std::to_string(connect_timeout.count()) + " s");
+      int n = epoll_wait(epfd_, events.data(), static_cast<int>(events.size()), static_cast<int>(left));
+      if (n < 0 && errno != EINTR)
+        sys_fail("epoll_wait");
+      for (int i = 0; i < n; ++i) {
+        Conn& c = conns_[events[i].data.u64];
+        if (c.connected)
+          continue;
+        int err = 0;
+        socklen_t len = sizeof err;
+        if (getsockopt(c.fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+          sys_fail("getsockopt(SO_ERROR)");
+        if (err != 0)
+          conn_fail(c, std::string("connect: ") + std::strerror(err));
+        c.connected = true;
+        ctl(EPOLL_CTL_MOD, c, EPOLLIN);
+        --pending;
+      }
+    }
+  }
+
+  // Sends as much as the in-flight window (depth messages) allows.
+  void pump_send(Conn& c, Clock::time_point now) {
+    const uint64_t size = opt_.size;
+    const uint64_t limit = (c.received / size + static_cast<uint64_t>(opt_.depth)) * size;
+    while (c.sent < limit) {
+      size_t len = static_cast<size_t>(std::min<uint64_t>(limit - c.sent, send_buf_.size()));
+      fill_pattern(c.id, c.sent, opt_.size, send_buf_.data(), len);
+      ssize_t w = send(c.fd, send_buf_.data(), len, MSG_NOSIGNAL);
+      if (w < 0) {
+        if (errno == EINTR)
+          continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
+          break;
+        conn_fail(c, std::string("send: ") + std::strerror(errno));
+      }
+      // Stamp every message whose first byte went out in this send.
+      uint64_t first = (c.sent + size - 1) / size; // first message starting at >= sent
+      uint64_t end = c.sent + static_cast<uint64_t>(w);
+      for (uint64_t seq = first; seq * size < end; ++seq)
+        c.send_time[seq % c.send_time.size()] = now;
+      c.sent = end;
+    }
+    bool want_out = c.sent < limit;
+    if (want_out != c.want_out) {
+      c.want_out = want_out;
+      ctl(EPOLL_CTL_MOD, c, want_out ? EPOLLIN | EPOLLOUT : EPOLLIN);
+    }
+  }
+
+  void on_readable(Conn& c) {
+    ssize_t n = recv(c.fd, recv_buf_.data(), recv_buf_.size(), 0);
+    if (n == 0)
+      conn_fail(c, "closed by the server");
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+        return;
+      conn_fail(c, std::string("recv: ") + std::strerror(errno));
+    }
+    auto now = Clock::now();
+    size_t len = static_cast<size_t>(n);
+    if (c.received + len > c.sent)
+      conn_fail(c, "received " + std::to_string(c.received + len - c.sent) +
+                       " more bytes than were sent");
+    verify(c, len);
+
+    const uint64_t size = opt_.size;
+    uint64_t done_before = c.received / size;
+    c.received += len;
+    uint64_t done_after = c.received / size;
+    for (uint64_t seq = done_before; seq < done_after; ++seq) {
+      if (!measuring_)
+        continue;
+      auto lat = now - c.send_time[seq % c.send_time.size()];
+      latencies_.push_back(static_cast<uint64_t>(duration_cast<nanoseconds>(lat).count()));
+      ++window_msgs_;
+      ++c.window_msgs;
+    }
+    if (done_after > done_before)
+      pump_send(c, now);
+  }
+
+  void verify(const Conn& c, size_t len) {
+    fill_pattern(c.id, c.received, opt_.size, expect_buf_.data(), len);
+    if (std::memcmp(expect_buf_.data(), recv_buf_.data(), len) == 0)
+      return;
+    size_t i = 0;
+    while (expect_buf_[i] == recv_buf_[i])
+      ++i;
+    uint64_t pos = c.received + i;
+    char detail[160];
+    std::snprintf(detail, sizeof detail,
+                  "echo mismatch in message %" PRIu64 " at byte %" PRIu64
+                  ": expected 0x%02x, got 0x%02x",
+                  pos / opt_.size, pos % opt_.size, expect_buf_[i], recv_buf_[i]);
+    conn_fail(c, detail);
+  }
+
+  const Options& opt_;
+  uint16_t port_;
+  ServerProcess& server_;
+  int epfd_ = -1;
+  std::vector<Conn> conns_;
+  std::vector<uint8_t> send_buf_, recv_buf_, expect_buf_;
+  bool measuring_ = false;
+  uint64_t window_msgs_ = 0;
+  std::vector<uint64_t> latencies_;
+};
+
+// ---------------------------------------------------------------------------
+// Reporting
+
+struct Row {
+  std::string name;
+  double msgs_per_s = 0;
+  double mb_per_s = 0;
+  double p50_us = 0;
+  double p99_us = 0;
+  uint64_t messages = 0;
+  std::optional<double> server_cpu;
+  double client_cpu = 0;
+  int stalled = 0;
+};
+
+double percentile_us(std::vector<uint64_t>& v, double q) {
+  if (v.empty())
+    return 0;
+  size_t k = static_cast<size_t>(q * static_cast<double>(v.size() - 1) + 0.5);
+  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
+  return static_cast<double>(v[k]) / 1000.0;
+}
+
+Row make_row(const std::string& name, const Options& opt, RunResult& r) {
+  Row row;
+  row.name = name;
+  row.messages = r.messages;
+  row.msgs_per_s = static_cast<double>(r.messages) / r.seconds;
+  row.mb_per_s = row.msgs_per_s * static_cast<double>(opt.size) / 1e6;
+  row.p50_us = percentile_us(r.latencies_ns, 0.50);
+  row.p99_us = percentile_us(r.latencies_ns, 0.99);
+  row.server_cpu = r.server_cpu_pct;
+  row.client_cpu = r.client_cpu_pct;
+  row.stalled = r.stalled_connections;
+  return row;
+}
+
+void print_table(const std::vector<Row>& rows) {
+  std::printf("\n%-9s %12s %9s %10s %10s %11s %10s %10s\n", "server", "msgs/s", "MB/s",
+              "p50 us", "p99 us", "messages", "srv CPU%", "cli CPU%");
+  for (const Row& r : rows) {
+    char cpu[32] = "n/a";
+    if (r.server_cpu)
+      std::snprintf(cpu, sizeof cpu, "%.1f", *r.server_cpu);
+    std::printf("%-9s %12.0f %9.2f %10.1f %10.1f %11" PRIu64 " %10s %10.1f\n", r.name.c_str(),
+                r.msgs_per_s, r.mb_per_s, r.p50_us, r.p99_us, r.messages, cpu, r.client_cpu);
+  }
+  for (const Row& r : rows)
+    if (r.stalled > 0)
+      std::printf("warning: %s: %d connection(s) completed no message in the window\n",
+                  r.name.c_str(), r.stalled);
+}
+
+// ---------------------------------------------------------------------------
+
+struct Target {
+  std::string name;   // label in the table
+  std::string binary; // file name next to this executable
+  bool pass_server_args;
+};
+
+// Starts one server, measures it, stops it. Throws BenchError on failure;
+// a server that does not exit cleanly is recorded in `failures`.
+Row run_target(const Options& opt, const Target& t, const std::string& dir,
+               std::optional<int> server_cpu, std::vector<std::string>& failures) {
+  std::string path = dir + "/" + t.binary;
+  if (access(path.c_str(), X_OK) != 0)
+    throw BenchError(path + " not found or not executable (build it first" +
+                     std::string(t.pass_server_args ? ", or use --only baseline)" : ")"));
+  std::vector<std::string> args = {"--host", loopback, "--port", "0"};
+  if (t.pass_server_args)
+    args.insert(args.end(), opt.server_args.begin(), opt.server_args.end());
+
+  std::printf("running %s (%s) ...\n", t.name.c_str(), t.binary.c_str());
+  std::fflush(stdout);
+  ServerProcess server(t.name, path, args, server_cpu);
+  uint16_t port = server.wait_for_port();
+  RunResult result;
+  {
+    Client client(opt, port, server);
+    result = client.run();
+  } // connections are closed before the server is stopped
+  if (std::string problem = server.stop(); !problem.empty()) {
+    std::fprintf(stderr, "%s: error: %s server %s\n", prog, t.name.c_str(), problem.c_str());
+    failures.push_back(t.name + " server " + problem);
+  }
+  return make_row(t.name, opt, result);
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  Options opt = parse_args(argc, argv);
+  signal(SIGPIPE, SIG_IGN);
+  raise_fd_limit(opt.connections);
+
+  try {
+    std::vector<int> cpus = usable_cpus();
+    bool pin = opt.pin.value_or(cpus.size() >= 2);
+    std::optional<int> server_cpu;
+    if (pin && cpus.size() < 2) {
+      std::fprintf(stderr, "%s: warning: fewer than 2 usable CPUs, not pinning\n", prog);
+      pin = false;
+    }
+    if (pin) {
+      server_cpu = cpus[0];
+      if (!pin_to_cpu(cpus[1]))
+        sys_fail("sched_setaffinity(client)");
+    }
+
+    const std::string dir = self_dir();
+    std::vector<Target> targets;
+    if (opt.run_baseline)
+      targets.push_back({"baseline", "actio-epoll-echo", false});
+    if (opt.run_actio)
+      targets.push_back({"actio", "actio-echo", true});
+
+    std::string server_args;
+    for (auto& a : opt.server_args)
+      server_args += (server_args.empty() ? "" : " ") + a;
+    std::printf("%s: %d connections, depth %d, %zu B messages, warmup %.1f s, duration %.1f s\n",
+                prog, opt.connections, opt.depth, opt.size, opt.warmup, opt.duration);
+    if (pin)
+      std::printf("pinning: servers on CPU %d, client on CPU %d\n", cpus[0], cpus[1]);
+    else
+      std::printf("pinning: off\n");
+    if (opt.run_actio)
+      std::printf("actio-echo args: %s\n", server_args.empty() ? "(none)" : server_args.c_str());
+    std::fflush(stdout);
+
+    std::vector<Row> rows;
+    std::vector<std::string> failures;
+    for (const Target& t : targets) {
+      // A failing server (missing binary, no startup line, echo mismatch, ...)
+      // is reported and the run goes on with the next one; exit status is 1.
+      try {
+        rows.push_back(run_target(opt, t, dir, server_cpu, failures));
+      } catch (const BenchError& e) {
+        std::fprintf(stderr, "%s: error: %s\n", prog, e.what());
+        failures.push_back(e.what());
+      }
+    }
+
+    print_table(rows);
+    if (opt.run_actio && opt.run_baseline && rows.size() == 2) {
+      const Row& base = rows[0];
+      const Row& actio = rows[1];
+      if (base.msgs_per_s > 0)
+        std::printf("ratio actio/baseline msgs/s: %.2f (target >= %.2f)\n",
+                    actio.msgs_per_s / base.msgs_per_s, target_ratio);
+      else
+        std::printf("ratio actio/baseline msgs/s: n/a (baseline made no progress)\n");
+    } else if (opt.run_actio && opt.run_baseline) {
+      std::printf("ratio actio/baseline msgs/s: n/a (a server run failed)\n");
+    }
+    std::fflush(stdout);
+    for (auto& f : failures)
+      std::fprintf(stderr, "%s: FAILED: %s\n", prog, f.c_str());
+    return failures.empty() ? 0 : 1;
+  } catch (const std::exception& e) {
+    std::fflush(stdout);
+    std::fprintf(stderr, "%s: error: %s\n", prog, e.what());
+    return 1;
+  }
+}

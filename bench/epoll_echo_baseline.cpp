@@ -1,0 +1,369 @@
+// actio-epoll-echo — baseline TCP echo server for the echo benchmark.
+//
+// A plain, single-threaded, level-triggered epoll echo server written in
+// straightforward C++ (no actio, no CAF). It is the reference that
+// actio-echo-bench compares actio-echo against: whatever actio costs on top
+// of "epoll + read + write" shows up as the ratio between the two.
+//
+// Behaviour:
+//   * non-blocking sockets, TCP_NODELAY on every accepted connection;
+//   * read up to 64 KiB, write it straight back;
+//   * if a write is short, the rest is kept in a per-connection buffer and the
+//     connection waits for EPOLLOUT only (it is not read from again until the
+//     pending output has been written);
+//   * SIGINT / SIGTERM (through a signalfd in the epoll set) -> exit 0.
+//
+// After it listens it prints exactly one line to stdout and flushes:
+//   actio-epoll-echo: listening on HOST:PORT
+//
+// Usage:
+//   actio-epoll-echo [--host H] [--port P]
+//     --host H   IPv4 address to bind (default 127.0.0.1)
+//     --port P   TCP port (default 7001; 0 = let the OS choose)
+//     --help     show this help
+//
+// Example:
+//   build/bin/actio-epoll-echo --port 0
+//   (normally started by build/bin/actio-echo-bench, see echo_bench.cpp)
+//
+// Exit status: 0 on SIGINT/SIGTERM, 1 on a runtime error, 2 on bad usage.
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+namespace {
+
+constexpr const char* prog = "actio-epoll-echo";
+constexpr size_t read_buffer_size = 64 * 1024;
+constexpr int max_events = 256;
+
+struct Options {
+  std::string host = "127.0.0.1";
+  int port = 7001;
+};
+
+// Per-connection state, indexed by file descriptor.
+struct Conn {
+  bool open = false;
+  std::vector<char> pending; // output not yet accepted by the kernel
+  size_t pending_off = 0;
+};
+
+void usage(FILE* out) {
+  std::fprintf(out,
+               "usage: %s [--host H] [--port P]\n"
+               "  --host H   IPv4 address to bind (default 127.0.0.1)\n"
+               "  --port P   TCP port (default 7001; 0 = OS chooses)\n"
+               "  --help     show this help\n",
+               prog);
+}
+
+[[noreturn]] void usage_error(const std::string& msg) {
+  std::fprintf(stderr, "%s: %s\n", prog, msg.c_str());
+  usage(stderr);
+  std::exit(2);
+}
+
+bool parse_port(const char* s, int& port) {
+  char* end = nullptr;
+  errno = 0;
+  long v = std::strtol(s, &end, 10);
+  if (errno != 0 || end == s || *end != '\0' || v < 0 || v > 65535)
+    return false;
+  port = static_cast<int>(v);
+  return true;
+}
+
+Options parse_args(int argc, char** argv) {
+  Options opt;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    std::string value;
+    bool has_value = false;
+    if (auto eq = arg.find('='); arg.rfind("--", 0) == 0 && eq != std::string::npos) {
+      value = arg.substr(eq + 1);
+      arg.resize(eq);
+      has_value = true;
+    }
+    auto need_value = [&]() -> std::string {
+      if (has_value)
+        return value;
+      if (i + 1 >= argc)
+        usage_error("option " + arg + " needs a value");
+      return argv[++i];
+    };
+    if (arg == "--help" || arg == "-h") {
+      usage(stdout);
+      std::exit(0);
+    } else if (arg == "--host") {
+      opt.host = need_value();
+    } else if (arg == "--port") {
+      std::string v = need_value();
+      if (!parse_port(v.c_str(), opt.port))
+        usage_error("invalid port: " + v);
+    } else {
+      usage_error("unknown argument: " + std::string(argv[i]));
+    }
+  }
+  return opt;
+}
+
+// Allow as many connections as the hard limit permits.
+void raise_fd_limit() {
+  rlimit rl{};
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+  }
+}
+
+int make_listener(const Options& opt, sockaddr_in& bound) {
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(opt.port));
+  if (inet_pton(AF_INET, opt.host.c_str(), &addr.sin_addr) != 1)
+    usage_error("invalid IPv4 address: " + opt.host);
+
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    perror("socket");
+    std::exit(1);
+  }
+  int one = 1;
+  if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0) {
+    perror("setsockopt(SO_REUSEADDR)");
+    std::exit(1);
+  }
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) {
+    perror("bind");
+    std::exit(1);
+  }
+  if (listen(fd, SOMAXCONN) < 0) {
+    perror("listen");
+    std::exit(1);
+  }
+  socklen_t len = sizeof bound;
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &len) < 0) {
+    perror("getsockname");
+    std::exit(1);
+  }
+  return fd;
+}
+
+class Server {
+public:
+  Server(int epfd, int listen_fd) : epfd_(epfd), listen_fd_(listen_fd) {}
+
+  void on_listener_ready() {
+    for (;;) {
+      int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (fd < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
+          return;
+        if (errno == EINTR || errno == ECONNABORTED)
+          continue;
+        perror("accept4"); // e.g. EMFILE: retry on the next readiness event
+        return;
+      }
+      int one = 1;
+      if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) < 0)
+        perror("setsockopt(TCP_NODELAY)");
+      if (!ctl(EPOLL_CTL_ADD, fd, EPOLLIN)) {
+        close(fd);
+        continue;
+      }
+      if (static_cast<size_t>(fd) >= conns_.size())
+        conns_.resize(static_cast<size_t>(fd) + 1);
+      conns_[fd] = Conn{};
+      conns_[fd].open = true;
+    }
+  }
+
+  void on_conn_ready(int fd, uint32_t events) {
+    if (static_cast<size_t>(fd) >= conns_.size() || !conns_[fd].open)
+      return;
+    Conn& c = conns_[fd];
+    if (!c.pending.empty()) {
+      // Waiting for EPOLLOUT; EPOLLERR/EPOLLHUP also end up here and the
+      // write then reports the error.
+      if (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))
+        flush_pending(fd, c);
+      return;
+    }
+    if (events & (EPOLLIN | EPOLLERR | EPOLLHUP))
+      read_and_echo(fd, c);
+  }
+
+  void close_all() {
+    for (size_t fd = 0; fd < conns_.size(); ++fd)
+      if (conns_[fd].open)
+        close_conn(static_cast<int>(fd));
+  }
+
+private:
+  bool ctl(int op, int fd, uint32_t events) {
+    epoll_event ev{};
+    ev.events = events;
+    ev.data.fd = fd;
+    if (epoll_ctl(epfd_, op, fd, &ev) < 0) {
+      perror("epoll_ctl");
+      return false;
+    }
+    return true;
+  }
+
+  void close_conn(int fd) {
+    conns_[fd] = Conn{};
+    close(fd); // also removes it from the epoll set
+  }
+
+  void read_and_echo(int fd, Conn& c) {
+    ssize_t n = recv(fd, buf_.data(), buf_.size(), 0);
+    if (n == 0) {
+      close_conn(fd);
+      return;
+    }
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+        return;
+      close_conn(fd); // ECONNRESET and friends: the peer is gone
+      return;
+    }
+    size_t len = static_cast<size_t>(n);
+    size_t off = 0;
+    while (off < len) {
+      ssize_t w = send(fd, buf_.data() + off, len - off, MSG_NOSIGNAL);
+      if (w >= 0) {
+        off += static_cast<size_t>(w);
+        continue;
+      }
+      if (errno == EINTR)
+        continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK)
+        break;
+      close_conn(fd);
+      return;
+    }
+    if (off < len) {
+      // Short write: keep the rest, stop reading, wait until writable.
+      c.pending.assign(buf_.data() + off, buf_.data() + len);
+      c.pending_off = 0;
+      if (!ctl(EPOLL_CTL_MOD, fd, EPOLLOUT))
+        close_conn(fd);
+    }
+  }
+
+  void flush_pending(int fd, Conn& c) {
+    while (c.pending_off < c.pending.size()) {
+      ssize_t w = send(fd, c.pending.data() + c.pending_off,
+                       c.pending.size() - c.pending_off, MSG_NOSIGNAL);
+      if (w >= 0) {
+        c.pending_off += static_cast<size_t>(w);
+        continue;
+      }
+      if (errno == EINTR)
+        continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK)
+        return; // still pending, EPOLLOUT stays armed
+      close_conn(fd);
+      return;
+    }
+    c.pending.clear();
+    c.pending_off = 0;
+    if (!ctl(EPOLL_CTL_MOD, fd, EPOLLIN)) // resume reading
+      close_conn(fd);
+  }
+
+  int epfd_;
+  int listen_fd_;
+  std::vector<Conn> conns_;
+  std::vector<char> buf_ = std::vector<char>(read_buffer_size);
+};
+
+} // namespace
+
+int main(int argc, char** argv) {
+  Options opt = parse_args(argc, argv);
+  signal(SIGPIPE, SIG_IGN);
+  raise_fd_limit();
+
+  // SIGINT/SIGTERM are delivered through a signalfd in the epoll set.
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGINT);
+  sigaddset(&mask, SIGTERM);
+  if (sigprocmask(SIG_BLOCK, &mask, nullptr) < 0) {
+    perror("sigprocmask");
+    return 1;
+  }
+  int sig_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+  if (sig_fd < 0) {
+    perror("signalfd");
+    return 1;
+  }
+
+  sockaddr_in bound{};
+  int listen_fd = make_listener(opt, bound);
+
+  int epfd = epoll_create1(EPOLL_CLOEXEC);
+  if (epfd < 0) {
+    perror("epoll_create1");
+    return 1;
+  }
+  for (int fd : {listen_fd, sig_fd}) {
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.fd = fd;
+    if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+      perror("epoll_ctl");
+      return 1;
+    }
+  }
+
+  char host[INET_ADDRSTRLEN] = {};
+  inet_ntop(AF_INET, &bound.sin_addr, host, sizeof host);
+  std::printf("%s: listening on %s:%u\n", prog, host, unsigned{ntohs(bound.sin_port)});
+  std::fflush(stdout);
+
+  Server server(epfd, listen_fd);
+  epoll_event events[max_events];
+  for (bool running = true; running;) {
+    int n = epoll_wait(epfd, events, max_events, -1);
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      perror("epoll_wait");
+      return 1;
+    }
+    for (int i = 0; i < n; ++i) {
+      int fd = events[i].data.fd;
+      if (fd == sig_fd)
+        running = false;
+      else if (fd == listen_fd)
+        server.on_listener_ready();
+      else
+        server.on_conn_ready(fd, events[i].events);
+    }
+  }
+
+  server.close_all();
+  close(listen_fd);
+  close(sig_fd);
+  close(epfd);
+  return 0;
+}

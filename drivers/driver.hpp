@@ -1,0 +1,131 @@
+#pragma once
+
+/// What every backend provides (mio's `sys/mod.rs`, as one screen).
+///
+/// A driver owns one kernel I/O object (an epoll set, an io_uring ring, ...)
+/// and runs on one dedicated thread (see `actors/driver_unit.hpp`). Requests
+/// come from actors pinned to that thread; completions go back as messages
+/// (`drivers/completions.hpp`) to the socket's owner, or to a response promise
+/// when the request came from another actor by message.
+///
+/// Rules every backend keeps:
+/// - every request gets exactly one completion, also on close and shutdown;
+/// - no completion is delivered from inside a request call (no re-entrancy):
+///   requests mark work, `process()`/`poll()` do it;
+/// - a buffer the kernel may still touch stays owned by the driver;
+/// - reads happen only under credit (`grant`), so a slow consumer stops
+///   its socket, never the others.
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+#include <string_view>
+
+#include <caf/error.hpp>
+#include <caf/expected.hpp>
+#include <caf/fwd.hpp>
+#include <caf/message.hpp>
+#include <caf/response_promise.hpp>
+
+#include "actio/drivers/types.hpp"
+
+namespace actio {
+
+/// Per-socket write-queue limits (bytes).
+struct write_limits {
+  size_t high_watermark = 256 * 1024; ///< `write_paused` above this
+  size_t low_watermark = 64 * 1024;   ///< `write_resumed` at or below this
+  size_t max_queued = 8 * 1024 * 1024; ///< writes beyond fail: write_queue_full
+};
+
+class driver {
+public:
+  using clock = std::chrono::steady_clock;
+
+  virtual ~driver();
+
+  /// The backend's name: "epoll", "uring", ...
+  virtual std::string_view name() const noexcept = 0;
+
+  // -- any thread --------------------------------------------------------------
+
+  /// Makes a blocked `poll` return soon. Cheap when a wake is already pending.
+  virtual void wake() noexcept = 0;
+
+  // -- driver thread only ------------------------------------------------------
+
+  /// Registers `fd` (non-blocking stream socket or listener) for `owner`, who
+  /// receives its completion messages. On failure `fd` is closed.
+  virtual caf::expected<socket_id>
+  adopt(int fd, caf::strong_actor_ptr owner, write_limits limits = {}) = 0;
+
+  /// Starts accepting on a listening socket: one `accepted` per connection
+  /// until `close`. Under EMFILE and friends: `accept_paused`, back-off, retry.
+  virtual void start_accept(socket_id listener) = 0;
+
+  /// Allows reading up to `bytes` more; reading stops when credit is zero.
+  virtual void grant(socket_id sock, size_t bytes) = 0;
+
+  /// Queues `buf` for writing; completes with `write_completed{id}`, or via
+  /// `rp` when it is pending. Returns false, taking nothing, when `sock` is
+  /// unknown (closed): the caller completes the request itself.
+  virtual bool send(socket_id sock, op_id id, byte_buffer buf,
+                    caf::response_promise rp = {}) = 0;
+
+  /// Shuts down the write side once queued writes are done; reading goes on.
+  /// Returns false, like `send`, when `sock` is unknown.
+  virtual bool shutdown_write(socket_id sock, op_id id,
+                              caf::response_promise rp = {}) = 0;
+
+  /// Fails pending requests with `errc::cancelled`, deregisters and closes the
+  /// socket, then reports `connection_closed{reason}` to the owner.
+  virtual void close(socket_id sock, caf::error reason = {}) = 0;
+
+  /// One-shot timer: `timer_expired{id}` to `owner` after `delay`, where
+  /// `id` is the returned, driver-unique value.
+  virtual op_id start_timer(clock::duration delay,
+                            caf::strong_actor_ptr owner) = 0;
+
+  /// Stops a timer; returns false if it already fired or never existed.
+  virtual bool cancel_timer(op_id id) = 0;
+
+  /// Does deferred work (requests marked since the last call). Returns true
+  /// if work remains, i.e. the next `poll` must not block.
+  virtual bool process() = 0;
+
+  /// Waits for I/O, a timer, or `wake()`, at most `timeout` (nullopt: no
+  /// limit), then performs ready operations and delivers completions.
+  virtual caf::error poll(std::optional<clock::duration> timeout) = 0;
+
+  /// Number of registered sockets (for tests and shutdown).
+  virtual size_t sockets() const noexcept = 0;
+
+  /// Closes every socket (completing their requests) and cancels timers.
+  virtual void close_all() = 0;
+
+  /// Sets the execution unit completions are enqueued with (the driver
+  /// thread's unit), so messages to pinned owners skip the wake-up.
+  void set_unit(caf::execution_unit* eu) noexcept {
+    eu_ = eu;
+  }
+
+protected:
+  /// Sends `msg` to `owner` as an anonymous message (no-op without owner).
+  void deliver(const caf::strong_actor_ptr& owner, caf::message msg);
+
+  caf::execution_unit* eu_ = nullptr;
+};
+
+/// Creates a backend by name ("epoll", ...; "auto" picks the best available).
+/// Asking for a backend this build or machine lacks is an
+/// `errc::backend_unavailable` error with the reason.
+caf::expected<std::unique_ptr<driver>>
+make_driver(std::string_view backend, caf::actor_system& sys);
+
+/// The backends this build offers and this machine supports, best first.
+std::vector<std::string> available_backends();
+
+} // namespace actio

@@ -1,0 +1,594 @@
+#include "actio/drivers/epoll/epoll_driver.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include <caf/actor_control_block.hpp>
+#include <caf/make_message.hpp>
+
+#include "actio/actors/errc.hpp"
+#include "actio/drivers/completions.hpp"
+
+namespace actio {
+
+namespace {
+
+// Tokens of the driver's own descriptors; socket ids never reach these
+// values because generations start at 1 and slots at 0.
+constexpr uint64_t wake_token = ~uint64_t{0};
+constexpr uint64_t timer_token = ~uint64_t{0} - 1;
+
+// Bounded work per socket and wake-up, so one busy peer cannot starve the
+// others; leftover work goes on the ready list.
+constexpr int max_reads_per_turn = 16;
+constexpr int max_accepts_per_turn = 64;
+constexpr size_t read_chunk = 64 * 1024;
+
+constexpr auto min_backoff = std::chrono::milliseconds{5};
+constexpr auto max_backoff = std::chrono::milliseconds{500};
+
+bool transient_accept_error(int err) {
+  return err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM;
+}
+
+caf::error cancelled(const char* what) {
+  return make_actio_error(errc::cancelled, what);
+}
+
+} // namespace
+
+// -- construction -------------------------------------------------------------
+
+caf::expected<std::unique_ptr<driver>> epoll_driver::make() {
+  int epfd = epoll_create1(EPOLL_CLOEXEC);
+  if (epfd < 0)
+    return make_errno_error("epoll_create1", errno);
+  int evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (evfd < 0) {
+    auto err = errno;
+    ::close(epfd);
+    return make_errno_error("eventfd", err);
+  }
+  int tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+  if (tfd < 0) {
+    auto err = errno;
+    ::close(epfd);
+    ::close(evfd);
+    return make_errno_error("timerfd_create", err);
+  }
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u64 = wake_token;
+  int rc1 = epoll_ctl(epfd, EPOLL_CTL_ADD, evfd, &ev);
+  ev.data.u64 = timer_token;
+  int rc2 = epoll_ctl(epfd, EPOLL_CTL_ADD, tfd, &ev);
+  if (rc1 < 0 || rc2 < 0) {
+    auto err = errno;
+    ::close(epfd);
+    ::close(evfd);
+    ::close(tfd);
+    return make_errno_error("epoll_ctl", err);
+  }
+  return std::unique_ptr<driver>{new epoll_driver(epfd, evfd, tfd)};
+}
+
+epoll_driver::epoll_driver(int epfd, int evfd, int tfd)
+  : epfd_(epfd), evfd_(evfd), tfd_(tfd), scratch_(read_chunk) {
+}
+
+epoll_driver::~epoll_driver() {
+  close_all();
+  ::close(tfd_);
+  ::close(evfd_);
+  ::close(epfd_);
+}
+
+// -- any thread ---------------------------------------------------------------
+
+void epoll_driver::wake() noexcept {
+  // Only the first waker since the loop last drained the eventfd writes to it.
+  if (!wake_pending_.exchange(true, std::memory_order_acq_rel)) {
+    uint64_t one = 1;
+    while (::write(evfd_, &one, sizeof(one)) < 0 && errno == EINTR)
+      ; // retry
+  }
+}
+
+// -- slots --------------------------------------------------------------------
+
+socket_id epoll_driver::id_of(uint32_t index) const noexcept {
+  return (uint64_t{slots_[index].gen} << 32) | index;
+}
+
+epoll_driver::slot* epoll_driver::find(socket_id id) noexcept {
+  auto index = static_cast<uint32_t>(id & 0xFFFFFFFFu);
+  auto gen = static_cast<uint32_t>(id >> 32);
+  if (index >= slots_.size())
+    return nullptr;
+  auto& s = slots_[index];
+  return s.fd >= 0 && s.gen == gen ? &s : nullptr;
+}
+
+size_t epoll_driver::sockets() const noexcept {
+  return live_;
+}
+
+caf::expected<socket_id> epoll_driver::adopt(int fd,
+                                             caf::strong_actor_ptr owner,
+                                             write_limits limits) {
+  uint32_t index;
+  if (!free_.empty()) {
+    index = free_.back();
+    free_.pop_back();
+  } else {
+    index = static_cast<uint32_t>(slots_.size());
+    slots_.emplace_back();
+  }
+  auto& s = slots_[index];
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+  ev.data.u64 = id_of(index);
+  if (epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) < 0) {
+    auto err = errno;
+    ::close(fd);
+    free_.push_back(index);
+    return make_errno_error("epoll_ctl(ADD)", err);
+  }
+  s.fd = fd;
+  s.owner = std::move(owner);
+  s.limits = limits;
+  ++live_;
+  return id_of(index);
+}
+
+void epoll_driver::mark_ready(uint32_t index) {
+  auto& s = slots_[index];
+  if (!s.queued_ready) {
+    s.queued_ready = true;
+    ready_.push_back(index);
+  }
+}
+
+// -- requests -----------------------------------------------------------------
+
+void epoll_driver::start_accept(socket_id id) {
+  if (auto* s = find(id)) {
+    s->listener = true;
+    s->accepting = true;
+    // A connection may have arrived before we asked: edge-triggered epoll
+    // would not report it again, so try once right away.
+    s->readable = true;
+    mark_ready(static_cast<uint32_t>(id));
+  }
+}
+
+void epoll_driver::grant(socket_id id, size_t bytes) {
+  if (auto* s = find(id)) {
+    s->credit += bytes;
+    if (s->readable && !s->read_done)
+      mark_ready(static_cast<uint32_t>(id));
+  }
+}
+
+bool epoll_driver::send(socket_id id, op_id op, byte_buffer buf,
+                        caf::response_promise rp) {
+  auto* s = find(id);
+  if (s == nullptr)
+    return false;
+  write_op wop{op, std::move(buf), 0, std::move(rp)};
+  if (s->write_shut || s->shut) {
+    complete(*s, id, wop,
+             make_actio_error(errc::closed, "write: write side is shut down"));
+    return true;
+  }
+  if (s->queued + wop.buf.size() > s->limits.max_queued) {
+    complete(*s, id, wop,
+             make_actio_error(errc::write_queue_full,
+                              "write: " + std::to_string(s->queued)
+                                + " bytes queued, limit "
+                                + std::to_string(s->limits.max_queued)));
+    return true;
+  }
+  s->queued += wop.buf.size();
+  s->wq.push_back(std::move(wop));
+  if (!s->paused && s->queued > s->limits.high_watermark) {
+    s->paused = true;
+    deliver(s->owner, caf::make_message(write_paused{id, s->queued}));
+  }
+  // Write right away when the socket can take it: saves a loop turn on the
+  // request/response hot path. Completions are messages, so no re-entrancy.
+  if (s->writable)
+    do_write(static_cast<uint32_t>(id));
+  return true;
+}
+
+bool epoll_driver::shutdown_write(socket_id id, op_id op,
+                                  caf::response_promise rp) {
+  auto* s = find(id);
+  if (s == nullptr)
+    return false;
+  shutdown_op sop{op, std::move(rp)};
+  if (s->write_shut || s->shut) {
+    complete(*s, id, sop,
+             make_actio_error(errc::closed, "shutdown: already shut down"));
+    return true;
+  }
+  s->shut = std::move(sop);
+  do_write(static_cast<uint32_t>(id));
+  return true;
+}
+
+void epoll_driver::close(socket_id id, caf::error reason) {
+  if (find(id) != nullptr)
+    release(static_cast<uint32_t>(id), std::move(reason));
+}
+
+void epoll_driver::close_all() {
+  for (uint32_t i = 0; i < slots_.size(); ++i)
+    if (slots_[i].fd >= 0)
+      release(i, make_actio_error(errc::shutting_down, "driver closed"));
+  timers_.clear();
+  timer_index_.clear();
+}
+
+// -- completions --------------------------------------------------------------
+
+void epoll_driver::complete(slot& s, socket_id id, write_op& op,
+                            caf::error err) {
+  auto bytes = op.offset;
+  if (op.rp.pending()) {
+    if (err)
+      op.rp.deliver(std::move(err));
+    else
+      op.rp.deliver(bytes);
+  } else {
+    deliver(s.owner,
+            caf::make_message(write_completed{id, op.id, bytes, std::move(err)}));
+  }
+}
+
+void epoll_driver::complete(slot& s, socket_id id, shutdown_op& op,
+                            caf::error err) {
+  if (op.rp.pending()) {
+    if (err)
+      op.rp.deliver(std::move(err));
+    else
+      op.rp.deliver(caf::unit);
+  } else {
+    deliver(s.owner,
+            caf::make_message(shutdown_completed{id, op.id, std::move(err)}));
+  }
+}
+
+/// The socket is broken (reset, error): every pending request fails with
+/// `err`, then the socket is released and the owner told why.
+void epoll_driver::fail(uint32_t index, caf::error err) {
+  auto& s = slots_[index];
+  auto id = id_of(index);
+  while (!s.wq.empty()) {
+    complete(s, id, s.wq.front(), err);
+    s.wq.pop_front();
+  }
+  if (s.shut) {
+    complete(s, id, *s.shut, err);
+    s.shut.reset();
+  }
+  if (!s.read_done && !s.listener) {
+    s.read_done = true;
+    deliver(s.owner, caf::make_message(read_closed{id, err}));
+  }
+  release(index, std::move(err));
+}
+
+void epoll_driver::release(uint32_t index, caf::error reason) {
+  auto& s = slots_[index];
+  auto id = id_of(index);
+  while (!s.wq.empty()) {
+    complete(s, id, s.wq.front(), cancelled("write cancelled by close"));
+    s.wq.pop_front();
+  }
+  if (s.shut) {
+    complete(s, id, *s.shut, cancelled("shutdown cancelled by close"));
+    s.shut.reset();
+  }
+  epoll_ctl(epfd_, EPOLL_CTL_DEL, s.fd, nullptr);
+  ::close(s.fd);
+  if (s.accept_backoff)
+    --backed_off_;
+  auto owner = std::move(s.owner);
+  auto next_gen = s.gen + 1;
+  s = slot{};
+  s.gen = next_gen == 0 ? 1 : next_gen;
+  free_.push_back(index);
+  --live_;
+  deliver(owner, caf::make_message(connection_closed{id, std::move(reason)}));
+  // A descriptor was freed: listeners waiting out EMFILE can try again now.
+  if (backed_off_ > 0)
+    retry_backed_off_accepts();
+}
+
+// -- I/O ----------------------------------------------------------------------
+
+void epoll_driver::do_io(uint32_t index) {
+  auto& s = slots_[index];
+  if (s.fd < 0)
+    return;
+  if (s.listener) {
+    do_accept(index);
+    return;
+  }
+  if (s.writable && (!s.wq.empty() || s.shut))
+    do_write(index);
+  if (slots_[index].fd >= 0)
+    do_read(index);
+}
+
+void epoll_driver::do_accept(uint32_t index) {
+  auto& s = slots_[index];
+  auto id = id_of(index);
+  if (!s.accepting || s.accept_backoff || !s.readable)
+    return;
+  for (int i = 0; i < max_accepts_per_turn; ++i) {
+    int fd = ::accept4(s.fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd >= 0) {
+      if (s.accept_reported) {
+        s.accept_reported = false;
+        deliver(s.owner, caf::make_message(accept_resumed{id}));
+      }
+      s.backoff = std::chrono::milliseconds{0};
+      deliver(s.owner, caf::make_message(accepted{id, owned_fd{fd}}));
+      continue;
+    }
+    auto err = errno;
+    if (err == EINTR || err == ECONNABORTED || err == EPROTO)
+      continue;
+    if (err == EAGAIN || err == EWOULDBLOCK) {
+      s.readable = false;
+      return;
+    }
+    // Out of descriptors or memory: the pending connection stays in the
+    // backlog. Retrying at once would spin (the listener stays readable), so
+    // back off with a timer, and retry early when we close a descriptor.
+    if (!s.accept_reported) {
+      s.accept_reported = true;
+      deliver(s.owner,
+              caf::make_message(accept_paused{id, make_errno_error("accept", err)}));
+    }
+    if (!transient_accept_error(err) && err != EPERM) {
+      // Unexpected: still treated as transient; the back-off bounds the cost.
+    }
+    s.accept_backoff = true;
+    ++backed_off_;
+    s.backoff = std::clamp(s.backoff * 2, min_backoff, max_backoff);
+    add_timer(s.backoff, timer{nullptr, id});
+    return;
+  }
+  mark_ready(index); // more may be waiting: continue next turn
+}
+
+void epoll_driver::do_read(uint32_t index) {
+  auto& s = slots_[index];
+  auto id = id_of(index);
+  for (int i = 0; i < max_reads_per_turn; ++i) {
+    if (!s.readable || s.credit == 0 || s.read_done)
+      return;
+    auto want = std::min(s.credit, scratch_.size());
+    auto n = ::recv(s.fd, scratch_.data(), want, 0);
+    if (n > 0) {
+      s.credit -= static_cast<size_t>(n);
+      // Edge-triggered: a short read means the buffer was empty a moment ago,
+      // and new data raises a new edge. Skip the EAGAIN round trip, unless the
+      // peer hung up (then read on to see EOF).
+      if (static_cast<size_t>(n) < want && !s.hup)
+        s.readable = false;
+      deliver(s.owner,
+              caf::make_message(received{
+                id, byte_buffer(scratch_.begin(), scratch_.begin() + n)}));
+      continue;
+    }
+    if (n == 0) {
+      s.read_done = true;
+      deliver(s.owner, caf::make_message(read_closed{id, caf::error{}}));
+      return;
+    }
+    auto err = errno;
+    if (err == EINTR)
+      continue;
+    if (err == EAGAIN || err == EWOULDBLOCK) {
+      s.readable = false;
+      return;
+    }
+    fail(index, make_errno_error("recv", err));
+    return;
+  }
+  if (s.readable && s.credit > 0 && !s.read_done)
+    mark_ready(index);
+}
+
+void epoll_driver::do_write(uint32_t index) {
+  auto& s = slots_[index];
+  auto id = id_of(index);
+  while (s.writable && !s.wq.empty()) {
+    auto& op = s.wq.front();
+    auto left = op.buf.size() - op.offset;
+    if (left > 0) {
+      auto n = ::send(s.fd, op.buf.data() + op.offset, left, MSG_NOSIGNAL);
+      if (n < 0) {
+        auto err = errno;
+        if (err == EINTR)
+          continue;
+        if (err == EAGAIN || err == EWOULDBLOCK) {
+          s.writable = false;
+          break;
+        }
+        fail(index, make_errno_error("send", err));
+        return;
+      }
+      op.offset += static_cast<size_t>(n);
+      s.queued -= static_cast<size_t>(n);
+      if (static_cast<size_t>(n) < left) {
+        s.writable = false; // short write: wait for the next EPOLLOUT edge
+        break;
+      }
+    }
+    complete(s, id, op, caf::error{});
+    s.wq.pop_front();
+  }
+  if (s.paused && s.queued <= s.limits.low_watermark) {
+    s.paused = false;
+    deliver(s.owner, caf::make_message(write_resumed{id, s.queued}));
+  }
+  if (s.wq.empty() && s.shut) {
+    auto op = std::move(*s.shut);
+    s.shut.reset();
+    s.write_shut = true;
+    if (::shutdown(s.fd, SHUT_WR) < 0)
+      complete(s, id, op, make_errno_error("shutdown", errno));
+    else
+      complete(s, id, op, caf::error{});
+  }
+}
+
+// -- timers -------------------------------------------------------------------
+
+op_id epoll_driver::start_timer(clock::duration delay,
+                                caf::strong_actor_ptr owner) {
+  return add_timer(delay, timer{std::move(owner), 0});
+}
+
+op_id epoll_driver::add_timer(clock::duration delay, timer t) {
+  auto id = next_timer_++;
+  auto when = clock::now() + delay;
+  timers_.emplace(std::make_pair(when, id), std::move(t));
+  timer_index_.emplace(id, when);
+  arm_timerfd();
+  return id;
+}
+
+bool epoll_driver::cancel_timer(op_id id) {
+  auto i = timer_index_.find(id);
+  if (i == timer_index_.end())
+    return false;
+  timers_.erase(std::make_pair(i->second, id));
+  timer_index_.erase(i);
+  arm_timerfd();
+  return true;
+}
+
+void epoll_driver::arm_timerfd() {
+  std::optional<clock::time_point> next;
+  if (!timers_.empty())
+    next = timers_.begin()->first.first;
+  if (next == armed_)
+    return;
+  armed_ = next;
+  itimerspec spec{};
+  if (next) {
+    auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                next->time_since_epoch())
+                .count();
+    // An absolute time of zero would disarm the timer: use at least 1 ns.
+    ns = std::max<int64_t>(ns, 1);
+    spec.it_value.tv_sec = ns / 1'000'000'000;
+    spec.it_value.tv_nsec = ns % 1'000'000'000;
+  }
+  timerfd_settime(tfd_, TFD_TIMER_ABSTIME, &spec, nullptr);
+}
+
+void epoll_driver::fire_timers() {
+  uint64_t expirations;
+  while (::read(tfd_, &expirations, sizeof(expirations)) > 0)
+    ; // drain
+  armed_.reset();
+  auto now = clock::now();
+  while (!timers_.empty() && timers_.begin()->first.first <= now) {
+    auto node = timers_.extract(timers_.begin());
+    auto id = node.key().second;
+    timer_index_.erase(id);
+    auto& t = node.mapped();
+    if (t.owner) {
+      deliver(t.owner, caf::make_message(timer_expired{id}));
+    } else if (auto* s = find(t.sock); s && s->accept_backoff) {
+      s->accept_backoff = false;
+      --backed_off_;
+      mark_ready(static_cast<uint32_t>(t.sock));
+    }
+  }
+  arm_timerfd();
+}
+
+void epoll_driver::retry_backed_off_accepts() {
+  for (uint32_t i = 0; i < slots_.size(); ++i) {
+    auto& s = slots_[i];
+    if (s.fd >= 0 && s.accept_backoff) {
+      s.accept_backoff = false;
+      --backed_off_;
+      mark_ready(i);
+    }
+  }
+}
+
+// -- the loop's two calls -----------------------------------------------------
+
+bool epoll_driver::process() {
+  if (ready_.empty())
+    return false;
+  auto batch = std::move(ready_);
+  ready_.clear();
+  for (auto index : batch) {
+    slots_[index].queued_ready = false;
+    do_io(index);
+  }
+  return !ready_.empty();
+}
+
+caf::error epoll_driver::poll(std::optional<clock::duration> timeout) {
+  int ms = -1;
+  if (timeout) {
+    // Round up, so a sub-millisecond wait does not become a busy zero timeout.
+    auto us = std::chrono::duration_cast<std::chrono::microseconds>(*timeout);
+    ms = static_cast<int>(std::min<int64_t>((us.count() + 999) / 1000, 60'000));
+  }
+  epoll_event events[256];
+  int n = epoll_wait(epfd_, events, 256, ms);
+  if (n < 0) {
+    if (errno == EINTR)
+      return caf::none;
+    return make_errno_error("epoll_wait", errno);
+  }
+  for (int i = 0; i < n; ++i) {
+    auto token = events[i].data.u64;
+    auto flags = events[i].events;
+    if (token == wake_token) {
+      uint64_t value;
+      while (::read(evfd_, &value, sizeof(value)) > 0)
+        ; // drain
+      wake_pending_.store(false, std::memory_order_release);
+      continue;
+    }
+    if (token == timer_token) {
+      fire_timers();
+      continue;
+    }
+    auto* s = find(token);
+    if (s == nullptr)
+      continue; // closed since the kernel queued the event
+    if (flags & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+      s->readable = true;
+    if (flags & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+      s->hup = true;
+    if (flags & (EPOLLOUT | EPOLLHUP | EPOLLERR))
+      s->writable = true;
+    do_io(static_cast<uint32_t>(token));
+  }
+  return caf::none;
+}
+
+} // namespace actio

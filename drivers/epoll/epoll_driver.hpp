@@ -1,0 +1,123 @@
+#pragma once
+
+/// The epoll backend: readiness-based. Sockets are registered once,
+/// edge-triggered for both directions; the driver remembers readiness and
+/// performs the non-blocking syscall when there is both readiness and a
+/// reason (credit to read, queued bytes to write), then reports completions.
+
+#include <atomic>
+#include <deque>
+#include <map>
+#include <optional>
+#include <unordered_map>
+#include <vector>
+
+#include "actio/drivers/driver.hpp"
+
+namespace actio {
+
+class epoll_driver final : public driver {
+public:
+  /// Creates the epoll set, the eventfd waker and the timerfd.
+  static caf::expected<std::unique_ptr<driver>> make();
+
+  ~epoll_driver() override;
+
+  std::string_view name() const noexcept override {
+    return "epoll";
+  }
+
+  void wake() noexcept override;
+  caf::expected<socket_id> adopt(int fd, caf::strong_actor_ptr owner,
+                                 write_limits limits) override;
+  void start_accept(socket_id listener) override;
+  void grant(socket_id sock, size_t bytes) override;
+  bool send(socket_id sock, op_id id, byte_buffer buf,
+            caf::response_promise rp) override;
+  bool shutdown_write(socket_id sock, op_id id,
+                      caf::response_promise rp) override;
+  void close(socket_id sock, caf::error reason) override;
+  op_id start_timer(clock::duration delay,
+                    caf::strong_actor_ptr owner) override;
+  bool cancel_timer(op_id id) override;
+  bool process() override;
+  caf::error poll(std::optional<clock::duration> timeout) override;
+  size_t sockets() const noexcept override;
+  void close_all() override;
+
+private:
+  struct write_op {
+    op_id id;
+    byte_buffer buf;
+    size_t offset;
+    caf::response_promise rp;
+  };
+
+  struct shutdown_op {
+    op_id id;
+    caf::response_promise rp;
+  };
+
+  struct slot {
+    int fd = -1;
+    uint32_t gen = 1;
+    caf::strong_actor_ptr owner;
+    write_limits limits;
+    bool listener = false;
+    bool accepting = false;
+    bool accept_backoff = false;
+    bool accept_reported = false;
+    std::chrono::milliseconds backoff{0};
+    bool readable = false;
+    bool writable = false;
+    bool hup = false;       // peer hung up: read to EOF, not just to a short read
+    bool read_done = false; // EOF or read error reported
+    bool write_shut = false;
+    bool paused = false; // above the high watermark
+    bool queued_ready = false;
+    size_t credit = 0;
+    std::deque<write_op> wq;
+    size_t queued = 0;
+    std::optional<shutdown_op> shut;
+  };
+
+  struct timer {
+    caf::strong_actor_ptr owner; // null: accept back-off of `sock`
+    socket_id sock = 0;
+  };
+
+  epoll_driver(int epfd, int evfd, int tfd);
+
+  slot* find(socket_id id) noexcept;
+  socket_id id_of(uint32_t index) const noexcept;
+  void mark_ready(uint32_t index);
+  void do_io(uint32_t index);
+  void do_accept(uint32_t index);
+  void do_read(uint32_t index);
+  void do_write(uint32_t index);
+  void complete(slot& s, socket_id id, write_op& op, caf::error err);
+  void complete(slot& s, socket_id id, shutdown_op& op, caf::error err);
+  void fail(uint32_t index, caf::error err);
+  void release(uint32_t index, caf::error reason);
+  op_id add_timer(clock::duration delay, timer t);
+  void arm_timerfd();
+  void fire_timers();
+  void retry_backed_off_accepts();
+
+  int epfd_;
+  int evfd_;
+  int tfd_;
+  std::atomic<bool> wake_pending_{false};
+  std::vector<slot> slots_;
+  std::vector<uint32_t> free_;
+  std::vector<uint32_t> ready_;
+  size_t live_ = 0;
+  size_t backed_off_ = 0;
+  op_id next_timer_ = 1;
+  std::map<std::pair<clock::time_point, op_id>, timer> timers_;
+  std::unordered_map<op_id, clock::time_point> timer_index_;
+  std::optional<clock::time_point> armed_;
+  std::vector<uint8_t> scratch_;
+};
+
+} // namespace actio

@@ -1,0 +1,21 @@
+#pragma once
+
+/// Atoms of the message protocol that connection and listener actors speak
+/// with other actors (any thread, any node-local actor).
+
+#include <caf/atom.hpp>
+
+namespace actio::net {
+
+/// `(write_atom, byte_buffer) -> size_t`: write, reply when acknowledged.
+using write_atom = caf::atom_constant<caf::atom("aio_write")>;
+/// `(shutdown_atom) -> unit`: shut down the write side after queued writes.
+using shutdown_atom = caf::atom_constant<caf::atom("aio_shut")>;
+/// `(close_atom) -> unit`: close; pending writes fail with `cancelled`.
+using close_atom = caf::atom_constant<caf::atom("aio_close")>;
+/// `(grant_atom, size_t)`: allow reading that many more bytes.
+using grant_atom = caf::atom_constant<caf::atom("aio_grant")>;
+/// `(port_atom) -> uint16_t`: a listener's bound port.
+using port_atom = caf::atom_constant<caf::atom("aio_port")>;
+
+} // namespace actio::net
