@@ -1,0 +1,99 @@
+// actio-echo as a user runs it: a real process, its output, its signals,
+// and its behaviour when it runs out of descriptors.
+
+#include <csignal>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "support/net_client.hpp"
+
+using namespace std::chrono_literals;
+using namespace actio;
+
+namespace {
+
+const std::string echo_bin = ACTIO_ECHO_BIN;
+
+bool echoes(int fd, uint32_t seed, test::clock::duration timeout = 30s) {
+  auto data = test::random_bytes(1000, seed);
+  std::vector<uint8_t> back(data.size());
+  return test::send_all(fd, data.data(), data.size(), timeout)
+         && test::recv_exact(fd, back.data(), back.size(), timeout)
+         && back == data;
+}
+
+TEST(echo_process, help_lists_the_options_and_exits_zero) {
+  auto child = test::spawn_process(echo_bin, {"--help"});
+  ASSERT_GT(child.pid, 0);
+  EXPECT_EQ(child.stop(0, 30s), 0); // signal 0: just wait
+}
+
+TEST(echo_process, unknown_backend_fails_with_a_clear_message) {
+  // stderr is not captured; the exit code and stdout tell the story.
+  auto child = test::spawn_process(echo_bin, {"--port", "0",
+                                              "--actio.io.backend=nope"});
+  ASSERT_GT(child.pid, 0);
+  EXPECT_EQ(child.read_line(), ""); // never says it is listening
+  auto status = child.stop(0, 30s);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_NE(WEXITSTATUS(status), 0);
+}
+
+TEST(echo_process, sigint_with_open_connections_exits_zero) {
+  auto child = test::spawn_process(echo_bin, {"--port", "0"});
+  auto port = test::parse_port(child.read_line());
+  ASSERT_NE(port, 0);
+  std::vector<int> fds;
+  for (int i = 0; i < 10; ++i) {
+    fds.push_back(test::connect_tcp(port));
+    ASSERT_TRUE(echoes(fds.back(), static_cast<uint32_t>(i)));
+  }
+  auto status = child.stop(SIGINT, 30s);
+  ASSERT_TRUE(WIFEXITED(status)) << "status " << status;
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  for (auto fd : fds) {
+    EXPECT_TRUE(test::wait_eof(fd, 10s)); // the server closed them
+    ::close(fd);
+  }
+}
+
+TEST(echo_process, accept_under_emfile_pauses_without_spinning_and_resumes) {
+  // 64 descriptors: the server runs out long before our 80 connections.
+  constexpr long limit = 64;
+  constexpr int clients = 80;
+  auto child = test::spawn_process(echo_bin, {"--port", "0"}, limit);
+  auto port = test::parse_port(child.read_line());
+  ASSERT_NE(port, 0);
+  std::vector<int> fds;
+  for (int i = 0; i < clients; ++i) {
+    fds.push_back(test::connect_tcp(port)); // completes via the backlog
+    ASSERT_GE(fds.back(), 0) << "connect " << i;
+  }
+  // The first connection was accepted early and keeps working.
+  ASSERT_TRUE(echoes(fds[0], 1));
+  // The last one cannot have been accepted: the server is saturated. Its
+  // CPU use over a second must stay low (no busy accept loop).
+  auto cpu_before = test::cpu_seconds(child.pid);
+  auto wall_before = test::clock::now();
+  ASSERT_TRUE(echoes(fds[1], 2)); // still served while saturated
+  std::this_thread::sleep_for(1s); // a measurement window, not a sync point
+  auto cpu = test::cpu_seconds(child.pid) - cpu_before;
+  auto wall = std::chrono::duration<double>(test::clock::now() - wall_before).count();
+  EXPECT_LT(cpu / wall, 0.25) << "server used " << cpu << " s CPU in " << wall
+                              << " s while saturated";
+  // Free descriptors: accepting resumes and the last client is served.
+  for (int i = 0; i < 30; ++i)
+    ::close(fds[i]);
+  EXPECT_TRUE(echoes(fds[clients - 1], 3, 30s));
+  for (int i = 30; i < clients; ++i)
+    ::close(fds[i]);
+  auto status = child.stop(SIGTERM, 30s);
+  ASSERT_TRUE(WIFEXITED(status)) << "status " << status;
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
+} // namespace

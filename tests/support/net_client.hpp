@@ -1,0 +1,67 @@
+#pragma once
+
+// Plain blocking/poll-based client helpers and process probes for tests.
+// Every wait is bounded by a deadline; nothing sleeps to synchronise.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace actio::test {
+
+using namespace std::chrono_literals;
+using clock = std::chrono::steady_clock;
+
+/// Connects to 127.0.0.1:port (blocking socket); -1 on failure.
+int connect_tcp(uint16_t port);
+
+/// Sends all of `data` within `timeout`; false on error or timeout.
+bool send_all(int fd, const uint8_t* data, size_t size,
+              clock::duration timeout = 30s);
+
+/// Reads exactly `size` bytes within `timeout`; false on error/EOF/timeout.
+bool recv_exact(int fd, uint8_t* data, size_t size,
+                clock::duration timeout = 30s);
+
+/// Waits for EOF (true) within `timeout`; discards data.
+bool wait_eof(int fd, clock::duration timeout = 30s);
+
+/// Deterministic pseudo-random bytes.
+std::vector<uint8_t> random_bytes(size_t size, uint32_t seed);
+
+/// Number of open descriptors of this process (/proc/self/fd).
+size_t count_fds();
+
+/// Resident set size of this process in bytes (/proc/self/status VmRSS).
+size_t rss_bytes();
+
+/// Polls `pred` until true or `timeout`; returns the last result.
+bool wait_until(const std::function<bool()>& pred,
+                clock::duration timeout = 30s);
+
+/// A child process with its stdout readable line by line.
+struct child_process {
+  int pid = -1;
+  int out = -1; // read end of the child's stdout
+  ~child_process();
+  /// Reads one line within `timeout`; empty on EOF/timeout.
+  std::string read_line(clock::duration timeout = 10s);
+  /// Sends `sig` and waits for exit within `timeout`; returns the wait
+  /// status, or -1 on timeout (then the child is killed).
+  int stop(int sig, clock::duration timeout = 30s);
+};
+
+/// Starts `path args...`; `nofile` > 0 sets RLIMIT_NOFILE in the child.
+child_process spawn_process(const std::string& path,
+                            const std::vector<std::string>& args,
+                            long nofile = 0);
+
+/// Parses the port from a "listening on HOST:PORT" line; 0 if absent.
+uint16_t parse_port(const std::string& line);
+
+/// CPU time (user + system) of process `pid`, in seconds.
+double cpu_seconds(int pid);
+
+} // namespace actio::test
