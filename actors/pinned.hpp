@@ -76,14 +76,21 @@ auto spawn_pinned(driver_unit& unit, Ts&&... xs) {
                                                       std::forward<Ts>(xs)...);
 }
 
-/// Spawns a function-based pinned actor on `unit`; `fun`'s first argument
-/// is a `pinned_actor*` (or pointer to another `pinned<...>` class).
-template <caf::spawn_options Os = caf::no_spawn_options, class F,
-          class... Ts>
-auto spawn_pinned_fn(driver_unit& unit, F fun, Ts&&... xs) {
+/// Spawns a function-based pinned actor on `unit`:
+/// `caf::behavior fun(pinned_actor* self)`.
+///
+/// (The behaviour is installed through `actor_config::init_fun` directly:
+/// CAF 0.17's own functor path dereferences a null `shared_ptr<tuple<>>`
+/// when there are no extra arguments, which UBSan reports.)
+template <class Impl = pinned_actor, caf::spawn_options Os = caf::no_spawn_options,
+          class F>
+caf::actor spawn_pinned_fn(driver_unit& unit, F fun) {
   caf::actor_config cfg{&unit};
-  return unit.system().template spawn_functor<Os>(std::true_type{}, cfg, fun,
-                                                  std::forward<Ts>(xs)...);
+  cfg.init_fun = caf::actor_config::init_fun_type{
+    [f = std::move(fun)](caf::local_actor* self) mutable {
+      return caf::behavior{f(static_cast<Impl*>(self))};
+    }};
+  return unit.system().template spawn_class<Impl, Os>(cfg);
 }
 
 } // namespace actio

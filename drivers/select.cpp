@@ -22,8 +22,9 @@ std::vector<std::string> available_backends() {
 
 caf::expected<std::unique_ptr<driver>>
 make_driver(std::string_view backend, caf::actor_system&) {
+  // `names` outlives `backend`, which may point into it.
+  auto names = available_backends();
   if (backend == "auto") {
-    auto names = available_backends();
     if (names.empty())
       return make_actio_error(errc::backend_unavailable,
                               "no I/O backend was built for this platform");

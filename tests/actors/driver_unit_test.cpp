@@ -45,18 +45,15 @@ TEST_P(driver_unit_test, same_thread_messages_need_no_wakeup) {
     return {[](ping_atom, int n) { return n; }};
   });
   auto ping = spawn_pinned_fn(unit, [&](pinned_actor* self) -> caf::behavior {
-    return {[=, &done](kick_atom) {
-      auto step = std::make_shared<std::function<void(int)>>();
-      *step = [=, &done](int n) {
-        if (n == rounds) {
+    return {
+      [=](kick_atom) { self->send(pong, ping_atom::value, 1); },
+      [=, &done](int n) { // pong's reply
+        if (n == rounds)
           done.set_value(n);
-          return;
-        }
-        self->request(pong, caf::infinite, ping_atom::value, n + 1)
-          .then([=](int m) { (*step)(m); });
-      };
-      (*step)(0);
-    }};
+        else
+          self->send(pong, ping_atom::value, n + 1);
+      },
+    };
   });
   // Both actors were launched from this thread (wake-ups already counted).
   // The kick is at most one more; the 2,000 messages between the two
@@ -105,8 +102,12 @@ TEST_P(driver_unit_test, ordinary_actors_are_forwarded_to_the_scheduler) {
       woken_on_scheduler.set_value(driver_unit::current() == nullptr);
     }};
   };
-  caf::actor plain = sys().spawn_functor<caf::no_spawn_options>(
-    std::true_type{}, cfg, fun);
+  cfg.init_fun = caf::actor_config::init_fun_type{
+    [fun](caf::local_actor* self) mutable {
+      return fun(static_cast<caf::event_based_actor*>(self));
+    }};
+  caf::actor plain = sys().spawn_class<caf::event_based_actor,
+                                       caf::no_spawn_options>(cfg);
   ASSERT_EQ(f1.wait_for(10s), std::future_status::ready);
   EXPECT_TRUE(f1.get());
   // A pinned actor sends to it: the send passes the driver unit along,
@@ -148,12 +149,14 @@ TEST_P(driver_unit_test, driver_timers_fire_in_order_and_cancel) {
 
 TEST_P(driver_unit_test, shutdown_ends_pinned_actors_and_threads) {
   std::atomic<int> exited{0};
+  std::vector<caf::actor> alive; // an actor nobody references ends by itself
   for (size_t i = 0; i < 10; ++i) {
     auto a = spawn_pinned_fn(rt().unit(0), [](pinned_actor*) -> caf::behavior {
       return {[](int) {}};
     });
     caf::actor_cast<caf::abstract_actor*>(a)->attach_functor(
       [&exited] { ++exited; });
+    alive.push_back(a);
   }
   ASSERT_TRUE(test::wait_until([&] { return rt().unit(0).pinned() == 10; }));
   rt().shutdown();
