@@ -57,6 +57,7 @@ void driver_unit::exec_later(caf::resumable* ptr) {
   {
     std::lock_guard<std::mutex> guard{remote_mtx_};
     remote_.push_back(ptr);
+    has_remote_.store(true, std::memory_order_release);
   }
   remote_wakeups_.fetch_add(1, std::memory_order_relaxed);
   drv_->wake();
@@ -121,7 +122,12 @@ void driver_unit::stop() {
 // -- the loop -----------------------------------------------------------------
 
 void driver_unit::take_remote() {
+  // Producers set the flag under the lock before waking the driver; the
+  // wake-up (eventfd) orders it before the loop's next look.
+  if (!has_remote_.load(std::memory_order_acquire))
+    return;
   std::lock_guard<std::mutex> guard{remote_mtx_};
+  has_remote_.store(false, std::memory_order_relaxed);
   if (local_.empty())
     local_.swap(remote_);
   else {

@@ -95,6 +95,7 @@ private:
   std::vector<caf::resumable*> batch_;
   std::mutex remote_mtx_;
   std::vector<caf::resumable*> remote_;
+  std::atomic<bool> has_remote_{false}; // skip the lock when nothing waits
   mutable std::mutex pinned_mtx_;
   std::condition_variable pinned_cv_;
   std::unordered_map<caf::actor_id, caf::weak_actor_ptr> pinned_;

@@ -132,8 +132,12 @@ caf::expected<socket_id> epoll_driver::adopt(int fd,
     slots_.emplace_back();
   }
   auto& s = slots_[index];
+  // Read interest only: EPOLLOUT is armed only while a write is blocked.
+  // With EPOLLOUT always on, every ACK that frees send-buffer space raises an
+  // event, roughly doubling the events per request on a request/response
+  // workload. A new socket is writable until a send says otherwise.
   epoll_event ev{};
-  ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+  ev.events = EPOLLIN | EPOLLRDHUP | EPOLLET;
   ev.data.u64 = id_of(index);
   if (epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) < 0) {
     auto err = errno;
@@ -144,6 +148,7 @@ caf::expected<socket_id> epoll_driver::adopt(int fd,
   s.fd = fd;
   s.owner = std::move(owner);
   s.limits = limits;
+  s.writable = true;
   ++live_;
   return id_of(index);
 }
@@ -316,6 +321,17 @@ void epoll_driver::release(uint32_t index, caf::error reason) {
 
 // -- I/O ----------------------------------------------------------------------
 
+void epoll_driver::want_writable(uint32_t index, bool on) {
+  auto& s = slots_[index];
+  if (s.out_armed == on)
+    return;
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLRDHUP | EPOLLET | (on ? EPOLLOUT : 0u);
+  ev.data.u64 = id_of(index);
+  if (epoll_ctl(epfd_, EPOLL_CTL_MOD, s.fd, &ev) == 0)
+    s.out_armed = on;
+}
+
 void epoll_driver::do_io(uint32_t index) {
   auto& s = slots_[index];
   if (s.fd < 0)
@@ -426,6 +442,7 @@ void epoll_driver::do_write(uint32_t index) {
           continue;
         if (err == EAGAIN || err == EWOULDBLOCK) {
           s.writable = false;
+          want_writable(index, true);
           break;
         }
         fail(index, make_errno_error("send", err));
@@ -435,12 +452,15 @@ void epoll_driver::do_write(uint32_t index) {
       s.queued -= static_cast<size_t>(n);
       if (static_cast<size_t>(n) < left) {
         s.writable = false; // short write: wait for the next EPOLLOUT edge
+        want_writable(index, true);
         break;
       }
     }
     complete(s, id, op, caf::error{});
     s.wq.pop_front();
   }
+  if (s.wq.empty() && s.out_armed)
+    want_writable(index, false);
   if (s.paused && s.queued <= s.limits.low_watermark) {
     s.paused = false;
     deliver(s.owner, caf::make_message(write_resumed{id, s.queued}));

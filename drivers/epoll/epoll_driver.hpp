@@ -75,6 +75,7 @@ private:
     bool write_shut = false;
     bool paused = false; // above the high watermark
     bool queued_ready = false;
+    bool out_armed = false; // EPOLLOUT in the interest set
     size_t credit = 0;
     std::deque<write_op> wq;
     size_t queued = 0;
@@ -95,6 +96,7 @@ private:
   void do_accept(uint32_t index);
   void do_read(uint32_t index);
   void do_write(uint32_t index);
+  void want_writable(uint32_t index, bool on);
   void complete(slot& s, socket_id id, write_op& op, caf::error err);
   void complete(slot& s, socket_id id, shutdown_op& op, caf::error err);
   void fail(uint32_t index, caf::error err);
