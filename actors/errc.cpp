@@ -3,6 +3,9 @@
 #include <cerrno>
 #include <cstring>
 
+#include <caf/atom.hpp>
+#include <caf/message.hpp>
+
 namespace actio {
 
 std::string to_string(errc x) {
@@ -20,6 +23,11 @@ std::string to_string(errc x) {
     case errc::backend_unavailable: return "backend_unavailable";
     case errc::shutting_down: return "shutting_down";
     case errc::system_error: return "system_error";
+    case errc::not_found: return "not_found";
+    case errc::permission_denied: return "permission_denied";
+    case errc::is_directory: return "is_directory";
+    case errc::no_space: return "no_space";
+    case errc::file_too_large: return "file_too_large";
   }
   return "unknown_errc";
 }
@@ -42,6 +50,14 @@ errc errc_from_errno(int err) noexcept {
     case ECANCELED: return errc::cancelled;
     case ENOSYS:
     case EOPNOTSUPP: return errc::unsupported;
+    case ENOENT: return errc::not_found;
+    case EACCES:
+    case EPERM:
+    case EROFS: return errc::permission_denied;
+    case EISDIR: return errc::is_directory;
+    case ENOSPC:
+    case EDQUOT: return errc::no_space;
+    case EFBIG: return errc::file_too_large;
     default: return errc::system_error;
   }
 }
@@ -51,6 +67,21 @@ caf::error make_errno_error(const char* what, int err) {
   text += ": ";
   text += std::strerror(err);
   return caf::make_error(errc_from_errno(err), std::move(text));
+}
+
+std::string describe(const caf::error& err) {
+  if (!err)
+    return "no error";
+  if (err.category() == caf::atom("actio")) {
+    std::string result = to_string(static_cast<errc>(err.code()));
+    if (err.context().match_elements<std::string>()) {
+      result += " (";
+      result += err.context().get_as<std::string>(0);
+      result += ")";
+    }
+    return result;
+  }
+  return caf::to_string(err);
 }
 
 caf::error make_actio_error(errc code, std::string what) {

@@ -39,6 +39,16 @@ enum class errc : uint8_t {
   shutting_down,
   /// Any other OS error; the text says which.
   system_error,
+  /// No such file or directory (ENOENT).
+  not_found,
+  /// Permission denied (EACCES, EPERM, EROFS).
+  permission_denied,
+  /// A directory where a file was expected (EISDIR).
+  is_directory,
+  /// The disk or quota is full (ENOSPC, EDQUOT).
+  no_space,
+  /// The file would exceed the size limit (EFBIG, RLIMIT_FSIZE).
+  file_too_large,
 };
 
 std::string to_string(errc x);
@@ -49,6 +59,10 @@ errc errc_from_errno(int err) noexcept;
 /// Builds an `actio` error from an errno value, e.g. `("recv", ECONNRESET)`
 /// becomes `actio: connection_reset ("recv: Connection reset by peer")`.
 caf::error make_errno_error(const char* what, int err);
+
+/// Readable text for any error: "code (context)" for `actio` errors,
+/// CAF's rendering otherwise. For logs and command-line tools.
+std::string describe(const caf::error& err);
 
 /// Builds an `actio` error with a free-text context.
 caf::error make_actio_error(errc code, std::string what);

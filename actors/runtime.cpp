@@ -30,7 +30,7 @@ runtime::start(caf::actor_system& sys) {
     if (i == 0) {
       rt->backend_ = std::string{(*drv)->name()};
       rt->reason_ = backend == "auto"
-                      ? "auto: best backend this build and machine offer"
+                      ? "auto picked the first available (" + auto_choice_reason() + ")"
                       : "asked for by actio.io.backend";
     }
     rt->units_.emplace_back(

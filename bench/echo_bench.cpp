@@ -71,6 +71,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <memory>
 #include <optional>
 #include <sstream>
 #include <stdexcept>
@@ -89,6 +90,8 @@ constexpr const char* loopback = "127.0.0.1";
 constexpr auto startup_timeout = std::chrono::seconds(10);
 constexpr auto connect_timeout = std::chrono::seconds(10);
 constexpr auto exit_timeout = std::chrono::seconds(5);
+constexpr auto drain_timeout = std::chrono::seconds(5);
+constexpr double rewarmup_seconds = 0.2; // warm-up before rounds 2, 3, ...
 constexpr size_t io_chunk = 64 * 1024;
 constexpr double target_ratio = 0.90;
 
@@ -112,6 +115,7 @@ struct Options {
   size_t size = 64;
   double duration = 5.0;
   double warmup = 1.0;
+  int rounds = 5;
   std::vector<std::string> server_args;
   bool run_actio = true;
   bool run_baseline = true;
@@ -126,6 +130,8 @@ void usage(FILE* out) {
                "  --size S           bytes per message (default 64)\n"
                "  --duration T       measured seconds per server (default 5)\n"
                "  --warmup W         warm-up seconds (default 1)\n"
+               "  --rounds R         split each server's T seconds into R alternating\n"
+               "                     rounds (default 5)\n"
                "  --server-args \"A\"  extra whitespace-separated args for actio-echo\n"
                "  --only actio|baseline  run one server only\n"
                "  --pin | --no-pin   pin client/servers to CPUs (default: on if >= 2 CPUs)\n"
@@ -199,6 +205,8 @@ Options parse_args(int argc, char** argv) {
       opt.duration = parse_seconds(arg, need_value(), 0.1);
     } else if (arg == "--warmup") {
       opt.warmup = parse_seconds(arg, need_value(), 0.0);
+    } else if (arg == "--rounds") {
+      opt.rounds = static_cast<int>(parse_int(arg, need_value(), 1, 1000));
     } else if (arg == "--server-args") {
       opt.server_args = split_words(need_value());
     } else if (arg == "--only") {
@@ -291,12 +299,6 @@ std::optional<double> process_cpu_seconds(pid_t pid) {
   if (!(in >> utime >> stime))
     return std::nullopt;
   return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
-double self_cpu_seconds() {
-  timespec ts{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
 }
 
 std::string describe_status(int status) {
@@ -525,7 +527,8 @@ void fill_pattern(uint32_t conn, uint64_t pos, size_t msg_size, uint8_t* out, si
 }
 
 // ---------------------------------------------------------------------------
-// Client
+// Client: N connections to one server, driven by one epoll loop. A Client is
+// created once per server and then runs one or more measuring phases.
 
 struct Conn {
   int fd = -1;
@@ -534,29 +537,64 @@ struct Conn {
   uint64_t received = 0; // stream bytes received and verified
   bool want_out = false; // EPOLLOUT armed
   bool connected = false;
-  uint64_t window_msgs = 0;
+  uint64_t window_msgs = 0;                 // completed inside measured windows
   std::vector<Clock::time_point> send_time; // ring of `depth` slots
 };
 
-struct RunResult {
+// Totals over all measured windows of one server.
+struct Stats {
   double seconds = 0;
   uint64_t messages = 0;
   std::vector<uint64_t> latencies_ns;
-  std::optional<double> server_cpu_pct;
-  double client_cpu_pct = 0;
-  int stalled_connections = 0; // connections with no completed message in the window
+  double server_cpu = 0; // seconds
+  double client_cpu = 0; // seconds
+  double other_cpu = 0;  // seconds used by everything else on the machine
+  bool cpu_known = true;
+};
+
+// Busy time of the whole machine (all CPUs), in seconds, from /proc/stat.
+std::optional<double> machine_busy_seconds() {
+  FILE* f = std::fopen("/proc/stat", "r");
+  if (!f)
+    return std::nullopt;
+  unsigned long long v[8] = {};
+  int n = std::fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2],
+                      &v[3], &v[4], &v[5], &v[6], &v[7]);
+  std::fclose(f);
+  if (n != 8)
+    return std::nullopt;
+  // user nice system [idle iowait] irq softirq steal
+  unsigned long long busy = v[0] + v[1] + v[2] + v[5] + v[6] + v[7];
+  return static_cast<double>(busy) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+struct CpuSample {
+  std::optional<double> server, client, machine;
+  static CpuSample take(pid_t server_pid) {
+    return {process_cpu_seconds(server_pid), process_cpu_seconds(getpid()),
+            machine_busy_seconds()};
+  }
 };
 
 class Client {
 public:
   Client(const Options& opt, uint16_t port, ServerProcess& server)
-      : opt_(opt), port_(port), server_(server),
-        send_buf_(io_chunk), recv_buf_(io_chunk), expect_buf_(io_chunk) {
+      : opt_(opt), port_(port), server_(server), send_buf_(io_chunk), recv_buf_(io_chunk),
+        expect_buf_(io_chunk), events_(1024) {
     epfd_ = epoll_create1(EPOLL_CLOEXEC);
     if (epfd_ < 0)
       sys_fail("epoll_create1");
     conns_.resize(static_cast<size_t>(opt.connections));
+    connect_all();
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u64 = server_tag;
+    if (epoll_ctl(epfd_, EPOLL_CTL_ADD, server_.stdout_fd(), &ev) < 0)
+      sys_fail("epoll_ctl(server stdout)");
   }
+
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
 
   ~Client() {
     for (auto& c : conns_)
@@ -566,74 +604,63 @@ public:
       close(epfd_);
   }
 
-  RunResult run() {
-    connect_all();
-    add_server_output();
-
-    RunResult res;
-    auto t0 = Clock::now();
-    auto window_start = t0 + duration_cast<Clock::duration>(duration<double>(opt_.warmup));
-    auto window_end = window_start + duration_cast<Clock::duration>(duration<double>(opt_.duration));
-
+  // Runs traffic for `warmup` seconds, then measures for `measure` seconds
+  // (adding to `stats`), then lets every message in flight come back.
+  void phase(double warmup, double measure, Stats& stats) {
+    auto now = Clock::now();
+    auto window_start = now + to_duration(warmup);
     for (auto& c : conns_)
-      pump_send(c, t0);
+      pump_send(c, now);
 
-    double self_cpu0 = 0;
-    std::optional<double> srv_cpu0;
-    std::vector<epoll_event> events(1024);
+    measuring_ = false;
+    CpuSample cpu0;
+    Clock::time_point window_end{};
     for (;;) {
-      auto now = Clock::now();
+      now = Clock::now();
       if (!measuring_ && now >= window_start) {
         measuring_ = true;
-        window_start = now; // exact start, for the rates
-        window_end = now + duration_cast<Clock::duration>(duration<double>(opt_.duration));
-        srv_cpu0 = process_cpu_seconds(server_.pid());
-        self_cpu0 = self_cpu_seconds();
+        window_start = now;
+        window_end = now + to_duration(measure);
+        cpu0 = CpuSample::take(server_.pid());
       }
       if (measuring_ && now >= window_end)
         break;
-      auto until = measuring_ ? window_end : window_start;
-      int timeout_ms = static_cast<int>(
-          std::clamp<long long>(duration_cast<std::chrono::milliseconds>(until - now).count() + 1, 1, 100));
-      int n = epoll_wait(epfd_, events.data(), static_cast<int>(events.size()), timeout_ms);
-      if (n < 0) {
-        if (errno == EINTR)
-          continue;
-        sys_fail("epoll_wait");
-      }
-      for (int i = 0; i < n; ++i) {
-        uint64_t tag = events[i].data.u64;
-        if (tag == server_tag) {
-          if (!server_.read_output())
-            epoll_ctl(epfd_, EPOLL_CTL_DEL, server_.stdout_fd(), nullptr);
-          server_.forward_output();
-          continue;
-        }
-        Conn& c = conns_[tag];
-        if (events[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP))
-          on_readable(c);
-        if (events[i].events & EPOLLOUT)
-          pump_send(c, Clock::now());
-      }
+      poll_once(measuring_ ? window_end : window_start);
     }
+    measuring_ = false;
     auto end = Clock::now();
-    auto srv_cpu1 = process_cpu_seconds(server_.pid());
-    double self_cpu1 = self_cpu_seconds();
+    CpuSample cpu1 = CpuSample::take(server_.pid());
 
-    res.seconds = duration<double>(end - window_start).count();
-    res.messages = window_msgs_;
-    res.latencies_ns = std::move(latencies_);
-    if (srv_cpu0 && srv_cpu1)
-      res.server_cpu_pct = (*srv_cpu1 - *srv_cpu0) / res.seconds * 100.0;
-    res.client_cpu_pct = (self_cpu1 - self_cpu0) / res.seconds * 100.0;
-    for (auto& c : conns_)
-      if (c.window_msgs == 0)
-        ++res.stalled_connections;
-    return res;
+    stats.seconds += std::chrono::duration<double>(end - window_start).count();
+    stats.messages += window_msgs_;
+    stats.latencies_ns.insert(stats.latencies_ns.end(), latencies_.begin(), latencies_.end());
+    window_msgs_ = 0;
+    latencies_.clear();
+    if (cpu0.server && cpu1.server && cpu0.client && cpu1.client && cpu0.machine &&
+        cpu1.machine) {
+      double srv = *cpu1.server - *cpu0.server;
+      double cli = *cpu1.client - *cpu0.client;
+      stats.server_cpu += srv;
+      stats.client_cpu += cli;
+      stats.other_cpu += std::max(0.0, *cpu1.machine - *cpu0.machine - srv - cli);
+    } else {
+      stats.cpu_known = false;
+    }
+    drain();
+  }
+
+  // Connections that completed no message in any measured window so far.
+  int stalled_connections() const {
+    return static_cast<int>(
+        std::count_if(conns_.begin(), conns_.end(), [](const Conn& c) { return c.window_msgs == 0; }));
   }
 
 private:
   static constexpr uint64_t server_tag = UINT64_MAX;
+
+  static Clock::duration to_duration(double seconds) {
+    return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+  }
 
   [[noreturn]] void conn_fail(const Conn& c, const std::string& what) {
     throw BenchError(server_.name() + ": connection " + std::to_string(c.id) + ": " + what +
@@ -646,14 +673,6 @@ private:
     ev.data.u64 = c.id;
     if (epoll_ctl(epfd_, op, c.fd, &ev) < 0)
       sys_fail("epoll_ctl");
-  }
-
-  void add_server_output() {
-    epoll_event ev{};
-    ev.events = EPOLLIN;
-    ev.data.u64 = server_tag;
-    if (epoll_ctl(epfd_, EPOLL_CTL_ADD, server_.stdout_fd(), &ev) < 0)
-      sys_fail("epoll_ctl(server stdout)");
   }
 
   // Non-blocking connects, then wait (bounded) until all are established.
@@ -686,18 +705,18 @@ private:
     }
 
     auto deadline = Clock::now() + connect_timeout;
-    std::vector<epoll_event> events(1024);
     while (pending > 0) {
       auto left = duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
       if (left <= 0)
         throw BenchError(server_.name() + ": " + std::to_string(pending) +
                          " connections not established within " +
                          std::to_string(connect_timeout.count()) + " s");
-      int n = epoll_wait(epfd_, events.data(), static_cast<int>(events.size()), static_cast<int>(left));
+      int n = epoll_wait(epfd_, events_.data(), static_cast<int>(events_.size()),
+                         static_cast<int>(left));
       if (n < 0 && errno != EINTR)
         sys_fail("epoll_wait");
       for (int i = 0; i < n; ++i) {
-        Conn& c = conns_[events[i].data.u64];
+        Conn& c = conns_[events_[i].data.u64];
         if (c.connected)
           continue;
         int err = 0;
@@ -713,10 +732,64 @@ private:
     }
   }
 
+  // One epoll_wait (at most until `until`, and at most 100 ms) and its events.
+  void poll_once(Clock::time_point until) {
+    auto left = duration_cast<std::chrono::milliseconds>(until - Clock::now()).count() + 1;
+    int timeout_ms = static_cast<int>(std::clamp<long long>(left, 1, 100));
+    int n = epoll_wait(epfd_, events_.data(), static_cast<int>(events_.size()), timeout_ms);
+    if (n < 0) {
+      if (errno == EINTR)
+        return;
+      sys_fail("epoll_wait");
+    }
+    for (int i = 0; i < n; ++i) {
+      uint64_t tag = events_[i].data.u64;
+      if (tag == server_tag) {
+        if (!server_.read_output())
+          epoll_ctl(epfd_, EPOLL_CTL_DEL, server_.stdout_fd(), nullptr);
+        server_.forward_output();
+        continue;
+      }
+      Conn& c = conns_[tag];
+      if (events_[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP))
+        on_readable(c);
+      if (events_[i].events & EPOLLOUT)
+        pump_send(c, Clock::now());
+    }
+  }
+
+  // Stops issuing messages and waits (bounded) until every byte sent has been
+  // echoed and verified, so nothing is lost and the next phase starts clean.
+  void drain() {
+    draining_ = true;
+    auto deadline = Clock::now() + drain_timeout;
+    for (;;) {
+      uint64_t outstanding = 0;
+      int conns = 0;
+      for (const auto& c : conns_) {
+        if (c.sent != c.received) {
+          outstanding += c.sent - c.received;
+          ++conns;
+        }
+      }
+      if (outstanding == 0)
+        break;
+      if (Clock::now() >= deadline)
+        throw BenchError(server_.name() + ": " + std::to_string(outstanding) + " bytes on " +
+                         std::to_string(conns) + " connection(s) not echoed within " +
+                         std::to_string(drain_timeout.count()) + " s (server " +
+                         server_.exit_note() + ")");
+      poll_once(deadline);
+    }
+    draining_ = false;
+  }
+
   // Sends as much as the in-flight window (depth messages) allows.
   void pump_send(Conn& c, Clock::time_point now) {
     const uint64_t size = opt_.size;
-    const uint64_t limit = (c.received / size + static_cast<uint64_t>(opt_.depth)) * size;
+    uint64_t limit = (c.received / size + static_cast<uint64_t>(opt_.depth)) * size;
+    if (draining_) // only finish messages already started
+      limit = (c.sent + size - 1) / size * size;
     while (c.sent < limit) {
       size_t len = static_cast<size_t>(std::min<uint64_t>(limit - c.sent, send_buf_.size()));
       fill_pattern(c.id, c.sent, opt_.size, send_buf_.data(), len);
@@ -762,15 +835,15 @@ private:
     uint64_t done_before = c.received / size;
     c.received += len;
     uint64_t done_after = c.received / size;
-    for (uint64_t seq = done_before; seq < done_after; ++seq) {
-      if (!measuring_)
-        continue;
-      auto lat = now - c.send_time[seq % c.send_time.size()];
-      latencies_.push_back(static_cast<uint64_t>(duration_cast<nanoseconds>(lat).count()));
-      ++window_msgs_;
-      ++c.window_msgs;
+    if (measuring_) {
+      for (uint64_t seq = done_before; seq < done_after; ++seq) {
+        auto lat = now - c.send_time[seq % c.send_time.size()];
+        latencies_.push_back(static_cast<uint64_t>(duration_cast<nanoseconds>(lat).count()));
+      }
+      window_msgs_ += done_after - done_before;
+      c.window_msgs += done_after - done_before;
     }
-    if (done_after > done_before)
+    if (done_after > done_before || c.want_out)
       pump_send(c, now);
   }
 
@@ -796,25 +869,56 @@ private:
   int epfd_ = -1;
   std::vector<Conn> conns_;
   std::vector<uint8_t> send_buf_, recv_buf_, expect_buf_;
+  std::vector<epoll_event> events_;
   bool measuring_ = false;
+  bool draining_ = false;
   uint64_t window_msgs_ = 0;
   std::vector<uint64_t> latencies_;
 };
 
 // ---------------------------------------------------------------------------
-// Reporting
+// One server under test: its process, its client, its figures.
 
-struct Row {
-  std::string name;
-  double msgs_per_s = 0;
-  double mb_per_s = 0;
-  double p50_us = 0;
-  double p99_us = 0;
-  uint64_t messages = 0;
-  std::optional<double> server_cpu;
-  double client_cpu = 0;
+struct Target {
+  Target(std::string name, std::string binary, bool pass_server_args)
+      : name(std::move(name)), binary(std::move(binary)), pass_server_args(pass_server_args) {}
+
+  std::string name;      // label in the table
+  std::string binary;    // file name next to this executable
+  bool pass_server_args; // gets --server-args (actio-echo only)
+  std::unique_ptr<ServerProcess> server;
+  std::unique_ptr<Client> client;
+  Stats stats;
   int stalled = 0;
+  bool failed = false;
+
+  void fail(const std::string& msg, std::vector<std::string>& failures) {
+    std::fprintf(stderr, "%s: error: %s\n", prog, msg.c_str());
+    failures.push_back(msg);
+    failed = true;
+    client.reset(); // connections go first, then the server is stopped
+    server.reset();
+  }
 };
+
+void start_target(Target& t, const Options& opt, const std::string& dir,
+                  std::optional<int> server_cpu) {
+  std::string path = dir + "/" + t.binary;
+  if (access(path.c_str(), X_OK) != 0)
+    throw BenchError(path + " not found or not executable (build it first" +
+                     std::string(t.pass_server_args ? ", or use --only baseline)" : ")"));
+  std::vector<std::string> args = {"--host", loopback, "--port", "0"};
+  if (t.pass_server_args)
+    args.insert(args.end(), opt.server_args.begin(), opt.server_args.end());
+  t.server = std::make_unique<ServerProcess>(t.name, path, args, server_cpu);
+  uint16_t port = t.server->wait_for_port();
+  std::printf("%s (%s) listening on port %u\n", t.name.c_str(), t.binary.c_str(), unsigned{port});
+  std::fflush(stdout);
+  t.client = std::make_unique<Client>(opt, port, *t.server);
+}
+
+// ---------------------------------------------------------------------------
+// Reporting
 
 double percentile_us(std::vector<uint64_t>& v, double q) {
   if (v.empty())
@@ -824,70 +928,48 @@ double percentile_us(std::vector<uint64_t>& v, double q) {
   return static_cast<double>(v[k]) / 1000.0;
 }
 
-Row make_row(const std::string& name, const Options& opt, RunResult& r) {
-  Row row;
-  row.name = name;
-  row.messages = r.messages;
-  row.msgs_per_s = static_cast<double>(r.messages) / r.seconds;
-  row.mb_per_s = row.msgs_per_s * static_cast<double>(opt.size) / 1e6;
-  row.p50_us = percentile_us(r.latencies_ns, 0.50);
-  row.p99_us = percentile_us(r.latencies_ns, 0.99);
-  row.server_cpu = r.server_cpu_pct;
-  row.client_cpu = r.client_cpu_pct;
-  row.stalled = r.stalled_connections;
-  return row;
+double msgs_per_s(const Stats& s) { return s.seconds > 0 ? static_cast<double>(s.messages) / s.seconds : 0; }
+
+// Server CPU time per echoed message, in microseconds (0 if unknown).
+double cpu_us_per_msg(const Stats& s) {
+  return s.cpu_known && s.messages > 0 ? s.server_cpu / static_cast<double>(s.messages) * 1e6 : 0;
 }
 
-void print_table(const std::vector<Row>& rows) {
-  std::printf("\n%-9s %12s %9s %10s %10s %11s %10s %10s\n", "server", "msgs/s", "MB/s",
-              "p50 us", "p99 us", "messages", "srv CPU%", "cli CPU%");
-  for (const Row& r : rows) {
-    char cpu[32] = "n/a";
-    if (r.server_cpu)
-      std::snprintf(cpu, sizeof cpu, "%.1f", *r.server_cpu);
-    std::printf("%-9s %12.0f %9.2f %10.1f %10.1f %11" PRIu64 " %10s %10.1f\n", r.name.c_str(),
-                r.msgs_per_s, r.mb_per_s, r.p50_us, r.p99_us, r.messages, cpu, r.client_cpu);
+void print_table(const Options& opt, std::vector<Target>& targets) {
+  std::printf("\n%-9s %11s %9s %9s %9s %11s %8s %11s %8s %8s\n", "server", "msgs/s", "MB/s",
+              "p50 us", "p99 us", "messages", "srv CPU%", "srv us/msg", "cli CPU%", "other%");
+  for (Target& t : targets) {
+    if (t.failed)
+      continue;
+    Stats& s = t.stats;
+    double rate = msgs_per_s(s);
+    double p50 = percentile_us(s.latencies_ns, 0.50);
+    double p99 = percentile_us(s.latencies_ns, 0.99);
+    std::printf("%-9s %11.0f %9.2f %9.1f %9.1f %11" PRIu64, t.name.c_str(), rate,
+                rate * static_cast<double>(opt.size) / 1e6, p50, p99, s.messages);
+    if (s.cpu_known)
+      std::printf(" %8.1f %11.2f %8.1f %8.1f\n", s.server_cpu / s.seconds * 100,
+                  cpu_us_per_msg(s), s.client_cpu / s.seconds * 100, s.other_cpu / s.seconds * 100);
+    else
+      std::printf(" %8s %11s %8s %8s\n", "n/a", "n/a", "n/a", "n/a");
   }
-  for (const Row& r : rows)
-    if (r.stalled > 0)
-      std::printf("warning: %s: %d connection(s) completed no message in the window\n",
-                  r.name.c_str(), r.stalled);
-}
-
-// ---------------------------------------------------------------------------
-
-struct Target {
-  std::string name;   // label in the table
-  std::string binary; // file name next to this executable
-  bool pass_server_args;
-};
-
-// Starts one server, measures it, stops it. Throws BenchError on failure;
-// a server that does not exit cleanly is recorded in `failures`.
-Row run_target(const Options& opt, const Target& t, const std::string& dir,
-               std::optional<int> server_cpu, std::vector<std::string>& failures) {
-  std::string path = dir + "/" + t.binary;
-  if (access(path.c_str(), X_OK) != 0)
-    throw BenchError(path + " not found or not executable (build it first" +
-                     std::string(t.pass_server_args ? ", or use --only baseline)" : ")"));
-  std::vector<std::string> args = {"--host", loopback, "--port", "0"};
-  if (t.pass_server_args)
-    args.insert(args.end(), opt.server_args.begin(), opt.server_args.end());
-
-  std::printf("running %s (%s) ...\n", t.name.c_str(), t.binary.c_str());
-  std::fflush(stdout);
-  ServerProcess server(t.name, path, args, server_cpu);
-  uint16_t port = server.wait_for_port();
-  RunResult result;
-  {
-    Client client(opt, port, server);
-    result = client.run();
-  } // connections are closed before the server is stopped
-  if (std::string problem = server.stop(); !problem.empty()) {
-    std::fprintf(stderr, "%s: error: %s server %s\n", prog, t.name.c_str(), problem.c_str());
-    failures.push_back(t.name + " server " + problem);
+  std::printf("(MB/s: echoed payload, one direction; CPU%%: of one core over the measured "
+              "windows; other%%: rest of the machine)\n");
+  for (Target& t : targets) {
+    if (t.failed)
+      continue;
+    if (t.stalled > 0)
+      std::printf("warning: %s: %d connection(s) completed no message while measured\n",
+                  t.name.c_str(), t.stalled);
+    if (t.stats.cpu_known && t.stats.other_cpu / t.stats.seconds > 0.10)
+      std::printf("warning: %s: other processes used %.0f%% of a core while measuring; "
+                  "figures are noisy\n",
+                  t.name.c_str(), t.stats.other_cpu / t.stats.seconds * 100);
+    else if (t.stats.cpu_known && t.stats.client_cpu / t.stats.seconds > 0.95)
+      std::printf("note: %s: the client used >95%% of its core; msgs/s may be client-bound, "
+                  "compare srv us/msg\n",
+                  t.name.c_str());
   }
-  return make_row(t.name, opt, result);
 }
 
 } // namespace
@@ -895,7 +977,7 @@ Row run_target(const Options& opt, const Target& t, const std::string& dir,
 int main(int argc, char** argv) {
   Options opt = parse_args(argc, argv);
   signal(SIGPIPE, SIG_IGN);
-  raise_fd_limit(opt.connections);
+  raise_fd_limit(2 * opt.connections);
 
   try {
     std::vector<int> cpus = usable_cpus();
@@ -911,18 +993,18 @@ int main(int argc, char** argv) {
         sys_fail("sched_setaffinity(client)");
     }
 
-    const std::string dir = self_dir();
     std::vector<Target> targets;
     if (opt.run_baseline)
-      targets.push_back({"baseline", "actio-epoll-echo", false});
+      targets.emplace_back("baseline", "actio-epoll-echo", false);
     if (opt.run_actio)
-      targets.push_back({"actio", "actio-echo", true});
+      targets.emplace_back("actio", "actio-echo", true);
 
     std::string server_args;
     for (auto& a : opt.server_args)
       server_args += (server_args.empty() ? "" : " ") + a;
-    std::printf("%s: %d connections, depth %d, %zu B messages, warmup %.1f s, duration %.1f s\n",
-                prog, opt.connections, opt.depth, opt.size, opt.warmup, opt.duration);
+    std::printf("%s: %d connections, depth %d, %zu B messages; per server: warmup %.1f s, "
+                "%.1f s measured in %d round(s)\n",
+                prog, opt.connections, opt.depth, opt.size, opt.warmup, opt.duration, opt.rounds);
     if (pin)
       std::printf("pinning: servers on CPU %d, client on CPU %d\n", cpus[0], cpus[1]);
     else
@@ -931,30 +1013,64 @@ int main(int argc, char** argv) {
       std::printf("actio-echo args: %s\n", server_args.empty() ? "(none)" : server_args.c_str());
     std::fflush(stdout);
 
-    std::vector<Row> rows;
+    // Start every server and connect to it; a server that fails is reported
+    // and the run goes on with the others (exit status 1).
     std::vector<std::string> failures;
-    for (const Target& t : targets) {
-      // A failing server (missing binary, no startup line, echo mismatch, ...)
-      // is reported and the run goes on with the next one; exit status is 1.
+    const std::string dir = self_dir();
+    for (Target& t : targets) {
       try {
-        rows.push_back(run_target(opt, t, dir, server_cpu, failures));
+        start_target(t, opt, dir, server_cpu);
       } catch (const BenchError& e) {
-        std::fprintf(stderr, "%s: error: %s\n", prog, e.what());
-        failures.push_back(e.what());
+        t.fail(e.what(), failures);
       }
     }
 
-    print_table(rows);
-    if (opt.run_actio && opt.run_baseline && rows.size() == 2) {
-      const Row& base = rows[0];
-      const Row& actio = rows[1];
-      if (base.msgs_per_s > 0)
-        std::printf("ratio actio/baseline msgs/s: %.2f (target >= %.2f)\n",
-                    actio.msgs_per_s / base.msgs_per_s, target_ratio);
-      else
-        std::printf("ratio actio/baseline msgs/s: n/a (baseline made no progress)\n");
-    } else if (opt.run_actio && opt.run_baseline) {
-      std::printf("ratio actio/baseline msgs/s: n/a (a server run failed)\n");
+    // Measure in alternating rounds (A B, B A, A B, ...) so that drifting
+    // background load on a shared machine hits both servers alike. Only one
+    // server carries traffic at a time; the other is idle.
+    const double slice = opt.duration / opt.rounds;
+    const double rewarm = std::min(opt.warmup, rewarmup_seconds);
+    for (int round = 0; round < opt.rounds; ++round) {
+      for (size_t k = 0; k < targets.size(); ++k) {
+        Target& t = targets[round % 2 == 0 ? k : targets.size() - 1 - k];
+        if (t.failed)
+          continue;
+        try {
+          t.client->phase(round == 0 ? opt.warmup : rewarm, slice, t.stats);
+        } catch (const BenchError& e) {
+          t.fail(e.what(), failures);
+        }
+      }
+    }
+
+    for (Target& t : targets) {
+      if (t.failed)
+        continue;
+      t.stalled = t.client->stalled_connections();
+      t.client.reset(); // connections are closed before the server is stopped
+      if (std::string problem = t.server->stop(); !problem.empty()) {
+        std::string msg = t.name + " server " + problem;
+        std::fprintf(stderr, "%s: error: %s\n", prog, msg.c_str());
+        failures.push_back(msg);
+      }
+    }
+
+    print_table(opt, targets);
+    if (targets.size() == 2) {
+      const Target& base = targets[0];
+      const Target& actio = targets[1];
+      if (base.failed || actio.failed) {
+        std::printf("ratio actio/baseline msgs/s: n/a (a server run failed)\n");
+      } else {
+        if (cpu_us_per_msg(base.stats) > 0 && cpu_us_per_msg(actio.stats) > 0)
+          std::printf("ratio actio/baseline server CPU per msg: %.2f (lower is better)\n",
+                      cpu_us_per_msg(actio.stats) / cpu_us_per_msg(base.stats));
+        if (msgs_per_s(base.stats) > 0)
+          std::printf("ratio actio/baseline msgs/s: %.2f (target >= %.2f)\n",
+                      msgs_per_s(actio.stats) / msgs_per_s(base.stats), target_ratio);
+        else
+          std::printf("ratio actio/baseline msgs/s: n/a (baseline made no progress)\n");
+      }
     }
     std::fflush(stdout);
     for (auto& f : failures)

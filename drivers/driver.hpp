@@ -100,6 +100,40 @@ public:
   /// limit), then performs ready operations and delivers completions.
   virtual caf::error poll(std::optional<clock::duration> timeout) = 0;
 
+  // -- files (driver thread only) -------------------------------------------
+  //
+  // Each completes exactly once through `rp`: the value, or an `actio`
+  // error naming the path and the OS reason. Buffers stay with the driver
+  // until the kernel is done with them, also when the requester is gone.
+
+  /// openat(path, flags | O_CLOEXEC, mode) -> file_id (uint64_t).
+  virtual void open_file(std::string path, int flags, unsigned mode,
+                         caf::response_promise rp) = 0;
+
+  /// Reads `len` bytes at `offset` -> byte_buffer (shorter only at EOF).
+  virtual void read_at(file_id file, uint64_t offset, size_t len, op_id id,
+                       caf::response_promise rp) = 0;
+
+  /// Writes all of `buf` at `offset` -> uint64_t bytes written.
+  virtual void write_at(file_id file, uint64_t offset, byte_buffer buf,
+                        op_id id, caf::response_promise rp) = 0;
+
+  /// fsync (or fdatasync) -> unit.
+  virtual void sync_file(file_id file, bool datasync,
+                         caf::response_promise rp) = 0;
+
+  /// Size of the file -> uint64_t.
+  virtual void stat_file(file_id file, caf::response_promise rp) = 0;
+
+  /// Closes after in-flight operations finished -> unit. Later requests on
+  /// `file` fail with `errc::closed`.
+  virtual void close_file(file_id file, caf::response_promise rp) = 0;
+
+  /// Cancels the in-flight read_at/write_at `id`: it completes with
+  /// `errc::cancelled` (or its result, if the kernel was faster). Returns
+  /// false if no such operation is in flight.
+  virtual bool cancel_file_op(op_id id) = 0;
+
   /// Number of registered sockets (for tests and shutdown).
   virtual size_t sockets() const noexcept = 0;
 
@@ -127,5 +161,9 @@ make_driver(std::string_view backend, caf::actor_system& sys);
 
 /// The backends this build offers and this machine supports, best first.
 std::vector<std::string> available_backends();
+
+/// One line on every backend: built, available, or why not ("uring:
+/// available; epoll: available"), for logging `auto`'s choice.
+std::string auto_choice_reason();
 
 } // namespace actio

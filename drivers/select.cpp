@@ -1,47 +1,125 @@
 // The backend selector: the one file that knows which backends this build
-// has (every #ifdef for backends lives here), in order of preference.
+// has (every #ifdef for backends lives here), in order of preference, and
+// which of them this machine can run.
 
 #include <string>
 
 #include "actio/actors/errc.hpp"
 #include "actio/drivers/driver.hpp"
 
+#ifdef ACTIO_HAVE_URING
+#  include "actio/drivers/uring/uring_driver.hpp"
+#endif
 #ifdef ACTIO_HAVE_EPOLL
 #  include "actio/drivers/epoll/epoll_driver.hpp"
 #endif
 
 namespace actio {
 
+namespace {
+
+/// Whether `name` was built in, and if so why it cannot run here (none: ok).
+struct candidate {
+  const char* name;
+  bool built;
+  caf::error (*probe)();
+};
+
+caf::error always_ok() {
+  return caf::none;
+}
+
+#ifdef ACTIO_HAVE_URING
+// The kernel does not change under us: probe once per process.
+caf::error probe_uring_once() {
+  static const caf::error result = uring_driver::probe();
+  return result;
+}
+#endif
+
+const candidate candidates[] = {
+#ifdef ACTIO_HAVE_URING
+  {"uring", true, &probe_uring_once},
+#else
+  {"uring", false, nullptr},
+#endif
+#ifdef ACTIO_HAVE_EPOLL
+  {"epoll", true, &always_ok},
+#else
+  {"epoll", false, nullptr},
+#endif
+};
+
+caf::expected<std::unique_ptr<driver>> make_named(const std::string& name) {
+#ifdef ACTIO_HAVE_URING
+  if (name == "uring")
+    return uring_driver::make();
+#endif
+#ifdef ACTIO_HAVE_EPOLL
+  if (name == "epoll")
+    return epoll_driver::make();
+#endif
+  return make_actio_error(errc::backend_unavailable,
+                          "backend '" + name + "' is not built in");
+}
+
+} // namespace
+
 std::vector<std::string> available_backends() {
   std::vector<std::string> result;
-#ifdef ACTIO_HAVE_EPOLL
-  result.emplace_back("epoll");
-#endif
+  for (auto& c : candidates)
+    if (c.built && !c.probe())
+      result.emplace_back(c.name);
   return result;
 }
 
 caf::expected<std::unique_ptr<driver>>
 make_driver(std::string_view backend, caf::actor_system&) {
-  // `names` outlives `backend`, which may point into it.
-  auto names = available_backends();
-  if (backend == "auto") {
-    if (names.empty())
-      return make_actio_error(errc::backend_unavailable,
-                              "no I/O backend was built for this platform");
-    backend = names.front();
-  }
-#ifdef ACTIO_HAVE_EPOLL
-  if (backend == "epoll")
-    return epoll_driver::make();
-#endif
-  if (backend == "epoll" || backend == "uring" || backend == "kqueue"
-      || backend == "aio")
+  std::string name{backend};
+  if (name == "auto") {
+    for (auto& c : candidates)
+      if (c.built && !c.probe())
+        return make_named(c.name);
     return make_actio_error(errc::backend_unavailable,
-                            "backend '" + std::string{backend}
+                            "no I/O backend of this build works here");
+  }
+  for (auto& c : candidates) {
+    if (name != c.name)
+      continue;
+    if (!c.built)
+      return make_actio_error(errc::backend_unavailable,
+                              "backend '" + name
+                                + "' is not available in this build");
+    if (auto err = c.probe())
+      return make_actio_error(errc::backend_unavailable,
+                              "backend '" + name + "' is not available: "
+                                + describe(err));
+    return make_named(name);
+  }
+  if (name == "kqueue" || name == "aio")
+    return make_actio_error(errc::backend_unavailable,
+                            "backend '" + name
                               + "' is not available in this build");
   return make_actio_error(errc::invalid_argument,
-                          "unknown backend '" + std::string{backend}
-                            + "' (expected auto or epoll)");
+                          "unknown backend '" + name
+                            + "' (expected auto, uring or epoll)");
+}
+
+/// Why `auto` chose what it chose, for the start-up log line.
+std::string auto_choice_reason() {
+  std::string result;
+  for (auto& c : candidates) {
+    if (!result.empty())
+      result += "; ";
+    result += c.name;
+    if (!c.built)
+      result += ": not built";
+    else if (auto err = c.probe())
+      result += ": unavailable (" + describe(err) + ")";
+    else
+      result += ": available";
+  }
+  return result;
 }
 
 } // namespace actio

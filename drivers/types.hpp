@@ -22,6 +22,10 @@ using socket_id = uint64_t;
 /// Names one request (a write, a shutdown, a timer) for its completion.
 using op_id = uint64_t;
 
+/// Names an open file of one driver (slot + generation, like `socket_id`),
+/// so a handle used after close is detected, never aliased.
+using file_id = uint64_t;
+
 /// A file descriptor in flight between actors. If the message carrying it is
 /// dropped (say, its receiver died), the descriptor is closed, not leaked.
 class owned_fd {

@@ -84,6 +84,7 @@ epoll_driver::epoll_driver(int epfd, int evfd, int tfd)
 }
 
 epoll_driver::~epoll_driver() {
+  files_.reset(); // completes what is left, on this thread
   close_all();
   ::close(tfd_);
   ::close(evfd_);
@@ -557,7 +558,49 @@ void epoll_driver::retry_backed_off_accepts() {
 
 // -- the loop's two calls -----------------------------------------------------
 
+// -- files (worker pool) --------------------------------------------------------
+
+file_pool& epoll_driver::files() {
+  if (!files_)
+    files_ = std::make_unique<file_pool>([this] { wake(); });
+  return *files_;
+}
+
+void epoll_driver::open_file(std::string path, int flags, unsigned mode,
+                             caf::response_promise rp) {
+  files().open_file(std::move(path), flags, mode, std::move(rp));
+}
+
+void epoll_driver::read_at(file_id file, uint64_t offset, size_t len, op_id id,
+                           caf::response_promise rp) {
+  files().read_at(file, offset, len, id, std::move(rp));
+}
+
+void epoll_driver::write_at(file_id file, uint64_t offset, byte_buffer buf,
+                            op_id id, caf::response_promise rp) {
+  files().write_at(file, offset, std::move(buf), id, std::move(rp));
+}
+
+void epoll_driver::sync_file(file_id file, bool datasync,
+                             caf::response_promise rp) {
+  files().sync_file(file, datasync, std::move(rp));
+}
+
+void epoll_driver::stat_file(file_id file, caf::response_promise rp) {
+  files().stat_file(file, std::move(rp));
+}
+
+void epoll_driver::close_file(file_id file, caf::response_promise rp) {
+  files().close_file(file, std::move(rp));
+}
+
+bool epoll_driver::cancel_file_op(op_id id) {
+  return files_ ? files_->cancel(id) : false;
+}
+
 bool epoll_driver::process() {
+  if (files_)
+    files_->drain();
   if (ready_.empty())
     return false;
   auto batch = std::move(ready_);

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "actio/drivers/driver.hpp"
+#include "actio/drivers/file_pool.hpp"
 
 namespace actio {
 
@@ -40,6 +41,17 @@ public:
   op_id start_timer(clock::duration delay,
                     caf::strong_actor_ptr owner) override;
   bool cancel_timer(op_id id) override;
+  void open_file(std::string path, int flags, unsigned mode,
+                 caf::response_promise rp) override;
+  void read_at(file_id file, uint64_t offset, size_t len, op_id id,
+               caf::response_promise rp) override;
+  void write_at(file_id file, uint64_t offset, byte_buffer buf, op_id id,
+                caf::response_promise rp) override;
+  void sync_file(file_id file, bool datasync,
+                 caf::response_promise rp) override;
+  void stat_file(file_id file, caf::response_promise rp) override;
+  void close_file(file_id file, caf::response_promise rp) override;
+  bool cancel_file_op(op_id id) override;
   bool process() override;
   caf::error poll(std::optional<clock::duration> timeout) override;
   size_t sockets() const noexcept override;
@@ -120,6 +132,11 @@ private:
   std::unordered_map<op_id, clock::time_point> timer_index_;
   std::optional<clock::time_point> armed_;
   std::vector<uint8_t> scratch_;
+  /// Files: readiness does not apply to regular files, so blocking
+  /// pread/pwrite run on a small worker pool; results come back through
+  /// `process()` on this thread. Created on first use.
+  file_pool& files();
+  std::unique_ptr<file_pool> files_;
 };
 
 } // namespace actio

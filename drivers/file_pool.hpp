@@ -1,0 +1,165 @@
+#pragma once
+
+/// Blocking file I/O on a few worker threads, for readiness-based backends.
+///
+/// Regular files are always "ready" to epoll, so the epoll backend cannot
+/// wait for them; it hands them to this pool instead and offers the same file
+/// API as io_uring (`driver.hpp`, "files"). The pool keeps the driver's rules:
+///
+/// - requests and `drain()` run on the driver thread only, and so does
+///   everything that touches a response promise: a worker never delivers, it
+///   puts its finished job on the "done" list and calls `wake`; the driver
+///   then calls `drain()`, which delivers;
+/// - every request completes exactly once, and never from inside the request
+///   call: even a request that fails at once (stale file id) or has nothing
+///   to do (zero-length read) goes through the done list;
+/// - a file's descriptor stays open until the last job using it finished,
+///   also after `close_file`; file ids carry a generation, so a stale id is
+///   detected and never reaches a reused slot.
+///
+/// Jobs start in FIFO order; with several threads, several run in parallel
+/// (positional I/O, so that is safe). A job blocks its worker: opening a FIFO
+/// without O_NONBLOCK, or a hung NFS mount, ties up a thread.
+
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <caf/response_promise.hpp>
+
+#include "actio/drivers/types.hpp"
+
+namespace actio {
+
+namespace detail {
+
+struct file_job; // one request on its way through the pool (file_pool.cpp)
+
+} // namespace detail
+
+class file_pool {
+public:
+  /// Starts `threads` workers (at least one).
+  /// @param wake called from a worker thread after it queued a finished job
+  ///        on an empty done list (later ones coalesce until the next
+  ///        `drain`); the driver then calls `drain()` on its own thread. Must
+  ///        not throw.
+  explicit file_pool(std::function<void()> wake, size_t threads = 2);
+
+  /// Stops the workers: jobs not started yet complete with `errc::cancelled`
+  /// (a queued close still closes), running ones finish. Delivers all of that
+  /// by a final `drain` on the calling thread (the driver thread), then
+  /// closes every descriptor that is still open. Calls `wake` no more from
+  /// the moment it starts, so the waker may go right after.
+  ~file_pool();
+
+  file_pool(const file_pool&) = delete;
+  file_pool& operator=(const file_pool&) = delete;
+
+  // -- requests (driver thread only) ------------------------------------------
+  //
+  // Same contracts as the driver's file API: each completes exactly once
+  // through `rp`, with the value or an `actio` error whose text names the
+  // operation and the path ("open /tmp/x: No such file or directory").
+  // Requests on an unknown, stale or closing id fail with `errc::closed`.
+
+  /// openat(path, flags | O_CLOEXEC, mode) -> file_id (uint64_t).
+  void open_file(std::string path, int flags, unsigned mode,
+                 caf::response_promise rp);
+
+  /// Reads up to `len` bytes at `offset` -> byte_buffer, shorter only at EOF.
+  void read_at(file_id file, uint64_t offset, size_t len, op_id id,
+               caf::response_promise rp);
+
+  /// Writes all of `buf` at `offset` -> uint64_t bytes written.
+  void write_at(file_id file, uint64_t offset, byte_buffer buf, op_id id,
+                caf::response_promise rp);
+
+  /// fsync, or fdatasync when `datasync` -> caf::unit.
+  void sync_file(file_id file, bool datasync, caf::response_promise rp);
+
+  /// Size of the file (fstat) -> uint64_t.
+  void stat_file(file_id file, caf::response_promise rp);
+
+  /// Closes the file once its in-flight jobs finished -> caf::unit (or the
+  /// error of close(2); the descriptor is gone either way). From this call
+  /// on, requests on `file` fail with `errc::closed`.
+  void close_file(file_id file, caf::response_promise rp);
+
+  /// Cancels read_at/write_at `id` if it has not started yet: it completes
+  /// with `errc::cancelled` (at the next `drain`). Returns false if no such
+  /// job is waiting (unknown, running or finished).
+  bool cancel(op_id id);
+
+  // -- completions (driver thread only) ---------------------------------------
+
+  /// Delivers the results of finished jobs through their promises. Returns
+  /// how many it delivered.
+  size_t drain();
+
+  /// Files open or closing (descriptor not closed yet). For tests.
+  size_t open_files() const;
+
+private:
+  using job = detail::file_job;
+  using job_ptr = std::unique_ptr<job>;
+
+  /// One entry of the file table. A free slot keeps its path until reuse,
+  /// so a request on a just-closed id can still name the file.
+  struct slot {
+    int fd = -1;           ///< -1: free
+    uint32_t gen = 1;      ///< high half of the file_id
+    bool closing = false;  ///< close_file seen: no new jobs
+    size_t in_flight = 0;  ///< jobs using `fd` not drained yet
+    std::string path;      ///< for error texts
+    caf::response_promise close_rp; ///< close_file waiting for in_flight == 0
+  };
+
+  // File table (driver thread).
+  slot* find(file_id file) noexcept;
+  file_id id_of(uint32_t index) const noexcept;
+  uint32_t add_slot(int fd, std::string path);
+  void free_slot(uint32_t index);
+  std::string describe(file_id file) const;
+
+  // Submitting (driver thread).
+  bool admit(job& j, file_id file, const char* what);
+  void submit(job_ptr j);
+  void start_close(uint32_t index);
+
+  // Completing.
+  void finish(job_ptr j); ///< any thread: onto the done list
+  void complete(job& j);  ///< driver thread: deliver
+  void done_with(uint32_t index);
+
+  // Workers.
+  void run_worker();
+
+  std::function<void()> wake_;
+
+  std::mutex queue_mtx_; // guards queue_ and stopping_
+  std::condition_variable queue_cv_;
+  std::deque<job_ptr> queue_; ///< not started yet, FIFO
+  bool stopping_ = false;
+
+  std::mutex done_mtx_; // guards done_ and wake_muted_
+  std::deque<job_ptr> done_; ///< finished, not delivered yet
+  bool wake_muted_ = false;  ///< destructor running: no more `wake_` calls
+
+  std::vector<std::thread> workers_;
+
+  // Driver thread only.
+  std::vector<slot> slots_;
+  std::vector<uint32_t> free_;
+  size_t live_ = 0;
+  bool stopped_ = false; ///< workers joined (destructor): closes run inline
+};
+
+} // namespace actio

@@ -1,0 +1,879 @@
+#include "actio/drivers/uring/uring_driver.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include <fcntl.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <caf/actor_control_block.hpp>
+#include <caf/make_message.hpp>
+
+#include "actio/actors/errc.hpp"
+#include "actio/drivers/completions.hpp"
+#include "actio/drivers/uring/uring_op.hpp"
+
+namespace actio {
+
+namespace {
+
+constexpr unsigned ring_entries = 1024;
+constexpr unsigned buf_count = 256;       // power of two
+constexpr size_t buf_size = 16 * 1024;    // per provided buffer
+constexpr uint16_t buf_group = 1;
+
+constexpr auto min_backoff = std::chrono::milliseconds{5};
+constexpr auto max_backoff = std::chrono::milliseconds{500};
+
+// CQEs of requests whose result nobody needs (cancel, timeout-remove).
+constexpr uint64_t ignore_token = 0;
+
+const int used_opcodes[] = {
+  IORING_OP_READ,   IORING_OP_WRITE,  IORING_OP_ACCEPT,        IORING_OP_RECV,
+  IORING_OP_SEND,   IORING_OP_SHUTDOWN, IORING_OP_CLOSE,       IORING_OP_OPENAT,
+  IORING_OP_FSYNC,  IORING_OP_STATX,  IORING_OP_ASYNC_CANCEL,  IORING_OP_TIMEOUT,
+  IORING_OP_TIMEOUT_REMOVE, IORING_OP_PROVIDE_BUFFERS,
+};
+
+__kernel_timespec to_timespec(driver::clock::duration d) {
+  auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(d).count();
+  if (ns < 0)
+    ns = 0;
+  __kernel_timespec ts{};
+  ts.tv_sec = ns / 1'000'000'000;
+  ts.tv_nsec = ns % 1'000'000'000;
+  return ts;
+}
+
+caf::error cancelled(const char* what) {
+  return make_actio_error(errc::cancelled, what);
+}
+
+} // namespace
+
+// -- probe and setup ----------------------------------------------------------
+
+caf::error uring_driver::probe() {
+  io_uring ring;
+  if (auto rc = io_uring_queue_init(8, &ring, 0); rc < 0)
+    return make_errno_error("io_uring_setup", -rc);
+  auto* p = io_uring_get_probe_ring(&ring);
+  if (p == nullptr) {
+    io_uring_queue_exit(&ring);
+    return make_actio_error(errc::backend_unavailable,
+                            "io_uring: the kernel cannot be probed (< 5.6)");
+  }
+  caf::error result;
+  for (auto opcode : used_opcodes)
+    if (!io_uring_opcode_supported(p, opcode)) {
+      result = make_actio_error(errc::backend_unavailable,
+                                "io_uring: opcode " + std::to_string(opcode)
+                                  + " is not supported by this kernel");
+      break;
+    }
+  io_uring_free_probe(p);
+  // Provided-buffer rings (5.19) back the multishot recv (6.0).
+  if (!result) {
+    void* mem = nullptr;
+    if (posix_memalign(&mem, 4096, sizeof(io_uring_buf) * 8) == 0) {
+      io_uring_buf_reg reg{};
+      reg.ring_addr = reinterpret_cast<uint64_t>(mem);
+      reg.ring_entries = 8;
+      reg.bgid = 7;
+      if (auto rc = io_uring_register_buf_ring(&ring, &reg, 0); rc < 0)
+        result = make_errno_error("io_uring: provided-buffer ring", -rc);
+      else
+        io_uring_unregister_buf_ring(&ring, 7);
+      free(mem);
+    }
+  }
+  io_uring_queue_exit(&ring);
+  return result;
+}
+
+caf::expected<std::unique_ptr<driver>> uring_driver::make() {
+  if (auto err = probe())
+    return make_actio_error(errc::backend_unavailable,
+                            "uring unavailable: " + to_string(err));
+  std::unique_ptr<uring_driver> drv{new uring_driver};
+  if (auto err = drv->init())
+    return err;
+  return std::unique_ptr<driver>{std::move(drv)};
+}
+
+uring_driver::uring_driver() = default;
+
+caf::error uring_driver::init() {
+  io_uring_params params{};
+  params.flags = IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN;
+  auto rc = io_uring_queue_init_params(ring_entries, &ring_, &params);
+  if (rc < 0) {
+    // Older kernels lack the flags: plain setup.
+    params = io_uring_params{};
+    rc = io_uring_queue_init_params(ring_entries, &ring_, &params);
+  }
+  if (rc < 0)
+    return make_errno_error("io_uring_queue_init", -rc);
+  ring_ok_ = true;
+  evfd_ = eventfd(0, EFD_CLOEXEC);
+  if (evfd_ < 0)
+    return make_errno_error("eventfd", errno);
+  // Provided-buffer ring: the ring entries live in page-aligned memory.
+  br_size_ = sizeof(io_uring_buf) * buf_count;
+  void* mem = mmap(nullptr, br_size_, PROT_READ | PROT_WRITE,
+                   MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
+  if (mem == MAP_FAILED)
+    return make_errno_error("mmap(buffer ring)", errno);
+  br_ = static_cast<io_uring_buf_ring*>(mem);
+  io_uring_buf_ring_init(br_);
+  io_uring_buf_reg reg{};
+  reg.ring_addr = reinterpret_cast<uint64_t>(br_);
+  reg.ring_entries = buf_count;
+  reg.bgid = buf_group;
+  if (auto err = io_uring_register_buf_ring(&ring_, &reg, 0); err < 0)
+    return make_errno_error("io_uring_register_buf_ring", -err);
+  pool_.resize(buf_count * buf_size);
+  auto mask = io_uring_buf_ring_mask(buf_count);
+  for (unsigned i = 0; i < buf_count; ++i)
+    io_uring_buf_ring_add(br_, buffer(i), buf_size, static_cast<uint16_t>(i),
+                          mask, static_cast<int>(i));
+  io_uring_buf_ring_advance(br_, buf_count);
+  arm_wake();
+  return caf::none;
+}
+
+uring_driver::~uring_driver() {
+  if (ring_ok_) {
+    close_all();
+    // Reap until the kernel gave back every operation's storage.
+    stopping_ = true;
+    for (int i = 0; i < 1000 && !ops_.empty(); ++i) {
+      io_uring_sqe* s = io_uring_get_sqe(&ring_);
+      if (s != nullptr) {
+        io_uring_prep_cancel64(s, 0, IORING_ASYNC_CANCEL_ANY);
+        io_uring_sqe_set_data64(s, ignore_token);
+      }
+      poll(std::chrono::milliseconds{10});
+    }
+    if (br_ != nullptr)
+      io_uring_unregister_buf_ring(&ring_, buf_group);
+    io_uring_queue_exit(&ring_);
+  }
+  if (br_ != nullptr)
+    munmap(br_, br_size_);
+  if (evfd_ >= 0)
+    ::close(evfd_);
+}
+
+io_uring_sqe* uring_driver::sqe() {
+  auto* s = io_uring_get_sqe(&ring_);
+  while (s == nullptr) {
+    // Submission queue full: hand what we have to the kernel and retry.
+    io_uring_submit(&ring_);
+    s = io_uring_get_sqe(&ring_);
+  }
+  return s;
+}
+
+uring_driver::op* uring_driver::new_op(op_kind kind) {
+  auto ptr = std::make_unique<op>();
+  ptr->kind = kind;
+  auto* raw = ptr.get();
+  ops_.emplace(raw, std::move(ptr));
+  return raw;
+}
+
+void uring_driver::op_done(op* o) {
+  ops_.erase(o);
+}
+
+// -- wake-up ------------------------------------------------------------------
+
+void uring_driver::arm_wake() {
+  auto* o = new_op(op_kind::wake);
+  auto* s = sqe();
+  io_uring_prep_read(s, evfd_, &wake_buf_, sizeof(wake_buf_), 0);
+  io_uring_sqe_set_data(s, o);
+}
+
+void uring_driver::wake() noexcept {
+  if (!wake_pending_.exchange(true, std::memory_order_acq_rel)) {
+    uint64_t one = 1;
+    while (::write(evfd_, &one, sizeof(one)) < 0 && errno == EINTR)
+      ; // retry
+  }
+}
+
+// -- the loop's two calls -----------------------------------------------------
+
+bool uring_driver::process() {
+  if (!ready_.empty()) {
+    auto batch = std::move(ready_);
+    ready_.clear();
+    for (auto index : batch) {
+      auto& s = slots_[index];
+      if (s.fd < 0 || s.closing)
+        continue;
+      if (s.listener)
+        arm_accept(index);
+      else
+        arm_recv(index);
+    }
+  }
+  return !ready_.empty();
+}
+
+caf::error uring_driver::poll(std::optional<clock::duration> timeout) {
+  io_uring_cqe* cqe = nullptr;
+  int rc;
+  if (timeout && *timeout <= clock::duration::zero()) {
+    rc = io_uring_submit(&ring_);
+  } else if (timeout) {
+    auto ts = to_timespec(*timeout);
+    rc = io_uring_submit_and_wait_timeout(&ring_, &cqe, 1, &ts, nullptr);
+  } else {
+    rc = io_uring_submit_and_wait_timeout(&ring_, &cqe, 1, nullptr, nullptr);
+  }
+  if (rc < 0 && rc != -ETIME && rc != -EINTR && rc != -EBUSY && rc != -EAGAIN)
+    return make_errno_error("io_uring_submit_and_wait", -rc);
+  // Dispatch may queue new SQEs; completions are reaped in batches.
+  for (int round = 0; round < 4; ++round) {
+    unsigned head;
+    unsigned count = 0;
+    io_uring_cqe* c;
+    io_uring_for_each_cqe(&ring_, head, c) {
+      dispatch(c);
+      ++count;
+    }
+    if (count == 0)
+      break;
+    io_uring_cq_advance(&ring_, count);
+  }
+  return caf::none;
+}
+
+void uring_driver::dispatch(io_uring_cqe* cqe) {
+  auto token = io_uring_cqe_get_data64(cqe);
+  if (token == ignore_token)
+    return;
+  auto* o = reinterpret_cast<op*>(token);
+  auto res = cqe->res;
+  auto flags = cqe->flags;
+  switch (o->kind) {
+    case op_kind::wake:
+      op_done(o);
+      wake_pending_.store(false, std::memory_order_release);
+      if (!stopping_)
+        arm_wake();
+      return;
+    case op_kind::accept:
+      on_accept(o, res, flags);
+      return;
+    case op_kind::recv:
+      on_recv(o, res, flags);
+      return;
+    case op_kind::send:
+      on_send(o, res);
+      return;
+    case op_kind::shutdown:
+      on_shutdown(o, res);
+      return;
+    case op_kind::close_socket:
+      on_close_socket(o, res);
+      return;
+    case op_kind::timer:
+      on_timer(o, res);
+      return;
+    default:
+      on_file(o, res);
+      return;
+  }
+}
+
+// -- sockets: registry --------------------------------------------------------
+
+socket_id uring_driver::id_of(uint32_t index) const noexcept {
+  return (uint64_t{slots_[index].gen} << 32) | index;
+}
+
+uring_driver::slot* uring_driver::find(socket_id id) noexcept {
+  auto index = static_cast<uint32_t>(id & 0xFFFFFFFFu);
+  auto gen = static_cast<uint32_t>(id >> 32);
+  if (index >= slots_.size())
+    return nullptr;
+  auto& s = slots_[index];
+  return s.fd >= 0 && s.gen == gen && !s.closing ? &s : nullptr;
+}
+
+size_t uring_driver::sockets() const noexcept {
+  return live_;
+}
+
+caf::expected<socket_id> uring_driver::adopt(int fd,
+                                             caf::strong_actor_ptr owner,
+                                             write_limits limits) {
+  uint32_t index;
+  if (!free_.empty()) {
+    index = free_.back();
+    free_.pop_back();
+  } else {
+    index = static_cast<uint32_t>(slots_.size());
+    slots_.emplace_back();
+  }
+  auto& s = slots_[index];
+  s.fd = fd;
+  s.owner = std::move(owner);
+  s.limits = limits;
+  ++live_;
+  return id_of(index);
+}
+
+// -- sockets: requests --------------------------------------------------------
+
+void uring_driver::start_accept(socket_id id) {
+  if (auto* s = find(id)) {
+    s->listener = true;
+    arm_accept(static_cast<uint32_t>(id));
+  }
+}
+
+void uring_driver::arm_accept(uint32_t index) {
+  auto& s = slots_[index];
+  if (s.accept_op != nullptr || s.accept_backoff || s.closing)
+    return;
+  auto* o = new_op(op_kind::accept);
+  o->target = id_of(index);
+  s.accept_op = o;
+  ++s.ops;
+  auto* e = sqe();
+  io_uring_prep_multishot_accept(e, s.fd, nullptr, nullptr,
+                                 SOCK_NONBLOCK | SOCK_CLOEXEC);
+  io_uring_sqe_set_data(e, o);
+}
+
+void uring_driver::grant(socket_id id, size_t bytes) {
+  auto* s = find(id);
+  if (s == nullptr)
+    return;
+  s->credit += bytes;
+  auto index = static_cast<uint32_t>(id);
+  flush_stash(index);
+  arm_recv(index);
+}
+
+void uring_driver::arm_recv(uint32_t index) {
+  auto& s = slots_[index];
+  if (s.credit == 0 || s.recv_op != nullptr || s.read_done || s.closing
+      || !s.stash.empty())
+    return;
+  auto* o = new_op(op_kind::recv);
+  o->target = id_of(index);
+  s.recv_op = o;
+  s.recv_cancel_sent = false;
+  s.starved = false;
+  ++s.ops;
+  auto* e = sqe();
+  io_uring_prep_recv_multishot(e, s.fd, nullptr, 0, 0);
+  e->flags |= IOSQE_BUFFER_SELECT;
+  e->buf_group = buf_group;
+  io_uring_sqe_set_data(e, o);
+}
+
+/// Delivers stashed bytes (read beyond credit) as far as credit allows,
+/// then a pending end of stream.
+void uring_driver::flush_stash(uint32_t index) {
+  auto& s = slots_[index];
+  auto id = id_of(index);
+  while (!s.stash.empty() && s.credit > 0) {
+    auto& front = s.stash.front();
+    if (front.size() <= s.credit) {
+      s.credit -= front.size();
+      deliver(s.owner, caf::make_message(received{id, std::move(front)}));
+      s.stash.pop_front();
+    } else {
+      byte_buffer part(front.begin(), front.begin() + s.credit);
+      front.erase(front.begin(), front.begin() + s.credit);
+      s.credit = 0;
+      deliver(s.owner, caf::make_message(received{id, std::move(part)}));
+    }
+  }
+  if (s.stash.empty() && s.read_done && !s.read_reported && s.recv_op == nullptr) {
+    s.read_reported = true;
+    deliver(s.owner, caf::make_message(read_closed{id, s.read_error}));
+  }
+}
+
+bool uring_driver::send(socket_id id, op_id op, byte_buffer buf,
+                        caf::response_promise rp) {
+  auto* s = find(id);
+  if (s == nullptr)
+    return false;
+  write_req w{op, std::move(buf), std::move(rp)};
+  if (s->write_shut || s->shut) {
+    complete_write(*s, id, w, 0,
+                   make_actio_error(errc::closed, "write: write side is shut down"));
+    return true;
+  }
+  if (s->queued + w.buf.size() > s->limits.max_queued) {
+    complete_write(*s, id, w, 0,
+                   make_actio_error(errc::write_queue_full,
+                                    "write: " + std::to_string(s->queued)
+                                      + " bytes queued, limit "
+                                      + std::to_string(s->limits.max_queued)));
+    return true;
+  }
+  s->queued += w.buf.size();
+  s->wq.push_back(std::move(w));
+  if (!s->paused && s->queued > s->limits.high_watermark) {
+    s->paused = true;
+    deliver(s->owner, caf::make_message(write_paused{id, s->queued}));
+  }
+  if (s->send_op == nullptr)
+    submit_send(static_cast<uint32_t>(id));
+  return true;
+}
+
+/// One send in flight per socket keeps the byte stream in order.
+void uring_driver::submit_send(uint32_t index) {
+  auto& s = slots_[index];
+  if (s.send_op != nullptr || s.closing)
+    return;
+  if (s.wq.empty()) {
+    if (s.paused && s.queued <= s.limits.low_watermark) {
+      s.paused = false;
+      deliver(s.owner, caf::make_message(write_resumed{id_of(index), s.queued}));
+    }
+    if (s.shut)
+      submit_shutdown(index);
+    return;
+  }
+  auto* o = new_op(op_kind::send);
+  o->target = id_of(index);
+  o->w = std::move(s.wq.front());
+  s.wq.pop_front();
+  s.send_op = o;
+  ++s.ops;
+  if (o->w.buf.empty()) { // nothing to send: complete without the kernel
+    s.send_op = nullptr;
+    --s.ops;
+    complete_write(s, o->target, o->w, 0, caf::error{});
+    op_done(o);
+    submit_send(index);
+    return;
+  }
+  auto* e = sqe();
+  io_uring_prep_send(e, s.fd, o->w.buf.data(), o->w.buf.size(), MSG_NOSIGNAL);
+  io_uring_sqe_set_data(e, o);
+}
+
+void uring_driver::submit_shutdown(uint32_t index) {
+  auto& s = slots_[index];
+  auto* o = new_op(op_kind::shutdown);
+  o->target = id_of(index);
+  o->w = std::move(*s.shut);
+  s.shut.reset();
+  s.write_shut = true;
+  ++s.ops;
+  auto* e = sqe();
+  io_uring_prep_shutdown(e, s.fd, SHUT_WR);
+  io_uring_sqe_set_data(e, o);
+}
+
+bool uring_driver::shutdown_write(socket_id id, op_id op,
+                                  caf::response_promise rp) {
+  auto* s = find(id);
+  if (s == nullptr)
+    return false;
+  write_req w{op, {}, std::move(rp)};
+  if (s->write_shut || s->shut) {
+    if (w.rp.pending())
+      w.rp.deliver(make_actio_error(errc::closed, "shutdown: already shut down"));
+    else
+      deliver(s->owner, caf::make_message(shutdown_completed{
+                          id, op, make_actio_error(errc::closed,
+                                                   "shutdown: already shut down")}));
+    return true;
+  }
+  s->shut = std::move(w);
+  auto index = static_cast<uint32_t>(id);
+  if (s->send_op == nullptr && s->wq.empty())
+    submit_shutdown(index);
+  return true;
+}
+
+void uring_driver::close(socket_id id, caf::error reason) {
+  if (find(id) != nullptr)
+    begin_close(static_cast<uint32_t>(id), std::move(reason));
+}
+
+// -- sockets: completions -----------------------------------------------------
+
+void uring_driver::complete_write(slot& s, socket_id id, write_req& w,
+                                  size_t bytes, caf::error err) {
+  if (w.rp.pending()) {
+    if (err)
+      w.rp.deliver(std::move(err));
+    else
+      w.rp.deliver(bytes);
+  } else {
+    deliver(s.owner,
+            caf::make_message(write_completed{id, w.id, bytes, std::move(err)}));
+  }
+}
+
+void uring_driver::on_accept(op* o, int res, unsigned flags) {
+  auto index = static_cast<uint32_t>(o->target);
+  auto& s = slots_[index];
+  bool more = (flags & IORING_CQE_F_MORE) != 0;
+  if (!more) {
+    s.accept_op = nullptr;
+    --s.ops;
+    op_done(o);
+  }
+  if (s.closing) {
+    if (res >= 0)
+      ::close(res);
+    maybe_finish_close(index);
+    return;
+  }
+  auto id = id_of(index);
+  if (res >= 0) {
+    if (s.accept_reported) {
+      s.accept_reported = false;
+      deliver(s.owner, caf::make_message(accept_resumed{id}));
+    }
+    s.backoff = std::chrono::milliseconds{0};
+    deliver(s.owner, caf::make_message(accepted{id, owned_fd{res}}));
+  } else if (res == -EINTR || res == -ECONNABORTED || res == -EAGAIN
+             || res == -ECANCELED) {
+    // transient: re-armed below
+  } else {
+    // EMFILE and friends: the connection stays in the backlog; back off
+    // (a timer), or retry as soon as one of our descriptors closes.
+    if (!s.accept_reported) {
+      s.accept_reported = true;
+      deliver(s.owner, caf::make_message(
+                         accept_paused{id, make_errno_error("accept", -res)}));
+    }
+    if (!s.accept_backoff) {
+      s.accept_backoff = true;
+      ++backed_off_;
+      s.backoff = std::clamp(s.backoff * 2, min_backoff, max_backoff);
+      auto* t = new_op(op_kind::timer);
+      t->target = id; // no owner: accept back-off
+      t->ts = to_timespec(s.backoff);
+      auto* e = sqe();
+      io_uring_prep_timeout(e, &t->ts, 0, 0);
+      io_uring_sqe_set_data(e, t);
+    }
+    return;
+  }
+  if (!more)
+    arm_accept(index);
+}
+
+void uring_driver::on_recv(op* o, int res, unsigned flags) {
+  auto index = static_cast<uint32_t>(o->target);
+  auto& s = slots_[index];
+  bool more = (flags & IORING_CQE_F_MORE) != 0;
+  if (!more) {
+    s.recv_op = nullptr;
+    --s.ops;
+    op_done(o);
+  }
+  if (res > 0) {
+    // 1. the kernel filled provided buffer `bid`; 2. copy out; 3. give the
+    // buffer back at once, so the pool never waits on a slow consumer.
+    auto bid = flags >> IORING_CQE_BUFFER_SHIFT;
+    byte_buffer bytes(buffer(bid), buffer(bid) + res);
+    recycle(bid);
+    if (s.closing) {
+      maybe_finish_close(index);
+      return;
+    }
+    s.stash.push_back(std::move(bytes));
+    flush_stash(index);
+    // Out of credit: stop the multishot recv before it takes more buffers.
+    if (s.credit == 0 && s.recv_op != nullptr && !s.recv_cancel_sent) {
+      s.recv_cancel_sent = true;
+      auto* e = sqe();
+      io_uring_prep_cancel(e, s.recv_op, 0);
+      io_uring_sqe_set_data64(e, ignore_token);
+    }
+    if (!more)
+      arm_recv(index);
+    return;
+  }
+  if (s.closing) {
+    maybe_finish_close(index);
+    return;
+  }
+  if (res == 0) {
+    s.read_done = true;
+    flush_stash(index);
+    return;
+  }
+  if (res == -ENOBUFS) {
+    // Pool empty: the multishot ended. Re-arm on the next turn, after this
+    // batch of completions has returned buffers.
+    s.starved = true;
+    ready_.push_back(index);
+    return;
+  }
+  if (res == -ECANCELED || res == -EINTR || res == -EAGAIN) {
+    if (!more)
+      arm_recv(index);
+    return;
+  }
+  fail(index, make_errno_error("recv", -res));
+}
+
+void uring_driver::on_send(op* o, int res) {
+  auto index = static_cast<uint32_t>(o->target);
+  auto& s = slots_[index];
+  auto id = id_of(index);
+  if (res > 0 && !s.closing) {
+    o->done += static_cast<size_t>(res);
+    s.queued -= static_cast<size_t>(res);
+    if (o->done < o->w.buf.size()) { // short send: the rest goes again
+      auto* e = sqe();
+      io_uring_prep_send(e, s.fd, o->w.buf.data() + o->done,
+                         o->w.buf.size() - o->done, MSG_NOSIGNAL);
+      io_uring_sqe_set_data(e, o);
+      return;
+    }
+  }
+  s.send_op = nullptr;
+  --s.ops;
+  if (res == -EINTR || res == -EAGAIN) {
+    // Retry the same request: put it back at the head of the queue.
+    s.wq.push_front(std::move(o->w));
+    s.wq.front().buf.erase(s.wq.front().buf.begin(),
+                           s.wq.front().buf.begin() + o->done);
+    op_done(o);
+    submit_send(index);
+    return;
+  }
+  if (s.closing) {
+    complete_write(s, id, o->w, o->done + std::max(res, 0),
+                   cancelled("write cancelled by close"));
+    op_done(o);
+    maybe_finish_close(index);
+    return;
+  }
+  if (res < 0) {
+    auto err = make_errno_error("send", -res);
+    complete_write(s, id, o->w, o->done, err);
+    op_done(o);
+    fail(index, std::move(err));
+    return;
+  }
+  complete_write(s, id, o->w, o->done, caf::error{});
+  op_done(o);
+  submit_send(index);
+}
+
+void uring_driver::on_shutdown(op* o, int res) {
+  auto index = static_cast<uint32_t>(o->target);
+  auto& s = slots_[index];
+  auto id = id_of(index);
+  --s.ops;
+  caf::error err;
+  if (s.closing)
+    err = cancelled("shutdown cancelled by close");
+  else if (res < 0)
+    err = make_errno_error("shutdown", -res);
+  if (o->w.rp.pending()) {
+    if (err)
+      o->w.rp.deliver(std::move(err));
+    else
+      o->w.rp.deliver(caf::unit);
+  } else {
+    deliver(s.owner, caf::make_message(
+                       shutdown_completed{id, o->w.id, std::move(err)}));
+  }
+  op_done(o);
+  if (s.closing)
+    maybe_finish_close(index);
+}
+
+/// The socket is broken: fail what is queued, then close.
+void uring_driver::fail(uint32_t index, caf::error err) {
+  auto& s = slots_[index];
+  auto id = id_of(index);
+  while (!s.wq.empty()) {
+    complete_write(s, id, s.wq.front(), 0, err);
+    s.wq.pop_front();
+  }
+  if (s.shut) {
+    auto w = std::move(*s.shut);
+    s.shut.reset();
+    if (w.rp.pending())
+      w.rp.deliver(err);
+    else
+      deliver(s.owner, caf::make_message(shutdown_completed{id, w.id, err}));
+  }
+  if (!s.read_done) {
+    s.read_done = true;
+    s.read_error = err;
+  }
+  s.stash.clear();
+  if (!s.read_reported && !s.listener) {
+    s.read_reported = true;
+    deliver(s.owner, caf::make_message(read_closed{id, err}));
+  }
+  begin_close(index, std::move(err));
+}
+
+/// Closing: queued requests complete with `cancelled` now; in-flight ones
+/// are cancelled in the kernel and complete when their CQE arrives. The fd
+/// is closed (IORING_OP_CLOSE) only after the last of them.
+void uring_driver::begin_close(uint32_t index, caf::error reason) {
+  auto& s = slots_[index];
+  if (s.closing)
+    return;
+  auto id = id_of(index);
+  s.closing = true;
+  s.close_reason = std::move(reason);
+  while (!s.wq.empty()) {
+    complete_write(s, id, s.wq.front(), 0, cancelled("write cancelled by close"));
+    s.wq.pop_front();
+  }
+  if (s.shut) {
+    auto w = std::move(*s.shut);
+    s.shut.reset();
+    auto err = cancelled("shutdown cancelled by close");
+    if (w.rp.pending())
+      w.rp.deliver(err);
+    else
+      deliver(s.owner, caf::make_message(shutdown_completed{id, w.id, err}));
+  }
+  if (s.accept_backoff) {
+    s.accept_backoff = false;
+    --backed_off_;
+  }
+  if (s.ops > 0) {
+    auto* e = sqe();
+    io_uring_prep_cancel_fd(e, s.fd, IORING_ASYNC_CANCEL_ALL);
+    io_uring_sqe_set_data64(e, ignore_token);
+  }
+  maybe_finish_close(index);
+}
+
+void uring_driver::maybe_finish_close(uint32_t index) {
+  auto& s = slots_[index];
+  if (!s.closing || s.ops > 0 || s.fd < 0)
+    return;
+  auto* o = new_op(op_kind::close_socket);
+  o->target = id_of(index);
+  o->fd = s.fd;
+  auto* e = sqe();
+  io_uring_prep_close(e, s.fd);
+  io_uring_sqe_set_data(e, o);
+  s.ops = 1; // the close itself
+}
+
+void uring_driver::on_close_socket(op* o, int) {
+  auto index = static_cast<uint32_t>(o->target);
+  op_done(o);
+  auto& s = slots_[index];
+  auto id = id_of(index);
+  auto owner = std::move(s.owner);
+  auto reason = std::move(s.close_reason);
+  auto next_gen = s.gen + 1;
+  s = slot{};
+  s.gen = next_gen == 0 ? 1 : next_gen;
+  free_.push_back(index);
+  --live_;
+  deliver(owner, caf::make_message(connection_closed{id, std::move(reason)}));
+  if (backed_off_ > 0)
+    retry_backed_off_accepts();
+}
+
+void uring_driver::retry_backed_off_accepts() {
+  for (uint32_t i = 0; i < slots_.size(); ++i) {
+    auto& s = slots_[i];
+    if (s.fd >= 0 && s.accept_backoff && !s.closing) {
+      s.accept_backoff = false;
+      --backed_off_;
+      ready_.push_back(i);
+    }
+  }
+}
+
+void uring_driver::close_all() {
+  for (uint32_t i = 0; i < slots_.size(); ++i)
+    if (slots_[i].fd >= 0 && !slots_[i].closing)
+      begin_close(i, make_actio_error(errc::shutting_down, "driver closed"));
+  for (uint32_t i = 0; i < files_.size(); ++i)
+    if (files_[i].fd >= 0 && !files_[i].closing) {
+      files_[i].closing = true;
+      maybe_close_file(i);
+    }
+  for (auto& kvp : timers_) {
+    auto* e = sqe();
+    io_uring_prep_timeout_remove(e, reinterpret_cast<uint64_t>(kvp.second), 0);
+    io_uring_sqe_set_data64(e, ignore_token);
+  }
+  // Let the cancellations and closes run.
+  for (int i = 0; i < 100 && (live_ > 0 || !timers_.empty()); ++i)
+    poll(std::chrono::milliseconds{10});
+}
+
+// -- timers -------------------------------------------------------------------
+
+op_id uring_driver::start_timer(clock::duration delay,
+                                caf::strong_actor_ptr owner) {
+  auto id = next_timer_++;
+  auto* o = new_op(op_kind::timer);
+  o->id = id;
+  o->owner = std::move(owner);
+  o->ts = to_timespec(delay);
+  timers_.emplace(id, o);
+  auto* e = sqe();
+  io_uring_prep_timeout(e, &o->ts, 0, 0);
+  io_uring_sqe_set_data(e, o);
+  return id;
+}
+
+bool uring_driver::cancel_timer(op_id id) {
+  auto i = timers_.find(id);
+  if (i == timers_.end() || i->second->cancelled)
+    return false;
+  i->second->cancelled = true;
+  auto* e = sqe();
+  io_uring_prep_timeout_remove(e, reinterpret_cast<uint64_t>(i->second), 0);
+  io_uring_sqe_set_data64(e, ignore_token);
+  return true;
+}
+
+void uring_driver::on_timer(op* o, int res) {
+  if (o->owner) {
+    timers_.erase(o->id);
+    if (res == -ETIME && !o->cancelled)
+      deliver(o->owner, caf::make_message(timer_expired{o->id}));
+  } else if (auto* s = find(o->target); s && s->accept_backoff) {
+    s->accept_backoff = false;
+    --backed_off_;
+    ready_.push_back(static_cast<uint32_t>(o->target));
+  }
+  op_done(o);
+}
+
+// -- buffer ring --------------------------------------------------------------
+
+uint8_t* uring_driver::buffer(unsigned bid) noexcept {
+  return pool_.data() + static_cast<size_t>(bid) * buf_size;
+}
+
+void uring_driver::recycle(unsigned bid) noexcept {
+  io_uring_buf_ring_add(br_, buffer(bid), buf_size, static_cast<uint16_t>(bid),
+                        io_uring_buf_ring_mask(buf_count), 0);
+  io_uring_buf_ring_advance(br_, 1);
+}
+
+} // namespace actio

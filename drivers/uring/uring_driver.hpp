@@ -1,0 +1,215 @@
+#pragma once
+
+/// The io_uring backend (liburing >= 2.3): completion-based.
+///
+/// - Woken by a pending read of an eventfd on the ring (mio's Waker).
+/// - Network: multishot accept; multishot recv from a provided-buffer ring,
+///   armed only while the owner has credit (a connection whose data is not
+///   consumed must not drain the shared pool and stall the others); one send
+///   in flight per socket, short sends resubmitted; shutdown; close after
+///   every in-flight operation on the socket was cancelled and reaped.
+/// - Files: openat, read/write at offsets (short transfers resubmitted),
+///   fsync/fdatasync, statx, close; cancel by operation id.
+/// - Timers: IORING_OP_TIMEOUT, removed with IORING_OP_TIMEOUT_REMOVE.
+///
+/// Buffer lifecycle (every operation): 1. the request moves its buffer (and
+/// path, timespec, statx storage) into a heap `op`; 2. the SQE carries the
+/// op's address as user_data; 3. the op lives until its last CQE (for
+/// multishot ops: the CQE without IORING_CQE_F_MORE), whatever happened to
+/// the requester meanwhile; 4. only then is it deleted. Teardown cancels
+/// everything and reaps until no op is left.
+
+#include <atomic>
+#include <deque>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <liburing.h>
+
+#include "actio/drivers/driver.hpp"
+
+namespace actio {
+
+class uring_driver final : public driver {
+public:
+  /// Checks that io_uring works here and has every opcode we use. ENOSYS,
+  /// EPERM (seccomp, containers) or a missing opcode: an error saying why.
+  static caf::error probe();
+
+  static caf::expected<std::unique_ptr<driver>> make();
+
+  ~uring_driver() override;
+
+  std::string_view name() const noexcept override {
+    return "uring";
+  }
+
+  void wake() noexcept override;
+  caf::expected<socket_id> adopt(int fd, caf::strong_actor_ptr owner,
+                                 write_limits limits) override;
+  void start_accept(socket_id listener) override;
+  void grant(socket_id sock, size_t bytes) override;
+  bool send(socket_id sock, op_id id, byte_buffer buf,
+            caf::response_promise rp) override;
+  bool shutdown_write(socket_id sock, op_id id,
+                      caf::response_promise rp) override;
+  void close(socket_id sock, caf::error reason) override;
+  op_id start_timer(clock::duration delay,
+                    caf::strong_actor_ptr owner) override;
+  bool cancel_timer(op_id id) override;
+  void open_file(std::string path, int flags, unsigned mode,
+                 caf::response_promise rp) override;
+  void read_at(file_id file, uint64_t offset, size_t len, op_id id,
+               caf::response_promise rp) override;
+  void write_at(file_id file, uint64_t offset, byte_buffer buf, op_id id,
+                caf::response_promise rp) override;
+  void sync_file(file_id file, bool datasync,
+                 caf::response_promise rp) override;
+  void stat_file(file_id file, caf::response_promise rp) override;
+  void close_file(file_id file, caf::response_promise rp) override;
+  bool cancel_file_op(op_id id) override;
+  bool process() override;
+  caf::error poll(std::optional<clock::duration> timeout) override;
+  size_t sockets() const noexcept override;
+  void close_all() override;
+
+  /// Operations whose CQE has not arrived yet (tests).
+  size_t in_flight() const noexcept {
+    return ops_.size();
+  }
+
+private:
+  enum class op_kind : uint8_t {
+    wake,
+    accept,
+    recv,
+    send,
+    shutdown,
+    close_socket,
+    timer,
+    file_open,
+    file_read,
+    file_write,
+    file_sync,
+    file_stat,
+    file_close,
+  };
+
+  struct op;
+
+  struct write_req {
+    op_id id;
+    byte_buffer buf;
+    caf::response_promise rp;
+  };
+
+  struct slot {
+    int fd = -1;
+    uint32_t gen = 1;
+    caf::strong_actor_ptr owner;
+    write_limits limits;
+    bool listener = false;
+    bool closing = false;
+    caf::error close_reason;
+    size_t ops = 0; // in-flight ops that use this slot's fd
+    // accept
+    op* accept_op = nullptr;
+    bool accept_backoff = false;
+    bool accept_reported = false;
+    std::chrono::milliseconds backoff{0};
+    // read side
+    size_t credit = 0;
+    op* recv_op = nullptr;
+    bool recv_cancel_sent = false;
+    std::deque<byte_buffer> stash; // read beyond credit, delivered on grant
+    bool read_done = false;        // EOF or error seen (maybe not delivered)
+    bool read_reported = false;    // read_closed delivered
+    caf::error read_error;
+    bool starved = false;          // multishot ended with ENOBUFS
+    // write side
+    std::deque<write_req> wq; // not yet submitted
+    op* send_op = nullptr;
+    size_t queued = 0;
+    bool paused = false;
+    std::optional<write_req> shut; // pending shutdown (buf unused)
+    bool write_shut = false;
+  };
+
+  struct file_slot {
+    int fd = -1;
+    uint32_t gen = 1;
+    std::string path;
+    size_t ops = 0;
+    bool closing = false;
+    std::optional<caf::response_promise> close_rp;
+  };
+
+  uring_driver();
+
+  caf::error init();
+  io_uring_sqe* sqe();
+  op* new_op(op_kind kind);
+  void arm_wake();
+  void dispatch(io_uring_cqe* cqe);
+
+  // sockets
+  slot* find(socket_id id) noexcept;
+  socket_id id_of(uint32_t index) const noexcept;
+  void arm_accept(uint32_t index);
+  void arm_recv(uint32_t index);
+  void flush_stash(uint32_t index);
+  void submit_send(uint32_t index);
+  void submit_shutdown(uint32_t index);
+  void on_accept(op* o, int res, unsigned flags);
+  void on_recv(op* o, int res, unsigned flags);
+  void on_send(op* o, int res);
+  void on_shutdown(op* o, int res);
+  void on_close_socket(op* o, int res);
+  void complete_write(slot& s, socket_id id, write_req& w, size_t bytes,
+                      caf::error err);
+  void fail(uint32_t index, caf::error err);
+  void begin_close(uint32_t index, caf::error reason);
+  void maybe_finish_close(uint32_t index);
+  void op_done(op* o);
+  void retry_backed_off_accepts();
+
+  // files
+  file_slot* find_file(file_id id) noexcept;
+  caf::error file_error(const char* what, file_id id, int err);
+  void submit_file_rw(op* o);
+  void on_file(op* o, int res);
+  void maybe_close_file(uint32_t index);
+
+  // timers
+  void on_timer(op* o, int res);
+
+  // buffer ring
+  uint8_t* buffer(unsigned bid) noexcept;
+  void recycle(unsigned bid) noexcept;
+
+  io_uring ring_{};
+  bool ring_ok_ = false;
+  int evfd_ = -1;
+  uint64_t wake_buf_ = 0;
+  std::atomic<bool> wake_pending_{false};
+  std::unordered_map<op*, std::unique_ptr<op>> ops_;
+  std::vector<slot> slots_;
+  std::vector<uint32_t> free_;
+  size_t live_ = 0;
+  size_t backed_off_ = 0;
+  std::vector<uint32_t> ready_; // sockets to re-arm (ENOBUFS, back-off)
+  std::vector<file_slot> files_;
+  std::vector<uint32_t> free_files_;
+  std::unordered_map<op_id, op*> file_ops_; // cancellable read/write
+  op_id next_timer_ = 1;
+  std::unordered_map<op_id, op*> timers_;
+  // provided-buffer ring
+  io_uring_buf_ring* br_ = nullptr;
+  size_t br_size_ = 0;
+  std::vector<uint8_t> pool_;
+  bool stopping_ = false;
+};
+
+} // namespace actio

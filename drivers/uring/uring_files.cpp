@@ -1,0 +1,254 @@
+// io_uring backend, part 2: files as messages (openat, read/write at an
+// offset, fsync, statx, close, cancel).
+
+#include "actio/drivers/uring/uring_driver.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+
+#include "actio/actors/errc.hpp"
+#include "actio/drivers/uring/uring_op.hpp"
+
+namespace actio {
+
+namespace {
+
+caf::error path_error(const char* what, const std::string& path, int err) {
+  std::string text = what;
+  text += ' ';
+  text += path;
+  text += ": ";
+  text += std::strerror(err);
+  return caf::make_error(errc_from_errno(err), std::move(text));
+}
+
+caf::error closed_file(const char* what, file_id id) {
+  return make_actio_error(errc::closed, std::string{what} + ": file "
+                                          + std::to_string(id)
+                                          + " is not open (closed or never opened)");
+}
+
+} // namespace
+
+uring_driver::file_slot* uring_driver::find_file(file_id id) noexcept {
+  auto index = static_cast<uint32_t>(id & 0xFFFFFFFFu);
+  auto gen = static_cast<uint32_t>(id >> 32);
+  if (index >= files_.size())
+    return nullptr;
+  auto& f = files_[index];
+  return f.fd >= 0 && f.gen == gen && !f.closing ? &f : nullptr;
+}
+
+void uring_driver::open_file(std::string path, int flags, unsigned mode,
+                             caf::response_promise rp) {
+  auto* o = new_op(op_kind::file_open);
+  o->path = std::move(path);
+  o->rp = std::move(rp);
+  auto* e = sqe();
+  io_uring_prep_openat(e, AT_FDCWD, o->path.c_str(), flags | O_CLOEXEC, mode);
+  io_uring_sqe_set_data(e, o);
+}
+
+void uring_driver::read_at(file_id file, uint64_t offset, size_t len, op_id id,
+                           caf::response_promise rp) {
+  auto* f = find_file(file);
+  if (f == nullptr) {
+    rp.deliver(closed_file("read_at", file));
+    return;
+  }
+  if (len == 0) {
+    rp.deliver(byte_buffer{});
+    return;
+  }
+  auto* o = new_op(op_kind::file_read);
+  o->target = file;
+  o->id = id;
+  o->offset = offset;
+  o->buf.resize(len);
+  o->rp = std::move(rp);
+  ++f->ops;
+  if (id != 0)
+    file_ops_[id] = o;
+  submit_file_rw(o);
+}
+
+void uring_driver::write_at(file_id file, uint64_t offset, byte_buffer buf,
+                            op_id id, caf::response_promise rp) {
+  auto* f = find_file(file);
+  if (f == nullptr) {
+    rp.deliver(closed_file("write_at", file));
+    return;
+  }
+  if (buf.empty()) {
+    rp.deliver(uint64_t{0});
+    return;
+  }
+  auto* o = new_op(op_kind::file_write);
+  o->target = file;
+  o->id = id;
+  o->offset = offset;
+  o->buf = std::move(buf);
+  o->rp = std::move(rp);
+  ++f->ops;
+  if (id != 0)
+    file_ops_[id] = o;
+  submit_file_rw(o);
+}
+
+/// (Re)submits the rest of a positioned transfer.
+void uring_driver::submit_file_rw(op* o) {
+  auto& f = files_[static_cast<uint32_t>(o->target)];
+  auto* e = sqe();
+  auto left = static_cast<unsigned>(
+    std::min<size_t>(o->buf.size() - o->done, 1u << 30));
+  if (o->kind == op_kind::file_read)
+    io_uring_prep_read(e, f.fd, o->buf.data() + o->done, left,
+                       o->offset + o->done);
+  else
+    io_uring_prep_write(e, f.fd, o->buf.data() + o->done, left,
+                        o->offset + o->done);
+  io_uring_sqe_set_data(e, o);
+}
+
+void uring_driver::sync_file(file_id file, bool datasync,
+                             caf::response_promise rp) {
+  auto* f = find_file(file);
+  if (f == nullptr) {
+    rp.deliver(closed_file("fsync", file));
+    return;
+  }
+  auto* o = new_op(op_kind::file_sync);
+  o->target = file;
+  o->rp = std::move(rp);
+  ++f->ops;
+  auto* e = sqe();
+  io_uring_prep_fsync(e, f->fd, datasync ? IORING_FSYNC_DATASYNC : 0);
+  io_uring_sqe_set_data(e, o);
+}
+
+void uring_driver::stat_file(file_id file, caf::response_promise rp) {
+  auto* f = find_file(file);
+  if (f == nullptr) {
+    rp.deliver(closed_file("stat", file));
+    return;
+  }
+  auto* o = new_op(op_kind::file_stat);
+  o->target = file;
+  o->rp = std::move(rp);
+  ++f->ops;
+  auto* e = sqe();
+  io_uring_prep_statx(e, f->fd, "", AT_EMPTY_PATH, STATX_SIZE, &o->stx);
+  io_uring_sqe_set_data(e, o);
+}
+
+void uring_driver::close_file(file_id file, caf::response_promise rp) {
+  auto* f = find_file(file);
+  if (f == nullptr) {
+    rp.deliver(closed_file("close", file));
+    return;
+  }
+  f->closing = true;
+  f->close_rp = std::move(rp);
+  maybe_close_file(static_cast<uint32_t>(file));
+}
+
+bool uring_driver::cancel_file_op(op_id id) {
+  auto i = file_ops_.find(id);
+  if (i == file_ops_.end() || i->second->cancelled)
+    return false;
+  i->second->cancelled = true;
+  auto* e = sqe();
+  io_uring_prep_cancel(e, i->second, 0);
+  io_uring_sqe_set_data64(e, 0);
+  return true;
+}
+
+/// Closes once no operation on the file is in flight.
+void uring_driver::maybe_close_file(uint32_t index) {
+  auto& f = files_[index];
+  if (!f.closing || f.ops > 0 || f.fd < 0)
+    return;
+  auto* o = new_op(op_kind::file_close);
+  o->target = (uint64_t{f.gen} << 32) | index;
+  o->fd = f.fd;
+  f.ops = 1;
+  auto* e = sqe();
+  io_uring_prep_close(e, f.fd);
+  io_uring_sqe_set_data(e, o);
+}
+
+void uring_driver::on_file(op* o, int res) {
+  if (o->kind == op_kind::file_open) {
+    if (res < 0) {
+      o->rp.deliver(path_error("open", o->path, -res));
+    } else {
+      uint32_t index;
+      if (!free_files_.empty()) {
+        index = free_files_.back();
+        free_files_.pop_back();
+      } else {
+        index = static_cast<uint32_t>(files_.size());
+        files_.emplace_back();
+      }
+      auto& f = files_[index];
+      f.fd = res;
+      f.path = std::move(o->path);
+      o->rp.deliver((uint64_t{f.gen} << 32) | index);
+    }
+    op_done(o);
+    return;
+  }
+  auto index = static_cast<uint32_t>(o->target);
+  auto& f = files_[index];
+  if (o->kind == op_kind::file_close) {
+    if (f.close_rp) {
+      if (res < 0)
+        f.close_rp->deliver(path_error("close", f.path, -res));
+      else
+        f.close_rp->deliver(caf::unit);
+    }
+    auto next_gen = f.gen + 1;
+    f = file_slot{};
+    f.gen = next_gen == 0 ? 1 : next_gen;
+    free_files_.push_back(index);
+    op_done(o);
+    return;
+  }
+  if ((o->kind == op_kind::file_read || o->kind == op_kind::file_write)
+      && res > 0) {
+    o->done += static_cast<size_t>(res);
+    // Short transfer: resubmit the rest (a read stops at EOF, res == 0).
+    if (o->done < o->buf.size() && !o->cancelled) {
+      submit_file_rw(o);
+      return;
+    }
+  }
+  --f.ops;
+  if (o->id != 0)
+    file_ops_.erase(o->id);
+  const char* what = o->kind == op_kind::file_read    ? "read_at"
+                     : o->kind == op_kind::file_write ? "write_at"
+                     : o->kind == op_kind::file_sync  ? "fsync"
+                                                      : "stat";
+  if (res == -ECANCELED || (o->cancelled && res < 0)) {
+    o->rp.deliver(make_actio_error(errc::cancelled,
+                                   std::string{what} + " " + f.path
+                                     + ": cancelled"));
+  } else if (res < 0) {
+    o->rp.deliver(path_error(what, f.path, -res));
+  } else if (o->kind == op_kind::file_read) {
+    o->buf.resize(o->done);
+    o->rp.deliver(std::move(o->buf));
+  } else if (o->kind == op_kind::file_write) {
+    o->rp.deliver(static_cast<uint64_t>(o->done));
+  } else if (o->kind == op_kind::file_sync) {
+    o->rp.deliver(caf::unit);
+  } else {
+    o->rp.deliver(static_cast<uint64_t>(o->stx.stx_size));
+  }
+  op_done(o);
+  maybe_close_file(index);
+}
+
+} // namespace actio
