@@ -34,9 +34,16 @@ config::config() {
 }
 
 caf::error config::parse_args(int argc, char** argv) {
+  // CAF stops at the first positional argument; options may come anywhere
+  // here, so positionals go last (they end up in `remainder`).
   string_list args;
+  string_list positional;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
+    if (arg.empty() || arg[0] != '-') {
+      positional.emplace_back(std::move(arg));
+      continue;
+    }
     if (arg.size() > 2 && arg.compare(0, 2, "--") == 0
         && arg.find('=') == std::string::npos && i + 1 < argc) {
       auto name = std::string_view{arg}.substr(2);
@@ -50,6 +57,7 @@ caf::error config::parse_args(int argc, char** argv) {
     }
     args.emplace_back(std::move(arg));
   }
+  args.insert(args.end(), positional.begin(), positional.end());
   return parse(std::move(args));
 }
 

@@ -22,7 +22,9 @@ public:
 
   /// Like `parse(argc, argv)`, but also accepts the common `--name value`
   /// spelling (CAF 0.17 only takes `--name=value`) for every option that
-  /// takes a value, e.g. `actio-echo --port 7000`.
+  /// takes a value, e.g. `actio-echo --port 7000`, and options after
+  /// positional arguments (`actio-copy SRC DST --depth 4`); positional
+  /// arguments end up in `remainder`.
   caf::error parse_args(int argc, char** argv);
 };
 

@@ -1,46 +1,60 @@
 // actio-echo-bench — TCP echo load generator comparing actio-echo with a
 // plain epoll baseline (actio-epoll-echo), in the same run.
 //
-// For each server it:
-//   1. starts the server as a child process (fork + exec), taking the binary
-//      from the directory that holds this executable (/proc/self/exe), with
-//      `--host 127.0.0.1 --port 0` (plus --server-args for actio-echo);
-//   2. reads the child's stdout until a line containing
-//      `listening on 127.0.0.1:PORT` (at most 10 s) and takes the port;
-//   3. opens N non-blocking TCP_NODELAY connections from one client thread
-//      (epoll) and keeps D messages of S bytes in flight on each. Message
-//      bytes are a deterministic pseudo-random pattern per connection and
-//      sequence number, and every echoed byte is verified (a mismatch is a
-//      hard error, exit 1);
-//   4. runs W seconds of warm-up, then measures T seconds: messages/s, MB/s
-//      (echoed payload, one direction), p50/p99 latency (send of a message's
-//      first byte -> receipt of its last byte, steady_clock), and the CPU
-//      time of the server process over the window (utime+stime from
-//      /proc/PID/stat, in % of one core; all threads included);
-//   5. sends SIGTERM, waits up to 5 s (then SIGKILL) and reports a server
-//      that did not exit with status 0.
-// Finally it prints a table and `ratio actio/baseline msgs/s: R (target >= 0.90)`.
+// How it works:
+//   1. Each server is started as a child process (fork + exec), taken from the
+//      directory that holds this executable (/proc/self/exe), with
+//      `--host 127.0.0.1 --port 0` (plus --server-args for actio-echo). Its
+//      stdout is read until a line containing `listening on 127.0.0.1:PORT`
+//      (at most 10 s); later output is forwarded to stderr as "[name] ...".
+//   2. One client thread (epoll) opens N non-blocking TCP_NODELAY connections
+//      to each server and keeps D messages of S bytes in flight on each.
+//      Message bytes are a deterministic pseudo-random pattern per connection
+//      and sequence number; every echoed byte is verified (a mismatch is a
+//      hard error, exit 1), and after each measured window every byte in
+//      flight must come back within 5 s (lost data is an error too).
+//   3. Each server is measured for T seconds in total, split into R rounds
+//      that alternate between the servers (A B, B A, A B, ...) so that
+//      background load drifting on a shared machine hits both alike. The
+//      first round of a server starts with W seconds of warm-up, later ones
+//      with min(W, 0.2 s). Only one server carries traffic at a time.
+//   4. Figures per server: msgs/s, MB/s (echoed payload, one direction),
+//      p50/p99 latency (send of a message's first byte -> receipt of its
+//      last byte, steady_clock, measured windows only), messages, server CPU
+//      (utime+stime of all its threads from /proc/PID/stat, % of one core),
+//      server CPU microseconds per message, client CPU, and CPU used by the
+//      rest of the machine ("other%", from /proc/stat; a warning is printed
+//      when it is high, since then the figures are noise).
+//   5. Servers get SIGTERM, 5 s to exit (then SIGKILL); one that does not
+//      exit with status 0 is reported and makes the exit status 1.
+// Finally it prints a table, the ratio of server CPU per message, and
+//   ratio actio/baseline msgs/s: R (target >= 0.90)
+// When the client is saturated (cli CPU% near 100) msgs/s measures the client
+// as much as the server; srv us/msg is then the better comparison.
 //
 // All traffic goes to 127.0.0.1. With two or more usable CPUs the client is
-// pinned to the second one and the servers to the first (--no-pin to disable),
-// so each side gets one core of its own.
+// pinned to the second one and the servers to the first (--no-pin to
+// disable), so each side gets one core; a multi-threaded server then shares
+// that one core between its threads.
 //
 // Usage:
-//   actio-echo-bench [options]
-//     --connections N    connections (default 100)
+//   actio-echo-bench [options]   (`--opt value` or `--opt=value`; last wins)
+//     --connections N    connections per server (default 100)
 //     --depth D          messages in flight per connection (default 1)
 //     --size S           bytes per message (default 64)
 //     --duration T       measured seconds per server (default 5)
-//     --warmup W         warm-up seconds before measuring (default 1)
+//     --warmup W         warm-up seconds (default 1)
+//     --rounds R         alternating rounds T is split into (default 5)
 //     --server-args "A"  extra arguments for actio-echo, split on whitespace
 //                        (e.g. "--actio.io.backend=epoll --actio.io.drivers=1")
 //     --only actio|baseline   run one server only
 //     --pin / --no-pin   CPU pinning (default: on if >= 2 CPUs are usable)
 //     --help
 //
-// Example (from the build directory):
-//   bin/actio-echo-bench --connections 100 --size 64 --depth 1 --server-args "--actio.io.backend=epoll"
+// Examples (from the build directory):
+//   bin/actio-echo-bench --server-args "--actio.io.backend=epoll"
 //   bin/actio-echo-bench --only baseline --duration 2
+//   bin/actio-echo-bench --connections 32 --size 16384 --depth 4
 // See also bench/run_echo_bench.sh.
 //
 // Exit status: 0 ok; 1 error (verification failure, connection error, server
@@ -62,15 +76,16 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <bit>
 #include <cerrno>
 #include <chrono>
+#include <cmath>
 #include <cinttypes>
 #include <climits>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <ctime>
 #include <memory>
 #include <optional>
 #include <sstream>
@@ -81,7 +96,6 @@
 namespace {
 
 using Clock = std::chrono::steady_clock;
-using std::chrono::duration;
 using std::chrono::duration_cast;
 using std::chrono::nanoseconds;
 
@@ -396,7 +410,7 @@ public:
         sys_fail("poll");
       if (r > 0 && !read_output()) {
         // Give an exiting server a moment, so its exit status can be shown.
-        for (int i = 0; i < 50 && exit_note() == "still running"; ++i)
+        for (int i = 0; i < 50 && !exited(); ++i)
           usleep(10 * 1000);
         throw BenchError(name_ + ": closed stdout before listening (" + exit_note() + ")");
       }
@@ -428,17 +442,18 @@ public:
     }
   }
 
-  // "still running" or how it ended (non-blocking).
-  std::string exit_note() {
-    if (!reaped_) {
-      int st = 0;
-      if (waitpid(pid_, &st, WNOHANG) == pid_) {
-        reaped_ = true;
-        status_ = st;
-      }
+  // Non-blocking: has the process ended (and been reaped)?
+  bool exited() {
+    int st = 0;
+    if (!reaped_ && waitpid(pid_, &st, WNOHANG) == pid_) {
+      reaped_ = true;
+      status_ = st;
     }
-    return reaped_ ? describe_status(status_) : "still running";
+    return reaped_;
   }
+
+  // "still running" or how it ended, for error messages.
+  std::string exit_note() { return exited() ? describe_status(status_) : "still running"; }
 
   // SIGTERM, wait up to 5 s, then SIGKILL. Returns a problem description,
   // or an empty string if the server exited with status 0.
@@ -541,11 +556,58 @@ struct Conn {
   std::vector<Clock::time_point> send_time; // ring of `depth` slots
 };
 
+// Latency histogram in nanoseconds, log-linear: values below 64 are exact,
+// above that each power of two has 64 buckets (< 1.6 % relative error), so
+// memory stays constant however many messages are recorded.
+class LatencyHistogram {
+public:
+  void record(uint64_t ns) {
+    ++counts_[index(ns)];
+    ++total_;
+  }
+
+  // Value at quantile q (0..1), in microseconds; 0 if nothing was recorded.
+  double quantile_us(double q) const {
+    if (total_ == 0)
+      return 0;
+    uint64_t rank = std::max<uint64_t>(1, static_cast<uint64_t>(std::ceil(q * static_cast<double>(total_))));
+    uint64_t seen = 0;
+    for (size_t i = 0; i < counts_.size(); ++i) {
+      seen += counts_[i];
+      if (seen >= rank)
+        return bucket_mid(i) / 1000.0;
+    }
+    return bucket_mid(counts_.size() - 1) / 1000.0;
+  }
+
+private:
+  static constexpr unsigned sub_bits = 6;
+  static constexpr uint64_t sub_count = uint64_t{1} << sub_bits;
+
+  static size_t index(uint64_t v) {
+    if (v < sub_count)
+      return static_cast<size_t>(v);
+    unsigned shift = static_cast<unsigned>(std::bit_width(v)) - 1 - sub_bits;
+    return static_cast<size_t>((shift + 1) * sub_count + ((v >> shift) & (sub_count - 1)));
+  }
+
+  static double bucket_mid(size_t i) {
+    if (i < sub_count)
+      return static_cast<double>(i);
+    unsigned shift = static_cast<unsigned>(i / sub_count) - 1;
+    double low = static_cast<double>((sub_count + i % sub_count) << shift);
+    return low + static_cast<double>(uint64_t{1} << shift) / 2;
+  }
+
+  std::vector<uint64_t> counts_ = std::vector<uint64_t>(64 * sub_count);
+  uint64_t total_ = 0;
+};
+
 // Totals over all measured windows of one server.
 struct Stats {
   double seconds = 0;
   uint64_t messages = 0;
-  std::vector<uint64_t> latencies_ns;
+  LatencyHistogram latency;
   double server_cpu = 0; // seconds
   double client_cpu = 0; // seconds
   double other_cpu = 0;  // seconds used by everything else on the machine
@@ -581,28 +643,27 @@ public:
   Client(const Options& opt, uint16_t port, ServerProcess& server)
       : opt_(opt), port_(port), server_(server), send_buf_(io_chunk), recv_buf_(io_chunk),
         expect_buf_(io_chunk), events_(1024) {
-    epfd_ = epoll_create1(EPOLL_CLOEXEC);
-    if (epfd_ < 0)
-      sys_fail("epoll_create1");
-    conns_.resize(static_cast<size_t>(opt.connections));
-    connect_all();
-    epoll_event ev{};
-    ev.events = EPOLLIN;
-    ev.data.u64 = server_tag;
-    if (epoll_ctl(epfd_, EPOLL_CTL_ADD, server_.stdout_fd(), &ev) < 0)
-      sys_fail("epoll_ctl(server stdout)");
+    try {
+      epfd_ = epoll_create1(EPOLL_CLOEXEC);
+      if (epfd_ < 0)
+        sys_fail("epoll_create1");
+      conns_.resize(static_cast<size_t>(opt.connections));
+      connect_all();
+      epoll_event ev{};
+      ev.events = EPOLLIN;
+      ev.data.u64 = server_tag;
+      if (epoll_ctl(epfd_, EPOLL_CTL_ADD, server_.stdout_fd(), &ev) < 0)
+        sys_fail("epoll_ctl(server stdout)");
+    } catch (...) {
+      close_all();
+      throw;
+    }
   }
 
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
 
-  ~Client() {
-    for (auto& c : conns_)
-      if (c.fd >= 0)
-        close(c.fd);
-    if (epfd_ >= 0)
-      close(epfd_);
-  }
+  ~Client() { close_all(); }
 
   // Runs traffic for `warmup` seconds, then measures for `measure` seconds
   // (adding to `stats`), then lets every message in flight come back.
@@ -613,6 +674,7 @@ public:
       pump_send(c, now);
 
     measuring_ = false;
+    stats_ = &stats;
     CpuSample cpu0;
     Clock::time_point window_end{};
     for (;;) {
@@ -632,10 +694,6 @@ public:
     CpuSample cpu1 = CpuSample::take(server_.pid());
 
     stats.seconds += std::chrono::duration<double>(end - window_start).count();
-    stats.messages += window_msgs_;
-    stats.latencies_ns.insert(stats.latencies_ns.end(), latencies_.begin(), latencies_.end());
-    window_msgs_ = 0;
-    latencies_.clear();
     if (cpu0.server && cpu1.server && cpu0.client && cpu1.client && cpu0.machine &&
         cpu1.machine) {
       double srv = *cpu1.server - *cpu0.server;
@@ -657,6 +715,16 @@ public:
 
 private:
   static constexpr uint64_t server_tag = UINT64_MAX;
+
+  void close_all() {
+    for (auto& c : conns_)
+      if (c.fd >= 0)
+        close(c.fd);
+    conns_.clear();
+    if (epfd_ >= 0)
+      close(epfd_);
+    epfd_ = -1;
+  }
 
   static Clock::duration to_duration(double seconds) {
     return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
@@ -838,9 +906,9 @@ private:
     if (measuring_) {
       for (uint64_t seq = done_before; seq < done_after; ++seq) {
         auto lat = now - c.send_time[seq % c.send_time.size()];
-        latencies_.push_back(static_cast<uint64_t>(duration_cast<nanoseconds>(lat).count()));
+        stats_->latency.record(static_cast<uint64_t>(duration_cast<nanoseconds>(lat).count()));
       }
-      window_msgs_ += done_after - done_before;
+      stats_->messages += done_after - done_before;
       c.window_msgs += done_after - done_before;
     }
     if (done_after > done_before || c.want_out)
@@ -870,10 +938,9 @@ private:
   std::vector<Conn> conns_;
   std::vector<uint8_t> send_buf_, recv_buf_, expect_buf_;
   std::vector<epoll_event> events_;
-  bool measuring_ = false;
+  bool measuring_ = false; // inside a measured window (stats_ is set)
   bool draining_ = false;
-  uint64_t window_msgs_ = 0;
-  std::vector<uint64_t> latencies_;
+  Stats* stats_ = nullptr;
 };
 
 // ---------------------------------------------------------------------------
@@ -891,6 +958,8 @@ struct Target {
   Stats stats;
   int stalled = 0;
   bool failed = false;
+  double idle_cpu = 0;     // server CPU seconds while another server was measured
+  double idle_seconds = 0; // wall time of those phases
 
   void fail(const std::string& msg, std::vector<std::string>& failures) {
     std::fprintf(stderr, "%s: error: %s\n", prog, msg.c_str());
@@ -917,16 +986,44 @@ void start_target(Target& t, const Options& opt, const std::string& dir,
   t.client = std::make_unique<Client>(opt, port, *t.server);
 }
 
+// Measures in alternating rounds (A B, B A, A B, ...) so that background
+// load drifting on a shared machine hits both servers alike. Only one server
+// carries traffic at a time; the idle one should cost nothing, and its CPU
+// time is recorded to check that it does not spin.
+void measure_rounds(const Options& opt, std::vector<Target>& targets,
+                    std::vector<std::string>& failures) {
+  const double slice = opt.duration / opt.rounds;
+  const double rewarm = std::min(opt.warmup, rewarmup_seconds);
+  for (int round = 0; round < opt.rounds; ++round) {
+    for (size_t k = 0; k < targets.size(); ++k) {
+      Target& t = targets[round % 2 == 0 ? k : targets.size() - 1 - k];
+      if (t.failed)
+        continue;
+      std::vector<std::optional<double>> idle0;
+      for (Target& o : targets)
+        idle0.push_back(o.failed || &o == &t ? std::nullopt : process_cpu_seconds(o.server->pid()));
+      auto t0 = Clock::now();
+      try {
+        t.client->phase(round == 0 ? opt.warmup : rewarm, slice, t.stats);
+      } catch (const BenchError& e) {
+        t.fail(e.what(), failures);
+      }
+      double wall = std::chrono::duration<double>(Clock::now() - t0).count();
+      for (size_t j = 0; j < targets.size(); ++j) {
+        Target& o = targets[j];
+        if (!idle0[j] || o.failed)
+          continue;
+        if (auto now = process_cpu_seconds(o.server->pid())) {
+          o.idle_cpu += *now - *idle0[j];
+          o.idle_seconds += wall;
+        }
+      }
+    }
+  }
+}
+
 // ---------------------------------------------------------------------------
 // Reporting
-
-double percentile_us(std::vector<uint64_t>& v, double q) {
-  if (v.empty())
-    return 0;
-  size_t k = static_cast<size_t>(q * static_cast<double>(v.size() - 1) + 0.5);
-  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
-  return static_cast<double>(v[k]) / 1000.0;
-}
 
 double msgs_per_s(const Stats& s) { return s.seconds > 0 ? static_cast<double>(s.messages) / s.seconds : 0; }
 
@@ -943,8 +1040,8 @@ void print_table(const Options& opt, std::vector<Target>& targets) {
       continue;
     Stats& s = t.stats;
     double rate = msgs_per_s(s);
-    double p50 = percentile_us(s.latencies_ns, 0.50);
-    double p99 = percentile_us(s.latencies_ns, 0.99);
+    double p50 = s.latency.quantile_us(0.50);
+    double p99 = s.latency.quantile_us(0.99);
     std::printf("%-9s %11.0f %9.2f %9.1f %9.1f %11" PRIu64, t.name.c_str(), rate,
                 rate * static_cast<double>(opt.size) / 1e6, p50, p99, s.messages);
     if (s.cpu_known)
@@ -961,6 +1058,10 @@ void print_table(const Options& opt, std::vector<Target>& targets) {
     if (t.stalled > 0)
       std::printf("warning: %s: %d connection(s) completed no message while measured\n",
                   t.name.c_str(), t.stalled);
+    if (t.idle_seconds > 0 && t.idle_cpu / t.idle_seconds > 0.02)
+      std::printf("warning: %s: the idle server used %.0f%% of a core while the other was "
+                  "measured\n",
+                  t.name.c_str(), t.idle_cpu / t.idle_seconds * 100);
     if (t.stats.cpu_known && t.stats.other_cpu / t.stats.seconds > 0.10)
       std::printf("warning: %s: other processes used %.0f%% of a core while measuring; "
                   "figures are noisy\n",
@@ -1025,23 +1126,7 @@ int main(int argc, char** argv) {
       }
     }
 
-    // Measure in alternating rounds (A B, B A, A B, ...) so that drifting
-    // background load on a shared machine hits both servers alike. Only one
-    // server carries traffic at a time; the other is idle.
-    const double slice = opt.duration / opt.rounds;
-    const double rewarm = std::min(opt.warmup, rewarmup_seconds);
-    for (int round = 0; round < opt.rounds; ++round) {
-      for (size_t k = 0; k < targets.size(); ++k) {
-        Target& t = targets[round % 2 == 0 ? k : targets.size() - 1 - k];
-        if (t.failed)
-          continue;
-        try {
-          t.client->phase(round == 0 ? opt.warmup : rewarm, slice, t.stats);
-        } catch (const BenchError& e) {
-          t.fail(e.what(), failures);
-        }
-      }
-    }
+    measure_rounds(opt, targets, failures);
 
     for (Target& t : targets) {
       if (t.failed)

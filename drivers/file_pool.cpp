@@ -305,7 +305,7 @@ file_pool::slot* file_pool::find(file_id file) noexcept {
 
 /// The path of `file` if its slot still remembers it (open, closing, or
 /// closed but not reused yet), else the id.
-std::string file_pool::describe(file_id file) const {
+std::string file_pool::name_of(file_id file) const {
   auto index = static_cast<uint32_t>(file & 0xFFFFFFFFu);
   auto gen = static_cast<uint32_t>(file >> 32);
   if (index < slots_.size() && slots_[index].gen == gen)
@@ -355,7 +355,7 @@ size_t file_pool::open_files() const {
 bool file_pool::admit(job& j, file_id file, const char* what) {
   auto* s = find(file);
   if (s == nullptr) {
-    j.err = closed_error(what, describe(file));
+    j.err = closed_error(what, name_of(file));
     return false;
   }
   j.index = static_cast<uint32_t>(file & 0xFFFFFFFFu);
@@ -427,7 +427,7 @@ void file_pool::close_file(file_id file, caf::response_promise rp) {
   auto* s = find(file);
   if (s == nullptr) {
     auto j = std::make_unique<job>(file_op::close, std::move(rp));
-    j->err = closed_error("close_file", describe(file));
+    j->err = closed_error("close_file", name_of(file));
     finish(std::move(j));
     return;
   }

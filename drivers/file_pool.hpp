@@ -127,7 +127,7 @@ private:
   file_id id_of(uint32_t index) const noexcept;
   uint32_t add_slot(int fd, std::string path);
   void free_slot(uint32_t index);
-  std::string describe(file_id file) const;
+  std::string name_of(file_id file) const;
 
   // Submitting (driver thread).
   bool admit(job& j, file_id file, const char* what);

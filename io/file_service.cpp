@@ -1,5 +1,6 @@
 #include "actio/io/file_service.hpp"
 
+#include <csignal>
 #include <deque>
 #include <map>
 #include <utility>
@@ -122,6 +123,12 @@ private:
 } // namespace
 
 caf::actor spawn_file_service(driver_unit& unit) {
+  // Writing past RLIMIT_FSIZE raises SIGXFSZ, whose default action kills
+  // the process. Ignored, the write fails with EFBIG: a typed error for
+  // that one request (errc::file_too_large), the process stays up.
+  struct sigaction current {};
+  if (sigaction(SIGXFSZ, nullptr, &current) == 0 && current.sa_handler == SIG_DFL)
+    std::signal(SIGXFSZ, SIG_IGN);
   return spawn_pinned<file_service>(unit);
 }
 

@@ -41,7 +41,10 @@ using stat_atom = caf::atom_constant<caf::atom("f_stat")>;
 using close_atom = caf::atom_constant<caf::atom("f_close")>;
 using cancel_atom = caf::atom_constant<caf::atom("f_cancel")>;
 
-/// Starts a file service on `unit` (a driver thread of `rt`).
+/// Starts a file service on `unit` (a driver thread of `rt`). Also sets
+/// SIGXFSZ to ignored (if it has its default action), so a write beyond
+/// RLIMIT_FSIZE fails with `errc::file_too_large` instead of killing the
+/// process.
 caf::actor spawn_file_service(driver_unit& unit);
 
 /// Starts a file service on the runtime's next driver.

@@ -1,0 +1,260 @@
+// File operations as messages, through the file service, on every backend:
+// real files in a scratch directory, real errors from the kernel.
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <filesystem>
+#include <random>
+
+#include <caf/all.hpp>
+
+#include "actio/actors/errc.hpp"
+#include "actio/io/file_service.hpp"
+#include "support/fixture.hpp"
+#include "support/net_client.hpp"
+
+using namespace std::chrono_literals;
+using namespace actio;
+
+namespace {
+
+namespace fs = std::filesystem;
+
+class file_test : public test::backend_test {
+protected:
+  void SetUp() override {
+    test::backend_test::SetUp();
+    dir_ = fs::temp_directory_path()
+           / ("actio-file-test-" + std::to_string(::getpid()) + "-" + GetParam());
+    fs::create_directories(dir_);
+    files_ = io::spawn_file_service(rt());
+  }
+
+  void TearDown() override {
+    files_ = nullptr;
+    test::backend_test::TearDown();
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+
+  std::string path(const std::string& name) const {
+    return (dir_ / name).string();
+  }
+
+  /// Sends one request and waits for its response (bounded).
+  template <class T, class... Ts>
+  caf::expected<T> call(Ts&&... xs) {
+    caf::scoped_actor self{sys()};
+    caf::expected<T> result = caf::make_error(caf::sec::request_timeout);
+    self->request(files_, 60s, std::forward<Ts>(xs)...)
+      .receive([&](T& x) { result = std::move(x); },
+               [&](caf::error& err) { result = std::move(err); });
+    return result;
+  }
+
+  caf::error call_void(caf::message msg) {
+    caf::scoped_actor self{sys()};
+    caf::error result = caf::make_error(caf::sec::request_timeout);
+    self->request(files_, 60s, std::move(msg))
+      .receive([&]() { result = caf::none; },
+               [&](caf::error& err) { result = std::move(err); });
+    return result;
+  }
+
+  uint64_t open(const std::string& name, int flags, uint32_t mode = 0644) {
+    auto f = call<uint64_t>(io::open_atom::value, path(name), flags, mode);
+    EXPECT_TRUE(f) << describe(f.error());
+    return f ? *f : 0;
+  }
+
+  fs::path dir_;
+  caf::actor files_;
+};
+
+uint8_t code_of(const caf::error& err) {
+  return err.category() == caf::atom("actio") ? err.code() : 0;
+}
+
+TEST_P(file_test, random_offsets_64_mib_write_then_read_back_byte_exact) {
+  constexpr size_t total = 64u * 1024 * 1024;
+  constexpr size_t chunk = 64 * 1024;
+  auto data = test::random_bytes(total, 42);
+  auto f = open("big", O_RDWR | O_CREAT | O_TRUNC);
+  // Writes in random order, 32 in flight.
+  std::vector<size_t> order(total / chunk);
+  for (size_t i = 0; i < order.size(); ++i)
+    order[i] = i;
+  std::mt19937 gen{7};
+  std::shuffle(order.begin(), order.end(), gen);
+  caf::scoped_actor self{sys()};
+  for (size_t i = 0; i < order.size(); i += 32) {
+    std::vector<decltype(self->request(files_, 60s, io::stat_atom::value, f))> batch;
+    for (size_t j = i; j < std::min(i + 32, order.size()); ++j) {
+      auto off = order[j] * chunk;
+      byte_buffer buf(data.begin() + off, data.begin() + off + chunk);
+      batch.push_back(self->request(files_, 60s, io::write_atom::value, f,
+                                    uint64_t{off}, std::move(buf)));
+    }
+    for (auto& h : batch)
+      h.receive([&](uint64_t n) { ASSERT_EQ(n, chunk); },
+                [&](caf::error& err) { FAIL() << describe(err); });
+  }
+  ASSERT_FALSE(call_void(caf::make_message(io::fsync_atom::value, f, false)));
+  auto size = call<uint64_t>(io::stat_atom::value, f);
+  ASSERT_TRUE(size);
+  EXPECT_EQ(*size, total);
+  // Reads of random sizes at random offsets, 32 in flight.
+  std::uniform_int_distribution<size_t> off_dist{0, total - 1};
+  std::uniform_int_distribution<size_t> len_dist{1, 256 * 1024};
+  for (int round = 0; round < 16; ++round) {
+    std::vector<std::pair<size_t, size_t>> reqs;
+    std::vector<decltype(self->request(files_, 60s, io::stat_atom::value, f))> batch;
+    for (int j = 0; j < 32; ++j) {
+      auto off = off_dist(gen);
+      auto len = len_dist(gen);
+      reqs.emplace_back(off, len);
+      batch.push_back(self->request(files_, 60s, io::read_atom::value, f,
+                                    uint64_t{off}, uint64_t{len}));
+    }
+    for (size_t j = 0; j < batch.size(); ++j)
+      batch[j].receive(
+        [&](byte_buffer& got) {
+          auto [off, len] = reqs[j];
+          auto expect = std::min(len, total - off); // short only at EOF
+          ASSERT_EQ(got.size(), expect);
+          ASSERT_TRUE(std::equal(got.begin(), got.end(), data.begin() + off));
+        },
+        [&](caf::error& err) { FAIL() << describe(err); });
+  }
+  EXPECT_FALSE(call_void(caf::make_message(io::close_atom::value, f)));
+}
+
+TEST_P(file_test, open_of_a_missing_file_names_path_and_reason) {
+  auto f = call<uint64_t>(io::open_atom::value, path("missing"), O_RDONLY,
+                          uint32_t{0});
+  ASSERT_FALSE(f);
+  EXPECT_EQ(code_of(f.error()), static_cast<uint8_t>(errc::not_found));
+  auto text = describe(f.error());
+  EXPECT_NE(text.find(path("missing")), std::string::npos) << text;
+  EXPECT_NE(text.find("No such file or directory"), std::string::npos) << text;
+}
+
+TEST_P(file_test, writing_a_directory_is_a_clear_error) {
+  auto f = call<uint64_t>(io::open_atom::value, dir_.string(), O_WRONLY,
+                          uint32_t{0});
+  ASSERT_FALSE(f);
+  EXPECT_EQ(code_of(f.error()), static_cast<uint8_t>(errc::is_directory))
+    << describe(f.error());
+}
+
+TEST_P(file_test, permission_denied_is_a_clear_error) {
+  if (::geteuid() == 0)
+    GTEST_SKIP() << "root bypasses file permissions";
+  auto name = path("locked");
+  { auto fd = ::creat(name.c_str(), 0000); ::close(fd); }
+  auto f = call<uint64_t>(io::open_atom::value, name, O_RDONLY, uint32_t{0});
+  ASSERT_FALSE(f);
+  EXPECT_EQ(code_of(f.error()), static_cast<uint8_t>(errc::permission_denied));
+}
+
+TEST_P(file_test, bad_handle_and_use_after_close_are_closed_errors) {
+  auto bogus = call<byte_buffer>(io::read_atom::value, uint64_t{0xdead0001},
+                                 uint64_t{0}, uint64_t{10});
+  ASSERT_FALSE(bogus);
+  EXPECT_EQ(code_of(bogus.error()), static_cast<uint8_t>(errc::closed));
+  auto f = open("closing", O_RDWR | O_CREAT | O_TRUNC);
+  ASSERT_FALSE(call_void(caf::make_message(io::close_atom::value, f)));
+  auto after = call<uint64_t>(io::write_atom::value, f, uint64_t{0},
+                              byte_buffer{1, 2, 3});
+  ASSERT_FALSE(after);
+  EXPECT_EQ(code_of(after.error()), static_cast<uint8_t>(errc::closed));
+  auto twice = call_void(caf::make_message(io::close_atom::value, f));
+  EXPECT_EQ(code_of(twice), static_cast<uint8_t>(errc::closed));
+}
+
+TEST_P(file_test, cancelled_reads_complete_exactly_once) {
+  constexpr size_t size = 8u * 1024 * 1024;
+  auto data = test::random_bytes(size, 3);
+  auto f = open("cancel", O_RDWR | O_CREAT | O_TRUNC);
+  auto w = call<uint64_t>(io::write_atom::value, f, uint64_t{0}, data);
+  ASSERT_TRUE(w);
+  // 64 tagged reads, each cancelled right after it was sent: each gets one
+  // response, the full data (the kernel was faster) or errc::cancelled.
+  caf::scoped_actor self{sys()};
+  constexpr int n = 64;
+  std::vector<decltype(self->request(files_, 60s, io::stat_atom::value, f))> reads;
+  for (int i = 0; i < n; ++i) {
+    reads.push_back(self->request(files_, 60s, io::read_atom::value, f,
+                                  uint64_t{(i % 8) * size / 8},
+                                  uint64_t{size / 8}, uint64_t(i)));
+    self->send(files_, io::cancel_atom::value, uint64_t(i));
+  }
+  int ok = 0;
+  int cancelled = 0;
+  for (int i = 0; i < n; ++i)
+    reads[i].receive(
+      [&](byte_buffer& got) {
+        ++ok;
+        auto off = (i % 8) * size / 8;
+        ASSERT_EQ(got.size(), size / 8);
+        ASSERT_TRUE(std::equal(got.begin(), got.end(), data.begin() + off));
+      },
+      [&](caf::error& err) {
+        ASSERT_EQ(code_of(err), static_cast<uint8_t>(errc::cancelled))
+          << describe(err);
+        ++cancelled;
+      });
+  EXPECT_EQ(ok + cancelled, n);
+  RecordProperty("cancelled", cancelled);
+  // The cancel answers (bool) went to `self` as ordinary messages.
+  EXPECT_FALSE(call_void(caf::make_message(io::close_atom::value, f)));
+}
+
+TEST_P(file_test, requester_exiting_with_reads_in_flight_is_safe) {
+  constexpr size_t size = 1024 * 1024;
+  auto f = open("orphan", O_RDWR | O_CREAT | O_TRUNC);
+  ASSERT_TRUE(call<uint64_t>(io::write_atom::value, f, uint64_t{0},
+                             test::random_bytes(size, 5)));
+  // The requester sends 100 reads and quits at once: the driver keeps the
+  // buffers until the kernel is done (ASan checks), responses are dropped.
+  auto files = files_;
+  std::atomic<bool> sent{false};
+  sys().spawn([files, f, &sent](caf::event_based_actor* self, int n) {
+    for (int i = 0; i < n; ++i)
+      self->request(files, caf::infinite, io::read_atom::value, f,
+                    uint64_t{0}, uint64_t{size})
+        .then([](byte_buffer&) {});
+    sent = true;
+    self->quit();
+  }, 100);
+  ASSERT_TRUE(test::wait_until([&] { return sent.load(); }));
+  // The service still answers, in order behind those reads.
+  auto st = call<uint64_t>(io::stat_atom::value, f);
+  ASSERT_TRUE(st);
+  EXPECT_EQ(*st, size);
+  EXPECT_FALSE(call_void(caf::make_message(io::close_atom::value, f)));
+}
+
+TEST_P(file_test, ten_thousand_open_close_cycles_leak_no_descriptors) {
+  { auto fd = ::creat(path("cycle").c_str(), 0644); ::close(fd); }
+  auto before = test::count_fds();
+  caf::scoped_actor self{sys()};
+  for (int i = 0; i < 10000; ++i) {
+    uint64_t f = 0;
+    self->request(files_, 60s, io::open_atom::value, path("cycle"), O_RDONLY,
+                  uint32_t{0})
+      .receive([&](uint64_t x) { f = x; },
+               [&](caf::error& err) { FAIL() << describe(err); });
+    self->request(files_, 60s, io::close_atom::value, f)
+      .receive([]() {}, [&](caf::error& err) { FAIL() << describe(err); });
+  }
+  EXPECT_EQ(test::count_fds(), before);
+}
+
+ACTIO_TEST_ALL_BACKENDS(file_test);
+
+} // namespace
