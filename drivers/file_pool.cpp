@@ -33,7 +33,8 @@ enum class file_op : uint8_t { open, read, write, sync, stat, close };
 struct file_job {
   static constexpr uint32_t no_slot = ~uint32_t{0};
 
-  file_job(file_op op, caf::response_promise rp) : op(op), rp(std::move(rp)) {
+  file_job(file_op kind, caf::response_promise promise)
+    : op(kind), rp(std::move(promise)) {
   }
 
   file_op op;

@@ -65,7 +65,8 @@ TEST(echo_process, accept_under_emfile_pauses_without_spinning_and_resumes) {
   // 64 descriptors: the server runs out long before our 80 connections.
   constexpr long limit = 64;
   constexpr int clients = 80;
-  auto child = test::spawn_process(echo_bin, {"--port", "0"}, limit);
+  auto child = test::spawn_process(echo_bin, {"--port", "0"},
+                                   test::spawn_options{.nofile = limit});
   auto port = test::parse_port(child.read_line());
   ASSERT_NE(port, 0);
   std::vector<int> fds;

@@ -196,8 +196,22 @@ int child_process::stop(int sig, clock::duration timeout) {
   }
 }
 
+std::string child_process::read_all(clock::duration timeout) {
+  auto deadline = clock::now() + timeout;
+  std::string result;
+  char buf[4096];
+  while (wait_fd(out, POLLIN, deadline)) {
+    auto n = ::read(out, buf, sizeof(buf));
+    if (n <= 0)
+      break;
+    result.append(buf, static_cast<size_t>(n));
+  }
+  return result;
+}
+
 child_process spawn_process(const std::string& path,
-                            const std::vector<std::string>& args, long nofile) {
+                            const std::vector<std::string>& args,
+                            spawn_options opts) {
   int pipefd[2];
   child_process result;
   if (::pipe2(pipefd, O_CLOEXEC) < 0)
@@ -211,9 +225,15 @@ child_process spawn_process(const std::string& path,
   if (pid == 0) {
     // Child: only async-signal-safe calls until exec.
     ::dup2(pipefd[1], STDOUT_FILENO);
-    if (nofile > 0) {
-      rlimit lim{static_cast<rlim_t>(nofile), static_cast<rlim_t>(nofile)};
+    if (opts.merge_stderr)
+      ::dup2(pipefd[1], STDERR_FILENO);
+    if (opts.nofile > 0) {
+      rlimit lim{static_cast<rlim_t>(opts.nofile), static_cast<rlim_t>(opts.nofile)};
       ::setrlimit(RLIMIT_NOFILE, &lim);
+    }
+    if (opts.fsize > 0) {
+      rlimit lim{static_cast<rlim_t>(opts.fsize), static_cast<rlim_t>(opts.fsize)};
+      ::setrlimit(RLIMIT_FSIZE, &lim);
     }
     sigset_t none;
     sigemptyset(&none);

@@ -48,15 +48,24 @@ struct child_process {
   ~child_process();
   /// Reads one line within `timeout`; empty on EOF/timeout.
   std::string read_line(clock::duration timeout = 10s);
+  /// Reads until EOF (the child closed its output) or `timeout`.
+  std::string read_all(clock::duration timeout = 60s);
   /// Sends `sig` and waits for exit within `timeout`; returns the wait
   /// status, or -1 on timeout (then the child is killed).
   int stop(int sig, clock::duration timeout = 30s);
 };
 
-/// Starts `path args...`; `nofile` > 0 sets RLIMIT_NOFILE in the child.
+/// How to start a child process.
+struct spawn_options {
+  long nofile = 0;           ///< > 0: RLIMIT_NOFILE in the child
+  long fsize = 0;            ///< > 0: RLIMIT_FSIZE (bytes) in the child
+  bool merge_stderr = false; ///< child's stderr into the same pipe
+};
+
+/// Starts `path args...` with its stdout on a pipe.
 child_process spawn_process(const std::string& path,
                             const std::vector<std::string>& args,
-                            long nofile = 0);
+                            spawn_options opts = {});
 
 /// Parses the port from a "listening on HOST:PORT" line; 0 if absent.
 uint16_t parse_port(const std::string& line);
