@@ -80,6 +80,13 @@ struct connection_closed {
   caf::error reason;
 };
 
+/// Completion of `driver::connect`: connected, or `reason` says why not.
+struct connected {
+  socket_id sock = 0;
+  op_id id = 0;
+  caf::error reason;
+};
+
 /// A timer started with `driver::start_timer` expired.
 struct timer_expired {
   op_id id = 0;
@@ -137,6 +144,11 @@ typename Inspector::result_type inspect(Inspector& f, write_resumed& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, connection_closed& x) {
   return f(caf::meta::type_name("actio.connection_closed"), x.sock, x.reason);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, connected& x) {
+  return f(caf::meta::type_name("actio.connected"), x.sock, x.id, x.reason);
 }
 
 template <class Inspector>

@@ -24,6 +24,8 @@
 #include <vector>
 #include <string_view>
 
+#include <sys/socket.h>
+
 #include <caf/error.hpp>
 #include <caf/expected.hpp>
 #include <caf/fwd.hpp>
@@ -65,6 +67,12 @@ public:
   /// Starts accepting on a listening socket: one `accepted` per connection
   /// until `close`. Under EMFILE and friends: `accept_paused`, back-off, retry.
   virtual void start_accept(socket_id listener) = 0;
+
+  /// Connects the registered (non-blocking, unconnected) socket `sock` to
+  /// `addr`; completes with `connected{sock, id, reason}`. Writes and reads
+  /// requested meanwhile wait for the connection. False if `sock` is unknown.
+  virtual bool connect(socket_id sock, const sockaddr_storage& addr,
+                       socklen_t len, op_id id) = 0;
 
   /// Allows reading up to `bytes` more; reading stops when credit is zero.
   virtual void grant(socket_id sock, size_t bytes) = 0;

@@ -20,6 +20,7 @@ bool is_event(const caf::type_erased_tuple& xs) {
              || xs.match_element<write_paused>(0)
              || xs.match_element<write_resumed>(0)
              || xs.match_element<timer_expired>(0)
+             || xs.match_element<connected>(0)
              || xs.match_element<connection_closed>(0));
 }
 
@@ -31,9 +32,10 @@ caf::error closed_error(const char* what) {
 } // namespace
 
 connection::connection(caf::actor_config& cfg, owned_fd fd,
-                       connection_factory factory, connection_options opts)
+                       connection_factory factory, connection_options opts,
+                       std::optional<connect_target> target)
   : super(cfg), fd_(std::move(fd)), factory_(std::move(factory)),
-    opts_(opts) {
+    opts_(opts), target_(target) {
   set_default_handler(
     [](caf::scheduled_actor* self,
        caf::message_view& x) -> caf::result<caf::message> {
@@ -53,6 +55,8 @@ caf::behavior connection::make_behavior() {
     return {};
   }
   sock_ = *sock;
+  if (target_)
+    io().connect(sock_, target_->addr, target_->len, next_op_++);
   auto user = factory_ ? factory_(this) : caf::behavior{};
   caf::message_handler protocol{
     [this](write_atom, byte_buffer& buf) -> caf::result<size_t> {
@@ -113,11 +117,15 @@ caf::invoke_message_result connection::consume(caf::mailbox_element& x) {
   auto& xs = x.content();
   bool last = xs.size() == 1 && xs.match_element<connection_closed>(0)
               && xs.get_as<connection_closed>(0).sock == sock_;
+  bool failed_connect = xs.size() == 1 && xs.match_element<connected>(0)
+                        && xs.get_as<connected>(0).reason;
   if (last)
     sock_ = 0; // the driver already released it
   auto result = super::consume(x);
   if (last)
     quit();
+  else if (failed_connect)
+    close(); // the behaviour saw why; connection_closed follows
   return result;
 }
 

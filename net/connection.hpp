@@ -15,7 +15,8 @@
 /// }
 /// ```
 ///
-/// Events (drivers/completions.hpp) arrive as messages: `received`,
+/// Events (drivers/completions.hpp) arrive as messages: `connected` (client
+/// connections only, first), `received`,
 /// `read_closed`, `write_completed`, `shutdown_completed`, `write_paused`,
 /// `write_resumed`, `timer_expired`, and last `connection_closed`, after which
 /// the actor ends. Events the behaviour does not handle are dropped.
@@ -25,6 +26,7 @@
 /// exactly one response: the result or an `actio::errc` error.
 
 #include <functional>
+#include <optional>
 
 #include <caf/event_based_actor.hpp>
 
@@ -33,6 +35,12 @@
 #include "actio/drivers/driver.hpp"
 
 namespace actio::net {
+
+/// Where a client connection connects to (see `tcp_connect`).
+struct connect_target {
+  sockaddr_storage addr{};
+  socklen_t len = 0;
+};
 
 /// Per-connection settings.
 struct connection_options {
@@ -49,8 +57,11 @@ class connection : public pinned<caf::event_based_actor> {
 public:
   using super = pinned<caf::event_based_actor>;
 
+  /// With `target`, the socket is connected first: the behaviour's first
+  /// event is `connected{reason}`; on failure the connection then closes.
   connection(caf::actor_config& cfg, owned_fd fd, connection_factory factory,
-             connection_options opts);
+             connection_options opts,
+             std::optional<connect_target> target = std::nullopt);
 
   // -- requests (only from this actor's own handlers) ------------------------
 
@@ -103,6 +114,7 @@ private:
   owned_fd fd_;
   connection_factory factory_;
   connection_options opts_;
+  std::optional<connect_target> target_;
   socket_id sock_ = 0;
   op_id next_op_ = 1;
   std::string peer_;

@@ -16,7 +16,7 @@
 //
 // Run:   build/bin/actio-file-bench [--file PATH] [--size 256M]
 //            [--duration 5] [--depth 32] [--backend uring|epoll] [--seed N]
-//            [--actio.io.drivers N ...]
+//            [--actio.io.drivers N] [--scheduler.policy sharing] [...]
 // Without --file it creates (or reuses, if it has the right size)
 // ./bench-random.dat of --size bytes of non-zero data. Prints IOPS and MiB/s
 // for both and `ratio actio/liburing IOPS: X.XX (target >= 0.80)`.
@@ -64,7 +64,8 @@ struct options {
   size_t depth = 32;
   std::string backend;            // actio's side; empty = auto
   uint64_t seed = 42;
-  std::vector<std::string> actio_args; // --actio.* passed on to CAF
+  std::string only;               // "liburing" or "actio": run one side
+  std::vector<std::string> actio_args; // --group.name options, for CAF
 };
 
 void usage(std::ostream& out) {
@@ -79,7 +80,10 @@ void usage(std::ostream& out) {
          "  --depth D        reads in flight (default 32)\n"
          "  --backend B      actio's backend: uring, epoll, auto (default auto)\n"
          "  --seed N         offset generator seed (default 42)\n"
-         "  --actio.io.*     passed to actio (e.g. --actio.io.drivers 2)\n"
+         "  --only SIDE      run one side only: liburing or actio (for profiling)\n"
+         "  --actio.io.*     actio's options (e.g. --actio.io.drivers 2)\n"
+         "  --scheduler.*, --work-stealing.*\n"
+         "                   CAF's scheduler options (e.g. --scheduler.policy sharing)\n"
          "  --help           this text\n";
 }
 
@@ -128,9 +132,13 @@ int parse_options(int argc, char** argv, options& opt) {
       usage(std::cout);
       return 1;
     }
-    if (arg.rfind("--actio.", 0) == 0) {
+    // --group.name[=value]: actio's and CAF's own options (actio.io.*,
+    // scheduler.*, work-stealing.*), handed to CAF's parser below.
+    if (arg.size() > 2 && arg.compare(0, 2, "--") == 0
+        && arg.substr(0, arg.find('=')).find('.') != std::string::npos) {
       opt.actio_args.push_back(arg);
-      if (arg.find('=') == std::string::npos && i + 1 < argc)
+      if (arg.find('=') == std::string::npos && i + 1 < argc
+          && std::string_view{argv[i + 1]}.substr(0, 2) != "--")
         opt.actio_args.emplace_back(argv[++i]);
       continue;
     }
@@ -189,6 +197,13 @@ int parse_options(int argc, char** argv, options& opt) {
       if (*v != "uring" && *v != "epoll" && *v != "auto")
         return bad(*v);
       opt.backend = *v == "auto" ? std::string{} : *v;
+    } else if (name == "--only") {
+      auto v = take();
+      if (!v)
+        return 2;
+      if (*v != "liburing" && *v != "actio")
+        return bad(*v);
+      opt.only = *v;
     } else if (name == "--seed") {
       auto v = take();
       if (!v)
@@ -514,7 +529,7 @@ int main(int argc, char** argv) {
   if (auto rc = parse_options(argc, argv, opt); rc != 0)
     return rc == 1 ? 0 : 2;
 
-  // actio's configuration: --actio.* options through CAF's parser.
+  // actio's and CAF's configuration: --group.name options, CAF's parser.
   bench_config cfg;
   {
     std::vector<std::string> args{argv[0]};
@@ -568,10 +583,15 @@ int main(int argc, char** argv) {
   std::fflush(stdout);
 
   // (a) plain liburing.
-  auto base = run_liburing(path, blocks, opt);
-  if (!base)
-    return 1;
-  print_line("liburing", *base);
+  std::optional<result> base;
+  if (opt.only != "actio") {
+    base = run_liburing(path, blocks, opt);
+    if (!base)
+      return 1;
+    print_line("liburing", *base);
+  }
+  if (opt.only == "liburing")
+    return 0;
 
   // (b) actio's file service.
   result actio_res;
@@ -601,6 +621,8 @@ int main(int argc, char** argv) {
   }
   print_line("actio (" + backend + ")", actio_res);
 
+  if (!base)
+    return 0;
   auto ratio = base->iops() > 0 ? actio_res.iops() / base->iops() : 0.0;
   std::printf("ratio actio/liburing IOPS: %.2f (target >= 0.80)\n", ratio);
   return 0;

@@ -175,6 +175,54 @@ void epoll_driver::start_accept(socket_id id) {
   }
 }
 
+bool epoll_driver::connect(socket_id id, const sockaddr_storage& addr,
+                           socklen_t len, op_id op) {
+  auto* s = find(id);
+  if (s == nullptr)
+    return false;
+  auto index = static_cast<uint32_t>(id);
+  s->writable = false;
+  s->connecting = op;
+  int rc;
+  do {
+    rc = ::connect(s->fd, reinterpret_cast<const sockaddr*>(&addr), len);
+  } while (rc < 0 && errno == EINTR);
+  if (rc == 0 || errno == EINPROGRESS) {
+    // Done when the socket becomes writable (or fails): EPOLLOUT edge.
+    want_writable(index, true);
+    if (rc == 0) { // connected at once (loopback can do that)
+      s->writable = true;
+      mark_ready(index);
+    }
+    return true;
+  }
+  s->connecting.reset();
+  auto err = make_errno_error("connect", errno);
+  deliver(s->owner, caf::make_message(connected{id, op, err}));
+  return true;
+}
+
+void epoll_driver::finish_connect(uint32_t index) {
+  auto& s = slots_[index];
+  auto id = id_of(index);
+  auto op = *s.connecting;
+  s.connecting.reset();
+  int err = 0;
+  socklen_t len = sizeof(err);
+  if (getsockopt(s.fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+    err = errno;
+  if (err != 0) {
+    s.writable = false;
+    deliver(s.owner, caf::make_message(
+                       connected{id, op, make_errno_error("connect", err)}));
+    return;
+  }
+  s.writable = true;
+  if (s.wq.empty() && !s.shut)
+    want_writable(index, false);
+  deliver(s.owner, caf::make_message(connected{id, op, caf::error{}}));
+}
+
 void epoll_driver::grant(socket_id id, size_t bytes) {
   if (auto* s = find(id)) {
     s->credit += bytes;
@@ -341,6 +389,13 @@ void epoll_driver::do_io(uint32_t index) {
     do_accept(index);
     return;
   }
+  if (s.connecting) {
+    if (!s.writable && !s.hup)
+      return;
+    finish_connect(index);
+    if (slots_[index].connecting || slots_[index].fd < 0)
+      return;
+  }
   if (s.writable && (!s.wq.empty() || s.shut))
     do_write(index);
   if (slots_[index].fd >= 0)
@@ -393,6 +448,8 @@ void epoll_driver::do_accept(uint32_t index) {
 void epoll_driver::do_read(uint32_t index) {
   auto& s = slots_[index];
   auto id = id_of(index);
+  if (s.connecting)
+    return;
   for (int i = 0; i < max_reads_per_turn; ++i) {
     if (!s.readable || s.credit == 0 || s.read_done)
       return;
@@ -432,6 +489,8 @@ void epoll_driver::do_read(uint32_t index) {
 void epoll_driver::do_write(uint32_t index) {
   auto& s = slots_[index];
   auto id = id_of(index);
+  if (s.connecting)
+    return;
   while (s.writable && !s.wq.empty()) {
     auto& op = s.wq.front();
     auto left = op.buf.size() - op.offset;

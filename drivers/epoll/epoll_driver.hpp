@@ -32,6 +32,8 @@ public:
   caf::expected<socket_id> adopt(int fd, caf::strong_actor_ptr owner,
                                  write_limits limits) override;
   void start_accept(socket_id listener) override;
+  bool connect(socket_id sock, const sockaddr_storage& addr, socklen_t len,
+               op_id id) override;
   void grant(socket_id sock, size_t bytes) override;
   bool send(socket_id sock, op_id id, byte_buffer buf,
             caf::response_promise rp) override;
@@ -88,6 +90,7 @@ private:
     bool paused = false; // above the high watermark
     bool queued_ready = false;
     bool out_armed = false; // EPOLLOUT in the interest set
+    std::optional<op_id> connecting; // connect in progress
     size_t credit = 0;
     std::deque<write_op> wq;
     size_t queued = 0;
@@ -108,6 +111,7 @@ private:
   void do_accept(uint32_t index);
   void do_read(uint32_t index);
   void do_write(uint32_t index);
+  void finish_connect(uint32_t index);
   void want_writable(uint32_t index, bool on);
   void complete(slot& s, socket_id id, write_op& op, caf::error err);
   void complete(slot& s, socket_id id, shutdown_op& op, caf::error err);

@@ -282,6 +282,9 @@ void uring_driver::dispatch(io_uring_cqe* cqe) {
     case op_kind::shutdown:
       on_shutdown(o, res);
       return;
+    case op_kind::connect:
+      on_connect(o, res);
+      return;
     case op_kind::close_socket:
       on_close_socket(o, res);
       return;
@@ -355,6 +358,48 @@ void uring_driver::arm_accept(uint32_t index) {
   io_uring_sqe_set_data(e, o);
 }
 
+bool uring_driver::connect(socket_id id, const sockaddr_storage& addr,
+                           socklen_t len, op_id op_ident) {
+  auto* s = find(id);
+  if (s == nullptr)
+    return false;
+  s->connecting = true;
+  auto* o = new_op(op_kind::connect);
+  o->target = id;
+  o->id = op_ident;
+  o->addr = addr;
+  o->addr_len = len;
+  ++s->ops;
+  auto* e = sqe();
+  io_uring_prep_connect(e, s->fd, reinterpret_cast<sockaddr*>(&o->addr),
+                        o->addr_len);
+  io_uring_sqe_set_data(e, o);
+  return true;
+}
+
+void uring_driver::on_connect(op* o, int res) {
+  auto index = static_cast<uint32_t>(o->target);
+  auto& s = slots_[index];
+  auto id = id_of(index);
+  --s.ops;
+  s.connecting = false;
+  caf::error err;
+  if (s.closing)
+    err = cancelled("connect cancelled by close");
+  else if (res < 0)
+    err = make_errno_error("connect", -res);
+  deliver(s.owner, caf::make_message(connected{id, o->id, err}));
+  op_done(o);
+  if (s.closing) {
+    maybe_finish_close(index);
+    return;
+  }
+  if (!err) { // what waited for the connection may go now
+    submit_send(index);
+    arm_recv(index);
+  }
+}
+
 void uring_driver::grant(socket_id id, size_t bytes) {
   auto* s = find(id);
   if (s == nullptr)
@@ -367,7 +412,7 @@ void uring_driver::grant(socket_id id, size_t bytes) {
 
 void uring_driver::arm_recv(uint32_t index) {
   auto& s = slots_[index];
-  if (s.credit == 0 || s.recv_op != nullptr || s.read_done || s.closing
+  if (s.connecting || s.credit == 0 || s.recv_op != nullptr || s.read_done || s.closing
       || !s.stash.empty())
     return;
   auto* o = new_op(op_kind::recv);
@@ -440,7 +485,7 @@ bool uring_driver::send(socket_id id, op_id op, byte_buffer buf,
 /// One send in flight per socket keeps the byte stream in order.
 void uring_driver::submit_send(uint32_t index) {
   auto& s = slots_[index];
-  if (s.send_op != nullptr || s.closing)
+  if (s.send_op != nullptr || s.closing || s.connecting)
     return;
   if (s.wq.empty()) {
     if (s.paused && s.queued <= s.limits.low_watermark) {
@@ -500,7 +545,7 @@ bool uring_driver::shutdown_write(socket_id id, op_id op,
   }
   s->shut = std::move(w);
   auto index = static_cast<uint32_t>(id);
-  if (s->send_op == nullptr && s->wq.empty())
+  if (s->send_op == nullptr && s->wq.empty() && !s->connecting)
     submit_shutdown(index);
   return true;
 }

@@ -50,6 +50,8 @@ public:
   caf::expected<socket_id> adopt(int fd, caf::strong_actor_ptr owner,
                                  write_limits limits) override;
   void start_accept(socket_id listener) override;
+  bool connect(socket_id sock, const sockaddr_storage& addr, socklen_t len,
+               op_id id) override;
   void grant(socket_id sock, size_t bytes) override;
   bool send(socket_id sock, op_id id, byte_buffer buf,
             caf::response_promise rp) override;
@@ -87,6 +89,7 @@ private:
     recv,
     send,
     shutdown,
+    connect,
     close_socket,
     timer,
     file_open,
@@ -135,6 +138,7 @@ private:
     bool paused = false;
     std::optional<write_req> shut; // pending shutdown (buf unused)
     bool write_shut = false;
+    bool connecting = false; // reads and writes wait for the connect
   };
 
   struct file_slot {
@@ -166,6 +170,7 @@ private:
   void on_recv(op* o, int res, unsigned flags);
   void on_send(op* o, int res);
   void on_shutdown(op* o, int res);
+  void on_connect(op* o, int res);
   void on_close_socket(op* o, int res);
   void complete_write(slot& s, socket_id id, write_req& w, size_t bytes,
                       caf::error err);

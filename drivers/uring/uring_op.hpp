@@ -23,6 +23,8 @@ struct uring_driver::op {
   __kernel_timespec ts{};
   std::string path;
   struct statx stx {};
+  sockaddr_storage addr{}; // connect: the kernel reads it after submission
+  socklen_t addr_len = 0;
   int fd = -1;
   bool cancelled = false;
 };

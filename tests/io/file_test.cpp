@@ -239,6 +239,33 @@ TEST_P(file_test, requester_exiting_with_reads_in_flight_is_safe) {
   EXPECT_FALSE(call_void(caf::make_message(io::close_atom::value, f)));
 }
 
+TEST_P(file_test, shutdown_with_operations_in_flight_answers_each_once) {
+  constexpr size_t size = 1024 * 1024;
+  auto f = open("shutdown", O_RDWR | O_CREAT | O_TRUNC);
+  ASSERT_TRUE(call<uint64_t>(io::write_atom::value, f, uint64_t{0},
+                             test::random_bytes(size, 8)));
+  struct tally {
+    std::atomic<int> ok{0};
+    std::atomic<int> failed{0};
+  };
+  auto t = std::make_shared<tally>();
+  constexpr int n = 64;
+  auto files = files_;
+  auto client = sys().spawn([=](caf::event_based_actor* self, int count) {
+    for (int i = 0; i < count; ++i)
+      self->request(files, caf::infinite, io::read_atom::value, f,
+                    uint64_t{0}, uint64_t{size})
+        .then([=](byte_buffer& b) { b.size() == size ? ++t->ok : ++t->failed; },
+              [=](caf::error&) { ++t->failed; });
+  }, n);
+  // Tear the runtime down while reads are queued and in flight: the ring
+  // (or pool) is drained, every request answered exactly once.
+  rt().shutdown();
+  ASSERT_TRUE(test::wait_until([&] { return t->ok + t->failed == n; }))
+    << "ok " << t->ok << ", failed " << t->failed;
+  caf::anon_send_exit(client, caf::exit_reason::user_shutdown);
+}
+
 TEST_P(file_test, ten_thousand_open_close_cycles_leak_no_descriptors) {
   { auto fd = ::creat(path("cycle").c_str(), 0644); ::close(fd); }
   auto before = test::count_fds();
