@@ -947,8 +947,8 @@ private:
 // One server under test: its process, its client, its figures.
 
 struct Target {
-  Target(std::string name, std::string binary, bool pass_server_args)
-      : name(std::move(name)), binary(std::move(binary)), pass_server_args(pass_server_args) {}
+  Target(std::string label, std::string file, bool gets_server_args)
+      : name(std::move(label)), binary(std::move(file)), pass_server_args(gets_server_args) {}
 
   std::string name;      // label in the table
   std::string binary;    // file name next to this executable

@@ -6,7 +6,8 @@
 // buffer without bound), acknowledged writes and half-close.
 //
 // Run:   build/bin/actio-echo --port 7000 [--host 127.0.0.1]
-//        (options: --help; --actio.io.drivers=N, --actio.io.backend=epoll)
+//        (options: --help; --actio.io.drivers=N,
+//         --actio.io.backend=auto|uring|epoll)
 // Try:   nc 127.0.0.1 7000      (type a line, it comes back; Ctrl-D, Ctrl-C)
 // Stop:  Ctrl-C (SIGINT) or SIGTERM: connections close, the process exits 0.
 
@@ -77,6 +78,8 @@ int main(int argc, char** argv) {
   std::cout << "actio-echo: listening on " << cfg.host << ':' << srv->port
             << " (backend " << (*rt)->backend_name() << ", "
             << (*rt)->drivers() << " driver thread(s))" << std::endl;
+  std::cout << "actio-echo: backend " << (*rt)->backend_name() << ": "
+            << (*rt)->backend_reason() << std::endl;
   int sig = 0;
   sigwait(&stop_signals, &sig);
   std::cout << "actio-echo: " << (sig == SIGINT ? "SIGINT" : "SIGTERM")
