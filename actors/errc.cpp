@@ -69,6 +69,16 @@ caf::error make_errno_error(const char* what, int err) {
   return caf::make_error(errc_from_errno(err), std::move(text));
 }
 
+caf::error make_path_error(const char* what, const std::string& path,
+                           int err) {
+  std::string text = what;
+  text += ' ';
+  text += path;
+  text += ": ";
+  text += std::strerror(err);
+  return caf::make_error(errc_from_errno(err), std::move(text));
+}
+
 std::string describe(const caf::error& err) {
   if (!err)
     return "no error";

@@ -60,6 +60,10 @@ errc errc_from_errno(int err) noexcept;
 /// becomes `actio: connection_reset ("recv: Connection reset by peer")`.
 caf::error make_errno_error(const char* what, int err);
 
+/// Like `make_errno_error`, naming the file: "open /x: No such file or
+/// directory".
+caf::error make_path_error(const char* what, const std::string& path, int err);
+
 /// Readable text for any error: "code (context)" for `actio` errors,
 /// CAF's rendering otherwise. For logs and command-line tools.
 std::string describe(const caf::error& err);

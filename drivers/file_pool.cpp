@@ -82,12 +82,7 @@ const char* syscall_name(const file_job& j) {
 
 /// "<what> <path>: <OS reason>", coded by errno like `make_errno_error`.
 caf::error os_error(const char* what, const std::string& path, int err) {
-  std::string text = what;
-  text += ' ';
-  text += path;
-  text += ": ";
-  text += std::strerror(err);
-  return caf::make_error(errc_from_errno(err), std::move(text));
+  return make_path_error(what, path, err);
 }
 
 /// "<what>: file is closed (<path or id>)".

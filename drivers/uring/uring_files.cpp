@@ -14,15 +14,6 @@ namespace actio {
 
 namespace {
 
-caf::error path_error(const char* what, const std::string& path, int err) {
-  std::string text = what;
-  text += ' ';
-  text += path;
-  text += ": ";
-  text += std::strerror(err);
-  return caf::make_error(errc_from_errno(err), std::move(text));
-}
-
 caf::error closed_file(const char* what, file_id id) {
   return make_actio_error(errc::closed, std::string{what} + ": file "
                                           + std::to_string(id)
@@ -181,7 +172,7 @@ void uring_driver::maybe_close_file(uint32_t index) {
 void uring_driver::on_file(op* o, int res) {
   if (o->kind == op_kind::file_open) {
     if (res < 0) {
-      o->rp.deliver(path_error("open", o->path, -res));
+      o->rp.deliver(make_path_error("open", o->path, -res));
     } else {
       uint32_t index;
       if (!free_files_.empty()) {
@@ -204,7 +195,7 @@ void uring_driver::on_file(op* o, int res) {
   if (o->kind == op_kind::file_close) {
     if (f.close_rp) {
       if (res < 0)
-        f.close_rp->deliver(path_error("close", f.path, -res));
+        f.close_rp->deliver(make_path_error("close", f.path, -res));
       else
         f.close_rp->deliver(caf::unit);
     }
@@ -236,7 +227,7 @@ void uring_driver::on_file(op* o, int res) {
                                    std::string{what} + " " + f.path
                                      + ": cancelled"));
   } else if (res < 0) {
-    o->rp.deliver(path_error(what, f.path, -res));
+    o->rp.deliver(make_path_error(what, f.path, -res));
   } else if (o->kind == op_kind::file_read) {
     o->buf.resize(o->done);
     o->rp.deliver(std::move(o->buf));
