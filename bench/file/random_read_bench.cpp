@@ -16,7 +16,8 @@
 //
 // Run:   build/bin/actio-file-bench [--file PATH] [--size 256M]
 //            [--duration 5] [--depth 32] [--backend uring|epoll] [--seed N]
-//            [--actio.io.drivers N] [--scheduler.policy sharing] [...]
+//            [--only liburing|actio] [--actio.io.drivers N]
+//            [--scheduler.policy sharing] [...]
 // Without --file it creates (or reuses, if it has the right size)
 // ./bench-random.dat of --size bytes of non-zero data. Prints IOPS and MiB/s
 // for both and `ratio actio/liburing IOPS: X.XX (target >= 0.80)`.

@@ -105,33 +105,21 @@ void epoll_driver::wake() noexcept {
 // -- slots --------------------------------------------------------------------
 
 socket_id epoll_driver::id_of(uint32_t index) const noexcept {
-  return (uint64_t{slots_[index].gen} << 32) | index;
+  return slots_.id_of(index);
 }
 
 epoll_driver::slot* epoll_driver::find(socket_id id) noexcept {
-  auto index = static_cast<uint32_t>(id & 0xFFFFFFFFu);
-  auto gen = static_cast<uint32_t>(id >> 32);
-  if (index >= slots_.size())
-    return nullptr;
-  auto& s = slots_[index];
-  return s.fd >= 0 && s.gen == gen ? &s : nullptr;
+  return slots_.find(id);
 }
 
 size_t epoll_driver::sockets() const noexcept {
-  return live_;
+  return slots_.live();
 }
 
 caf::expected<socket_id> epoll_driver::adopt(int fd,
                                              caf::strong_actor_ptr owner,
                                              write_limits limits) {
-  uint32_t index;
-  if (!free_.empty()) {
-    index = free_.back();
-    free_.pop_back();
-  } else {
-    index = static_cast<uint32_t>(slots_.size());
-    slots_.emplace_back();
-  }
+  auto index = slots_.allocate();
   auto& s = slots_[index];
   // Read interest only: EPOLLOUT is armed only while a write is blocked.
   // With EPOLLOUT always on, every ACK that frees send-buffer space raises an
@@ -143,14 +131,13 @@ caf::expected<socket_id> epoll_driver::adopt(int fd,
   if (epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) < 0) {
     auto err = errno;
     ::close(fd);
-    free_.push_back(index);
+    slots_.undo(index);
     return make_errno_error("epoll_ctl(ADD)", err);
   }
   s.fd = fd;
   s.owner = std::move(owner);
   s.limits = limits;
   s.writable = true;
-  ++live_;
   return id_of(index);
 }
 
@@ -357,11 +344,7 @@ void epoll_driver::release(uint32_t index, caf::error reason) {
   if (s.accept_backoff)
     --backed_off_;
   auto owner = std::move(s.owner);
-  auto next_gen = s.gen + 1;
-  s = slot{};
-  s.gen = next_gen == 0 ? 1 : next_gen;
-  free_.push_back(index);
-  --live_;
+  slots_.release(index);
   deliver(owner, caf::make_message(connection_closed{id, std::move(reason)}));
   // A descriptor was freed: listeners waiting out EMFILE can try again now.
   if (backed_off_ > 0)

@@ -14,6 +14,7 @@
 
 #include "actio/drivers/driver.hpp"
 #include "actio/drivers/file_pool.hpp"
+#include "actio/drivers/slot_table.hpp"
 
 namespace actio {
 
@@ -126,10 +127,8 @@ private:
   int evfd_;
   int tfd_;
   std::atomic<bool> wake_pending_{false};
-  std::vector<slot> slots_;
-  std::vector<uint32_t> free_;
+  slot_table<slot> slots_;
   std::vector<uint32_t> ready_;
-  size_t live_ = 0;
   size_t backed_off_ = 0;
   op_id next_timer_ = 1;
   std::map<std::pair<clock::time_point, op_id>, timer> timers_;

@@ -300,38 +300,26 @@ void uring_driver::dispatch(io_uring_cqe* cqe) {
 // -- sockets: registry --------------------------------------------------------
 
 socket_id uring_driver::id_of(uint32_t index) const noexcept {
-  return (uint64_t{slots_[index].gen} << 32) | index;
+  return slots_.id_of(index);
 }
 
 uring_driver::slot* uring_driver::find(socket_id id) noexcept {
-  auto index = static_cast<uint32_t>(id & 0xFFFFFFFFu);
-  auto gen = static_cast<uint32_t>(id >> 32);
-  if (index >= slots_.size())
-    return nullptr;
-  auto& s = slots_[index];
-  return s.fd >= 0 && s.gen == gen && !s.closing ? &s : nullptr;
+  auto* s = slots_.find(id);
+  return s != nullptr && !s->closing ? s : nullptr;
 }
 
 size_t uring_driver::sockets() const noexcept {
-  return live_;
+  return slots_.live();
 }
 
 caf::expected<socket_id> uring_driver::adopt(int fd,
                                              caf::strong_actor_ptr owner,
                                              write_limits limits) {
-  uint32_t index;
-  if (!free_.empty()) {
-    index = free_.back();
-    free_.pop_back();
-  } else {
-    index = static_cast<uint32_t>(slots_.size());
-    slots_.emplace_back();
-  }
+  auto index = slots_.allocate();
   auto& s = slots_[index];
   s.fd = fd;
   s.owner = std::move(owner);
   s.limits = limits;
-  ++live_;
   return id_of(index);
 }
 
@@ -829,11 +817,7 @@ void uring_driver::on_close_socket(op* o, int) {
   auto id = id_of(index);
   auto owner = std::move(s.owner);
   auto reason = std::move(s.close_reason);
-  auto next_gen = s.gen + 1;
-  s = slot{};
-  s.gen = next_gen == 0 ? 1 : next_gen;
-  free_.push_back(index);
-  --live_;
+  slots_.release(index);
   deliver(owner, caf::make_message(connection_closed{id, std::move(reason)}));
   if (backed_off_ > 0)
     retry_backed_off_accepts();
@@ -865,7 +849,7 @@ void uring_driver::close_all() {
     io_uring_sqe_set_data64(e, ignore_token);
   }
   // Let the cancellations and closes run.
-  for (int i = 0; i < 100 && (live_ > 0 || !timers_.empty()); ++i)
+  for (int i = 0; i < 100 && (slots_.live() > 0 || !timers_.empty()); ++i)
     poll(std::chrono::milliseconds{10});
 }
 

@@ -29,6 +29,7 @@
 #include <liburing.h>
 
 #include "actio/drivers/driver.hpp"
+#include "actio/drivers/slot_table.hpp"
 
 namespace actio {
 
@@ -200,13 +201,10 @@ private:
   uint64_t wake_buf_ = 0;
   std::atomic<bool> wake_pending_{false};
   std::unordered_map<op*, std::unique_ptr<op>> ops_;
-  std::vector<slot> slots_;
-  std::vector<uint32_t> free_;
-  size_t live_ = 0;
+  slot_table<slot> slots_;
   size_t backed_off_ = 0;
   std::vector<uint32_t> ready_; // sockets to re-arm (ENOBUFS, back-off)
-  std::vector<file_slot> files_;
-  std::vector<uint32_t> free_files_;
+  slot_table<file_slot> files_;
   std::unordered_map<op_id, op*> file_ops_; // cancellable read/write
   op_id next_timer_ = 1;
   std::unordered_map<op_id, op*> timers_;

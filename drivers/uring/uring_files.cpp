@@ -23,12 +23,8 @@ caf::error closed_file(const char* what, file_id id) {
 } // namespace
 
 uring_driver::file_slot* uring_driver::find_file(file_id id) noexcept {
-  auto index = static_cast<uint32_t>(id & 0xFFFFFFFFu);
-  auto gen = static_cast<uint32_t>(id >> 32);
-  if (index >= files_.size())
-    return nullptr;
-  auto& f = files_[index];
-  return f.fd >= 0 && f.gen == gen && !f.closing ? &f : nullptr;
+  auto* f = files_.find(id);
+  return f != nullptr && !f->closing ? f : nullptr;
 }
 
 void uring_driver::open_file(std::string path, int flags, unsigned mode,
@@ -161,7 +157,7 @@ void uring_driver::maybe_close_file(uint32_t index) {
   if (!f.closing || f.ops > 0 || f.fd < 0)
     return;
   auto* o = new_op(op_kind::file_close);
-  o->target = (uint64_t{f.gen} << 32) | index;
+  o->target = files_.id_of(index);
   o->fd = f.fd;
   f.ops = 1;
   auto* e = sqe();
@@ -174,18 +170,11 @@ void uring_driver::on_file(op* o, int res) {
     if (res < 0) {
       o->rp.deliver(make_path_error("open", o->path, -res));
     } else {
-      uint32_t index;
-      if (!free_files_.empty()) {
-        index = free_files_.back();
-        free_files_.pop_back();
-      } else {
-        index = static_cast<uint32_t>(files_.size());
-        files_.emplace_back();
-      }
+      auto index = files_.allocate();
       auto& f = files_[index];
       f.fd = res;
       f.path = std::move(o->path);
-      o->rp.deliver((uint64_t{f.gen} << 32) | index);
+      o->rp.deliver(files_.id_of(index));
     }
     op_done(o);
     return;
@@ -199,10 +188,7 @@ void uring_driver::on_file(op* o, int res) {
       else
         f.close_rp->deliver(caf::unit);
     }
-    auto next_gen = f.gen + 1;
-    f = file_slot{};
-    f.gen = next_gen == 0 ? 1 : next_gen;
-    free_files_.push_back(index);
+    files_.release(index);
     op_done(o);
     return;
   }
