@@ -48,6 +48,7 @@
 #include "actio/actors/config.hpp"
 #include "actio/actors/errc.hpp"
 #include "actio/actors/runtime.hpp"
+#include "actio/actors/pinned.hpp"
 #include "actio/io/file_service.hpp"
 
 namespace {
@@ -433,8 +434,9 @@ struct reader_job {
 
 /// Opens the file, keeps `depth` reads in flight until the deadline, drains,
 /// closes, reports.
-caf::behavior reader(caf::event_based_actor* self, caf::actor files,
-                     reader_job job, std::promise<actio_result>* done) {
+template <class Self>
+caf::behavior reader(Self* self, caf::actor files, reader_job job,
+                     std::promise<actio_result>* done) {
   struct state {
     uint64_t file = 0;
     std::vector<offset_gen> gens;
@@ -594,22 +596,31 @@ int main(int argc, char** argv) {
   if (opt.only == "liburing")
     return 0;
 
-  // (b) actio's file service.
-  result actio_res;
-  std::string backend;
-  {
+  // (b) actio's file service, twice: the client as an ordinary actor on
+  // CAF's scheduler (two thread hops per read), then pinned to the file
+  // service's driver thread (DESIGN.md's hot path: no hop, no wake-up).
+  std::vector<std::pair<std::string, result>> actio_res;
+  for (bool pinned : {false, true}) {
     caf::actor_system sys{cfg};
     auto rt = actio::runtime::start(sys);
     if (!rt) {
       std::cerr << "actio-file-bench: " << actio::describe(rt.error()) << '\n';
       return 1;
     }
-    backend = (*rt)->backend_name();
-    auto files = actio::io::spawn_file_service(**rt);
+    auto backend = (*rt)->backend_name();
+    auto& unit = (*rt)->unit(0);
+    auto files = actio::io::spawn_file_service(unit);
     std::promise<actio_result> done;
     auto fut = done.get_future();
-    sys.spawn(reader, files,
-              reader_job{path, blocks, opt.depth, opt.seed, opt.duration}, &done);
+    reader_job job{path, blocks, opt.depth, opt.seed, opt.duration};
+    if (pinned)
+      actio::spawn_pinned_fn(unit, [=, &done](actio::pinned_actor* self) {
+        return reader(self, files, job, &done);
+      });
+    else
+      sys.spawn([=, &done](caf::event_based_actor* self) {
+        return reader(self, files, job, &done);
+      });
     auto r = fut.get();
     caf::anon_send_exit(files, caf::exit_reason::user_shutdown);
     (*rt)->shutdown();
@@ -618,13 +629,17 @@ int main(int argc, char** argv) {
                 << "): " << actio::describe(r.error()) << '\n';
       return 1;
     }
-    actio_res = *r;
+    auto label = "actio " + backend + (pinned ? " pinned" : " sched.");
+    print_line(label, *r);
+    actio_res.emplace_back(label, *r);
   }
-  print_line("actio (" + backend + ")", actio_res);
 
   if (!base)
     return 0;
-  auto ratio = base->iops() > 0 ? actio_res.iops() / base->iops() : 0.0;
-  std::printf("ratio actio/liburing IOPS: %.2f (target >= 0.80)\n", ratio);
+  for (auto& [label, r] : actio_res) {
+    auto ratio = base->iops() > 0 ? r.iops() / base->iops() : 0.0;
+    std::printf("ratio %s/liburing IOPS: %.2f (target >= 0.80)\n",
+                label.c_str(), ratio);
+  }
   return 0;
 }
