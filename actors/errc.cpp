@@ -28,6 +28,8 @@ std::string to_string(errc x) {
     case errc::is_directory: return "is_directory";
     case errc::no_space: return "no_space";
     case errc::file_too_large: return "file_too_large";
+    case errc::too_long: return "too_long";
+    case errc::malformed: return "malformed";
   }
   return "unknown_errc";
 }

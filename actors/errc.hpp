@@ -49,6 +49,10 @@ enum class errc : uint8_t {
   no_space,
   /// The file would exceed the size limit (EFBIG, RLIMIT_FSIZE).
   file_too_large,
+  /// A line or frame is longer than the configured maximum.
+  too_long,
+  /// Input that does not parse (a bad frame, a truncated stream).
+  malformed,
 };
 
 std::string to_string(errc x);

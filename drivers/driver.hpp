@@ -119,6 +119,8 @@ public:
                          caf::response_promise rp) = 0;
 
   /// Reads `len` bytes at `offset` -> byte_buffer (shorter only at EOF).
+  /// With `offset == stream_offset`: one read at the current position, for
+  /// pipes and terminals; shorter whenever less is there, empty at EOF.
   virtual void read_at(file_id file, uint64_t offset, size_t len, op_id id,
                        caf::response_promise rp) = 0;
 

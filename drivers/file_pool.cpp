@@ -114,9 +114,25 @@ void do_open(file_job& j) {
 }
 
 /// pread until `len` bytes or EOF; on error the partial data is dropped.
+/// Offset `stream_offset`: one read(2) at the current position (pipes,
+/// terminals), which returns what is there.
 void do_read(file_job& j) {
   j.buf.resize(j.len);
   size_t got = 0;
+  if (j.offset == stream_offset) {
+    for (;;) {
+      auto n = ::read(j.fd, j.buf.data(), j.len);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0) {
+        j.sys_err = errno;
+        j.buf = byte_buffer{};
+        return;
+      }
+      j.buf.resize(static_cast<size_t>(n));
+      return;
+    }
+  }
   while (got < j.len) {
     auto n = ::pread(j.fd, j.buf.data() + got, j.len - got,
                      static_cast<off_t>(j.offset + got));

@@ -26,6 +26,10 @@ using op_id = uint64_t;
 /// so a handle used after close is detected, never aliased.
 using file_id = uint64_t;
 
+/// `read_at` offset meaning "the current position": sequential reads of
+/// pipes and terminals (io_uring's offset -1).
+constexpr uint64_t stream_offset = ~uint64_t{0};
+
 /// A file descriptor in flight between actors. If the message carrying it is
 /// dropped (say, its receiver died), the descriptor is closed, not leaked.
 class owned_fd {

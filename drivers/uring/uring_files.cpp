@@ -89,7 +89,9 @@ void uring_driver::submit_file_rw(op* o) {
   auto* e = sqe();
   auto left = static_cast<unsigned>(
     std::min<size_t>(o->buf.size() - o->done, 1u << 30));
-  if (o->kind == op_kind::file_read)
+  if (o->kind == op_kind::file_read && o->offset == stream_offset)
+    io_uring_prep_read(e, f.fd, o->buf.data(), left, stream_offset);
+  else if (o->kind == op_kind::file_read)
     io_uring_prep_read(e, f.fd, o->buf.data() + o->done, left,
                        o->offset + o->done);
   else
@@ -195,8 +197,10 @@ void uring_driver::on_file(op* o, int res) {
   if ((o->kind == op_kind::file_read || o->kind == op_kind::file_write)
       && res > 0) {
     o->done += static_cast<size_t>(res);
-    // Short transfer: resubmit the rest (a read stops at EOF, res == 0).
-    if (o->done < o->buf.size() && !o->cancelled) {
+    // Short transfer: resubmit the rest (a read stops at EOF, res == 0; a
+    // stream read returns what was there).
+    if (o->done < o->buf.size() && !o->cancelled
+        && o->offset != stream_offset) {
       submit_file_rw(o);
       return;
     }

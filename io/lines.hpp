@@ -1,0 +1,44 @@
+#pragma once
+
+/// `lines()`: splits bytes into lines with Tokio's semantics: on '\n', with
+/// a preceding '\r' stripped; a last line without newline is still a line
+/// (emitted by `finish`); a trailing partial line is never lost, whatever
+/// the chunk boundaries (also inside "\r\n"). Lines longer than
+/// `max_length` (without the terminator) are an `errc::too_long` error, not
+/// unbounded memory.
+///
+/// This is the chunk-level codec; `io/stages.hpp` runs it as a stream stage.
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <caf/error.hpp>
+
+namespace actio::io {
+
+class lines_codec {
+public:
+  explicit lines_codec(size_t max_length = 64 * 1024) : max_(max_length) {
+  }
+
+  /// Appends every line completed by `data` to `out`.
+  caf::error push(const uint8_t* data, size_t size,
+                  std::vector<std::string>& out);
+
+  /// End of input: a pending partial line becomes the last line.
+  caf::error finish(std::vector<std::string>& out);
+
+  /// Bytes consumed so far (for error offsets).
+  uint64_t offset() const noexcept {
+    return offset_;
+  }
+
+private:
+  size_t max_;
+  std::string partial_;
+  uint64_t offset_ = 0;
+};
+
+} // namespace actio::io

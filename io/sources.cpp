@@ -1,0 +1,188 @@
+#include "actio/io/sources.hpp"
+
+#include <fcntl.h>
+
+#include <deque>
+#include <memory>
+
+#include <caf/actor_system.hpp>
+#include <caf/attach_stream_source.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/stream.hpp>
+
+#include "actio/actors/errc.hpp"
+#include "actio/io/file_service.hpp"
+
+namespace actio::io {
+
+namespace {
+
+// Note: every spawn below passes at least one argument to the actor
+// function; CAF 0.17's argument-less functor path trips UBSan (see
+// actors/pinned.hpp).
+
+caf::behavior memory_source(caf::event_based_actor* self,
+                            std::vector<byte_buffer> chunks, caf::actor dest) {
+  auto data = std::make_shared<std::vector<byte_buffer>>(std::move(chunks));
+  if (data->empty())
+    data->emplace_back(); // the end still travels as a (last) chunk
+  caf::attach_stream_source(
+    self, dest, [](size_t& i) { i = 0; },
+    [data](size_t& i, caf::downstream<byte_chunk>& out, size_t hint) {
+      for (; hint > 0 && i < data->size(); --hint, ++i)
+        out.push(byte_chunk{std::move((*data)[i]), i + 1 == data->size()});
+    },
+    [data](const size_t& i) { return i == data->size(); });
+  return {};
+}
+
+caf::behavior repeat_source(caf::event_based_actor* self, byte_buffer pattern,
+                            uint64_t total, caf::actor dest, size_t chunk) {
+  if (pattern.empty())
+    pattern.push_back(0);
+  if (chunk == 0)
+    chunk = 1;
+  // The pattern repeated over chunk + period bytes: any element is one
+  // contiguous slice of it, whatever phase it starts at.
+  auto period = pattern.size();
+  auto block = std::make_shared<byte_buffer>();
+  while (block->size() < chunk + period)
+    block->insert(block->end(), pattern.begin(), pattern.end());
+  struct state {
+    uint64_t sent = 0;
+    bool done = false;
+  };
+  caf::attach_stream_source(
+    self, dest, [](state&) {},
+    [=](state& st, caf::downstream<byte_chunk>& out, size_t hint) {
+      for (; hint > 0 && !st.done; --hint) {
+        auto n = static_cast<size_t>(std::min<uint64_t>(chunk, total - st.sent));
+        auto start = static_cast<size_t>(st.sent % period);
+        st.sent += n;
+        st.done = st.sent == total;
+        out.push(byte_chunk{byte_buffer(block->begin() + start,
+                                        block->begin() + start + n),
+                            st.done});
+      }
+    },
+    [](const state& st) { return st.done; });
+  return {};
+}
+
+/// Reads ahead by at most `depth` chunks; the stream's credit drains them.
+constexpr size_t read_ahead = 4;
+
+caf::behavior file_source(caf::event_based_actor* self, caf::actor files,
+                          std::string path, caf::actor dest, size_t chunk) {
+  struct state {
+    uint64_t file = 0;
+    bool opened = false;
+    bool eof = false;
+    bool failed = false;
+    bool stream = false; // sequential reads (stdin)
+    uint64_t offset = 0;
+    size_t in_flight = 0;
+    bool last_pushed = false;
+  };
+  auto st = std::make_shared<state>();
+  st->stream = path == "-";
+  auto refill = std::make_shared<std::function<void()>>();
+  auto res = caf::attach_stream_source(
+    self, dest, [](caf::unit_t&) {},
+    [refill](caf::unit_t&, caf::downstream<byte_chunk>&, size_t) {
+      // Called when downstream granted credit: read on. Elements are pushed
+      // by the read completions below.
+      if (*refill)
+        (*refill)();
+    },
+    [st](const caf::unit_t&) { return st->last_pushed || st->failed; },
+    [=](caf::unit_t&, const caf::error&) {
+      if (st->opened)
+        self->request(files, caf::infinite, close_atom::value, st->file)
+          .then([=]() { self->quit(); }, [=](caf::error&) { self->quit(); });
+      else
+        self->quit();
+    });
+  auto mgr = res.ptr();
+  *refill = [=] {
+    // Bounded read-ahead: what is buffered in the stream plus what is in
+    // flight stays under `read_ahead` chunks, so a slow sink slows reading.
+    while (st->opened && !st->eof && !st->failed
+           && st->in_flight + mgr->out().buffered() < read_ahead) {
+      auto off = st->stream ? stream_offset : st->offset;
+      st->offset += chunk;
+      ++st->in_flight;
+      self->request(files, caf::infinite, read_atom::value, st->file, off,
+                    uint64_t{chunk})
+        .then(
+          [=](byte_buffer& bytes) {
+            --st->in_flight;
+            if (st->failed || st->last_pushed)
+              return;
+            // Regular files: short only at EOF. Streams: empty at EOF.
+            bool end = st->stream ? bytes.empty() : bytes.size() < chunk;
+            if (end)
+              st->eof = true;
+            // Reads complete in order (one file, FIFO through the service);
+            // after EOF only the first completion carries the end.
+            if (!bytes.empty() || end) {
+              st->last_pushed = end;
+              mgr->out().push(byte_chunk{std::move(bytes), end});
+              mgr->push();
+            }
+            (*refill)();
+          },
+          [=](caf::error& err) {
+            --st->in_flight;
+            if (!st->failed) {
+              st->failed = true;
+              mgr->stop(err);
+            }
+          });
+    }
+  };
+  self->request(files, caf::infinite, open_atom::value,
+                st->stream ? std::string{"/dev/stdin"} : path, int{O_RDONLY},
+                uint32_t{0})
+    .then(
+      [=](uint64_t file) {
+        st->file = file;
+        st->opened = true;
+        (*refill)();
+      },
+      [=](caf::error& err) {
+        st->failed = true;
+        mgr->stop(err);
+      });
+  self->attach_functor([refill] { *refill = nullptr; });
+  // A behaviour keeps the actor alive until the finaliser quits it.
+  return {
+    [](caf::tick_atom) {},
+  };
+}
+
+} // namespace
+
+caf::actor spawn_memory_source(caf::actor_system& sys,
+                               std::vector<byte_buffer> chunks,
+                               caf::actor dest) {
+  return sys.spawn(memory_source, std::move(chunks), std::move(dest));
+}
+
+caf::actor spawn_empty_source(caf::actor_system& sys, caf::actor dest) {
+  return spawn_memory_source(sys, {}, std::move(dest));
+}
+
+caf::actor spawn_repeat_source(caf::actor_system& sys, byte_buffer pattern,
+                               uint64_t total, caf::actor dest, size_t chunk) {
+  return sys.spawn(repeat_source, std::move(pattern), total, std::move(dest),
+                   chunk);
+}
+
+caf::actor spawn_file_source(caf::actor_system& sys, caf::actor files,
+                             std::string path, caf::actor dest, size_t chunk) {
+  return sys.spawn(file_source, std::move(files), std::move(path),
+                   std::move(dest), chunk);
+}
+
+} // namespace actio::io

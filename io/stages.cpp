@@ -1,0 +1,115 @@
+#include "actio/io/stages.hpp"
+
+#include <algorithm>
+#include <memory>
+
+#include <caf/actor_system.hpp>
+#include <caf/attach_stream_stage.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/stream.hpp>
+
+#include "actio/io/length_delimited.hpp"
+#include "actio/io/lines.hpp"
+#include "actio/io/split.hpp"
+#include "actio/io/stream.hpp"
+
+namespace actio::io {
+
+namespace {
+
+/// Stops every stream of `self` with `err` (or normally): the way to end a
+/// stream from inside a stage, since quit() would not.
+void stop_streams(caf::scheduled_actor* self, const caf::error& err) {
+  std::vector<caf::stream_manager_ptr> mgrs;
+  for (auto& kvp : self->stream_managers())
+    mgrs.push_back(kvp.second);
+  for (auto& mgr : mgrs) {
+    if (err)
+      mgr->stop(err);
+    else
+      mgr->shutdown();
+  }
+}
+
+/// Runs a codec (push/finish into a batch) as a stage byte_chunk -> Batch.
+/// On a codec error the stage stops its manager with that error: downstream
+/// sees it in its finaliser, upstream is stopped.
+template <class Batch, class Codec>
+caf::behavior codec_stage(caf::event_based_actor* self,
+                          std::shared_ptr<Codec> codec) {
+  return {
+    [=](caf::stream<byte_chunk> in) {
+      return caf::attach_stream_stage(
+        self, in, [](caf::unit_t&) {},
+        [=](caf::unit_t&, caf::downstream<Batch>& out, byte_chunk chunk) {
+          Batch batch;
+          auto& items = [&]() -> auto& {
+            if constexpr (std::is_same_v<Batch, line_batch>)
+              return batch.lines;
+            else
+              return batch.items;
+          }();
+          auto err = codec->push(chunk.bytes.data(), chunk.bytes.size(), items);
+          if (!err && chunk.last) {
+            err = codec->finish(items);
+            batch.last = true;
+          }
+          if (err) {
+            stop_streams(self, err);
+            return;
+          }
+          if (!items.empty() || batch.last)
+            out.push(std::move(batch));
+        },
+        [](caf::unit_t&, const caf::error&) {});
+    },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_lines(caf::actor_system& sys, size_t max_length) {
+  return sys.spawn(codec_stage<line_batch, lines_codec>,
+                   std::make_shared<lines_codec>(max_length));
+}
+
+caf::actor spawn_split(caf::actor_system& sys, uint8_t delimiter,
+                       size_t max_length) {
+  return sys.spawn(codec_stage<buffer_batch, split_codec>,
+                   std::make_shared<split_codec>(delimiter, max_length));
+}
+
+caf::actor spawn_frames(caf::actor_system& sys, size_t max_frame) {
+  return sys.spawn(codec_stage<buffer_batch, length_delimited_codec>,
+                   std::make_shared<length_delimited_codec>(max_frame));
+}
+
+caf::actor spawn_take(caf::actor_system& sys, uint64_t n) {
+  return sys.spawn([](caf::event_based_actor* self, uint64_t limit) -> caf::behavior {
+    auto left = std::make_shared<uint64_t>(limit);
+    return {
+      [=](caf::stream<byte_chunk> in) {
+        return caf::attach_stream_stage(
+          self, in, [](caf::unit_t&) {},
+          [=](caf::unit_t&, caf::downstream<byte_chunk>& out, byte_chunk chunk) {
+            if (*left == 0)
+              return; // ended: drop what is still in flight
+            if (chunk.bytes.size() >= *left) {
+              chunk.bytes.resize(*left);
+              *left = 0;
+              chunk.last = true;
+              out.push(std::move(chunk));
+              // Done: close downstream normally, stop the source.
+              stop_streams(self, caf::error{});
+              return;
+            }
+            *left -= chunk.bytes.size();
+            out.push(std::move(chunk));
+          },
+          [](caf::unit_t&, const caf::error&) {});
+      },
+    };
+  }, n);
+}
+
+} // namespace actio::io

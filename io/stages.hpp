@@ -1,0 +1,32 @@
+#pragma once
+
+/// Stream stages (each an actor taking `stream<byte_chunk>`), with Tokio's
+/// io::util semantics. Compose with sources and sinks:
+/// `spawn_file_source(sys, files, path, sink * spawn_lines(sys))`.
+
+#include <cstddef>
+#include <cstdint>
+
+#include <caf/actor.hpp>
+#include <caf/fwd.hpp>
+
+namespace actio::io {
+
+/// byte_chunk -> line_batch: see `lines_codec` (strips "\n" / "\r\n", keeps
+/// a last line without newline; longer than `max_length`: error).
+caf::actor spawn_lines(caf::actor_system& sys, size_t max_length = 64 * 1024);
+
+/// byte_chunk -> buffer_batch: segments between `delimiter` bytes.
+caf::actor spawn_split(caf::actor_system& sys, uint8_t delimiter,
+                       size_t max_length = 64 * 1024);
+
+/// byte_chunk -> byte_chunk: the first `n` bytes, then the stream ends (the
+/// source is stopped).
+caf::actor spawn_take(caf::actor_system& sys, uint64_t n);
+
+/// byte_chunk -> buffer_batch: length-delimited frame payloads (u32 BE
+/// length prefix); oversize or truncated frames are errors naming the offset.
+caf::actor spawn_frames(caf::actor_system& sys,
+                        size_t max_frame = 8 * 1024 * 1024);
+
+} // namespace actio::io
