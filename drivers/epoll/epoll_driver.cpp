@@ -272,6 +272,9 @@ void epoll_driver::close(socket_id id, caf::error reason) {
 }
 
 void epoll_driver::close_all() {
+  // Files first: the pool finishes running jobs, cancels queued ones and
+  // delivers every result (on this thread) before it goes.
+  files_.reset();
   for (uint32_t i = 0; i < slots_.size(); ++i)
     if (slots_[i].fd >= 0)
       release(i, make_actio_error(errc::shutting_down, "driver closed"));

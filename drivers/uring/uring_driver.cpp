@@ -849,7 +849,9 @@ void uring_driver::close_all() {
     io_uring_sqe_set_data64(e, ignore_token);
   }
   // Let the cancellations and closes run.
-  for (int i = 0; i < 100 && (slots_.live() > 0 || !timers_.empty()); ++i)
+  for (int i = 0;
+       i < 1000 && (slots_.live() > 0 || files_.live() > 0 || !timers_.empty());
+       ++i)
     poll(std::chrono::milliseconds{10});
 }
 
