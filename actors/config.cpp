@@ -15,6 +15,12 @@ config::config() {
     .add<size_t>("drivers", "number of driver threads (default 1)")
     .add<size_t>("max-throughput",
                  "messages a pinned actor handles per turn (default 64)");
+  // Stream credit is sized from measured throughput over one credit round
+  // (2x per round): with 10 ms rounds, a fast sink of 64 KiB chunks is
+  // granted ~100 MB of credit. Shorter rounds keep a pipeline's buffers
+  // small, which is what bounded memory under backpressure needs.
+  stream_credit_round_interval = std::chrono::milliseconds{1};
+  stream_max_batch_delay = std::chrono::milliseconds{1};
   // CAF 0.17.6's add_error_category<T> does not compile: give the renderer.
   add_error_category(caf::atom("actio"),
                      [](uint8_t code, caf::atom_value, const caf::message& ctx) {

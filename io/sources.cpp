@@ -3,6 +3,7 @@
 #include <fcntl.h>
 
 #include <deque>
+#include <map>
 #include <memory>
 
 #include <caf/actor_system.hpp>
@@ -69,7 +70,7 @@ caf::behavior repeat_source(caf::event_based_actor* self, byte_buffer pattern,
   return {};
 }
 
-/// Reads ahead by at most `depth` chunks; the stream's credit drains them.
+/// Chunks read ahead of the credit (buffered in the stream plus in flight).
 constexpr size_t read_ahead = 4;
 
 caf::behavior file_source(caf::event_based_actor* self, caf::actor files,
@@ -77,12 +78,14 @@ caf::behavior file_source(caf::event_based_actor* self, caf::actor files,
   struct state {
     uint64_t file = 0;
     bool opened = false;
-    bool eof = false;
     bool failed = false;
-    bool stream = false; // sequential reads (stdin)
-    uint64_t offset = 0;
+    bool stream = false;        // sequential reads (stdin): one at a time
+    uint64_t next_read = 0;     // index of the next read to issue
+    uint64_t next_push = 0;     // index of the next chunk to push
+    uint64_t end = UINT64_MAX;  // index of the chunk that ended the file
     size_t in_flight = 0;
     bool last_pushed = false;
+    std::map<uint64_t, byte_buffer> done; // completed out of order
   };
   auto st = std::make_shared<state>();
   st->stream = path == "-";
@@ -104,37 +107,49 @@ caf::behavior file_source(caf::event_based_actor* self, caf::actor files,
         self->quit();
     });
   auto mgr = res.ptr();
+  // Reads may complete out of order (io_uring runs them concurrently):
+  // results wait in `done` and are pushed strictly by index.
+  auto flush = [=] {
+    for (auto i = st->done.find(st->next_push); i != st->done.end();
+         i = st->done.find(st->next_push)) {
+      bool last = st->next_push == st->end;
+      mgr->out().push(byte_chunk{std::move(i->second), last});
+      st->done.erase(i);
+      ++st->next_push;
+      if (last) {
+        st->last_pushed = true;
+        st->done.clear();
+        break;
+      }
+    }
+    mgr->push();
+  };
   *refill = [=] {
-    // Bounded read-ahead: what is buffered in the stream plus what is in
-    // flight stays under `read_ahead` chunks, so a slow sink slows reading.
-    while (st->opened && !st->eof && !st->failed
-           && st->in_flight + mgr->out().buffered() < read_ahead) {
-      auto off = st->stream ? stream_offset : st->offset;
-      st->offset += chunk;
+    auto limit = st->stream ? size_t{1} : read_ahead;
+    while (st->opened && !st->failed && st->next_read <= st->end
+           && st->end == UINT64_MAX
+           && st->in_flight + st->done.size() + mgr->out().buffered() < limit) {
+      auto index = st->next_read++;
+      auto off = st->stream ? stream_offset : index * chunk;
       ++st->in_flight;
       self->request(files, caf::infinite, read_atom::value, st->file, off,
                     uint64_t{chunk})
         .then(
           [=](byte_buffer& bytes) {
             --st->in_flight;
-            if (st->failed || st->last_pushed)
+            if (st->failed || st->last_pushed || index > st->end)
               return;
             // Regular files: short only at EOF. Streams: empty at EOF.
-            bool end = st->stream ? bytes.empty() : bytes.size() < chunk;
-            if (end)
-              st->eof = true;
-            // Reads complete in order (one file, FIFO through the service);
-            // after EOF only the first completion carries the end.
-            if (!bytes.empty() || end) {
-              st->last_pushed = end;
-              mgr->out().push(byte_chunk{std::move(bytes), end});
-              mgr->push();
-            }
+            bool eof = st->stream ? bytes.empty() : bytes.size() < chunk;
+            if (eof)
+              st->end = std::min(st->end, index);
+            st->done.emplace(index, std::move(bytes));
+            flush();
             (*refill)();
           },
           [=](caf::error& err) {
             --st->in_flight;
-            if (!st->failed) {
+            if (!st->failed && !st->last_pushed) {
               st->failed = true;
               mgr->stop(err);
             }
