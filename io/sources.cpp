@@ -4,6 +4,7 @@
 
 #include <deque>
 #include <map>
+#include <utility>
 #include <memory>
 
 #include <caf/actor_system.hpp>
@@ -85,6 +86,8 @@ caf::behavior file_source(caf::event_based_actor* self, caf::actor files,
     uint64_t end = UINT64_MAX;  // index of the chunk that ended the file
     size_t in_flight = 0;
     bool last_pushed = false;
+    bool established = false; // the sink took the stream (pull was called)
+    caf::error pending;       // an error from before that
     std::map<uint64_t, byte_buffer> done; // completed out of order
   };
   auto st = std::make_shared<state>();
@@ -92,13 +95,13 @@ caf::behavior file_source(caf::event_based_actor* self, caf::actor files,
   auto refill = std::make_shared<std::function<void()>>();
   auto res = caf::attach_stream_source(
     self, dest, [](caf::unit_t&) {},
-    [refill](caf::unit_t&, caf::downstream<byte_chunk>&, size_t) {
-      // Called when downstream granted credit: read on. Elements are pushed
-      // by the read completions below.
+    [refill, st](caf::unit_t&, caf::downstream<byte_chunk>&, size_t) {
+      // Called when the stream has room: read on. Elements are pushed by the
+      // read completions below.
       if (*refill)
         (*refill)();
     },
-    [st](const caf::unit_t&) { return st->last_pushed || st->failed; },
+    [st](const caf::unit_t&) { return st->last_pushed; },
     [=](caf::unit_t&, const caf::error&) {
       if (st->opened)
         self->request(files, caf::infinite, close_atom::value, st->file)
@@ -107,6 +110,18 @@ caf::behavior file_source(caf::event_based_actor* self, caf::actor files,
         self->quit();
     });
   auto mgr = res.ptr();
+  // Stopping a stream whose handshake is still pending does not reach the
+  // sink: an early error (say, open failed) waits until the sink granted
+  // credit, which it does only after taking the stream.
+  auto fail = [=](caf::error err) {
+    if (st->failed || st->last_pushed)
+      return;
+    st->failed = true;
+    if (st->established || mgr->out().total_credit() > 0)
+      mgr->stop(std::move(err));
+    else
+      st->pending = std::move(err);
+  };
   // Reads may complete out of order (io_uring runs them concurrently):
   // results wait in `done` and are pushed strictly by index.
   auto flush = [=] {
@@ -149,10 +164,7 @@ caf::behavior file_source(caf::event_based_actor* self, caf::actor files,
           },
           [=](caf::error& err) {
             --st->in_flight;
-            if (!st->failed && !st->last_pushed) {
-              st->failed = true;
-              mgr->stop(err);
-            }
+            fail(std::move(err));
           });
     }
   };
@@ -165,10 +177,15 @@ caf::behavior file_source(caf::event_based_actor* self, caf::actor files,
         st->opened = true;
         (*refill)();
       },
-      [=](caf::error& err) {
-        st->failed = true;
-        mgr->stop(err);
-      });
+      [=](caf::error& err) { fail(std::move(err)); });
+  *refill = [=, inner = *refill] {
+    if (!st->established && mgr->out().total_credit() > 0)
+      st->established = true;
+    if (st->failed && st->pending && st->established)
+      mgr->stop(std::exchange(st->pending, caf::error{}));
+    else
+      inner();
+  };
   self->attach_functor([refill] { *refill = nullptr; });
   // A behaviour keeps the actor alive until the finaliser quits it.
   return {
