@@ -4,15 +4,20 @@ namespace actio::io {
 
 namespace {
 
-// 1 for the C locale's isspace bytes.
-struct space_table {
-  bool is[256] = {};
-  constexpr space_table() {
-    is[' '] = is['\t'] = is['\n'] = is['\v'] = is['\f'] = is['\r'] = true;
+// GNU wc in the C locale: isspace bytes end a word, printable bytes start
+// one, and the other bytes (controls, 0x7f-0xff) do neither.
+enum byte_class : uint8_t { other = 0, space = 1, printable = 2 };
+
+struct class_table {
+  uint8_t of[256] = {};
+  constexpr class_table() {
+    for (int c = 33; c < 127; ++c)
+      of[c] = printable;
+    of[' '] = of['\t'] = of['\n'] = of['\v'] = of['\f'] = of['\r'] = space;
   }
 };
 
-constexpr space_table spaces{};
+constexpr class_table classes{};
 
 } // namespace
 
@@ -24,9 +29,17 @@ void word_count::push(const uint8_t* data, size_t size) noexcept {
   for (size_t i = 0; i < size; ++i) {
     auto c = data[i];
     l += c == '\n';
-    bool space = spaces.is[c];
-    n += !space && !w;
-    w = !space;
+    switch (classes.of[c]) {
+      case space:
+        w = false;
+        break;
+      case printable:
+        n += !w;
+        w = true;
+        break;
+      default:
+        break;
+    }
   }
   lines += l;
   words += n;

@@ -1,8 +1,9 @@
 #pragma once
 
-/// Counts lines ('\n'), words and bytes like GNU `wc` in the C locale: a
-/// word is a maximal run of bytes other than ' ', '\t', '\n', '\v', '\f',
-/// '\r'. Chunk boundaries do not matter (a word may span chunks).
+/// Counts lines ('\n'), words and bytes like GNU `wc` (coreutils 9) in the
+/// C locale: a printable byte (0x21-0x7e) outside a word starts one, a space
+/// byte (' ', '\t', '\n', '\v', '\f', '\r') ends it, and other bytes
+/// (controls, 0x7f-0xff) do neither. Chunk boundaries do not matter.
 
 #include <cstddef>
 #include <cstdint>

@@ -228,10 +228,14 @@ TEST(word_count, matches_reference_on_random_chunkings) {
     bool in_word = false;
     for (auto c : in) {
       lines += c == '\n';
-      bool space = c == ' ' || (c >= '\t' && c <= '\r');
-      if (!space && !in_word)
+      if (c == ' ' || (c >= '\t' && c <= '\r'))
+        in_word = false;
+      else if (c > ' ' && c < 0x7f && !in_word) {
         ++words;
-      in_word = !space;
+        in_word = true;
+      } else if (c > ' ' && c < 0x7f) {
+        in_word = true;
+      }
     }
     word_count wc;
     for (auto [pos, len] : random_cuts(gen, in.size()))
