@@ -22,8 +22,8 @@ namespace actio {
 namespace {
 
 constexpr unsigned ring_entries = 1024;
-constexpr unsigned buf_count = 256;       // power of two
-constexpr size_t buf_size = 16 * 1024;    // per provided buffer
+constexpr unsigned buf_count = 128;       // power of two
+constexpr size_t buf_size = 64 * 1024;    // per provided buffer
 constexpr uint16_t buf_group = 1;
 
 constexpr auto min_backoff = std::chrono::milliseconds{5};
@@ -231,7 +231,10 @@ caf::error uring_driver::poll(std::optional<clock::duration> timeout) {
   io_uring_cqe* cqe = nullptr;
   int rc;
   if (timeout && *timeout <= clock::duration::zero()) {
-    rc = io_uring_submit(&ring_);
+    // Not plain io_uring_submit: with COOP_TASKRUN, completions wait as task
+    // work until we enter the kernel asking for events. A busy loop that
+    // never blocks would otherwise see its CQEs late.
+    rc = io_uring_submit_and_get_events(&ring_);
   } else if (timeout) {
     auto ts = to_timespec(*timeout);
     rc = io_uring_submit_and_wait_timeout(&ring_, &cqe, 1, &ts, nullptr);
