@@ -56,15 +56,9 @@ TEST_P(connect_test, client_echo_round_trip_with_writes_before_connect) {
 }
 
 TEST_P(connect_test, refused_connection_is_a_typed_error_and_the_actor_ends) {
-  // A bound socket that does not listen: connecting to it is refused.
-  int blocker = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(blocker, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-  socklen_t len = sizeof(addr);
-  getsockname(blocker, reinterpret_cast<sockaddr*>(&addr), &len);
-  auto port = ntohs(addr.sin_port);
+  test::refusing_port refusing;
+  ASSERT_NE(refusing.port, 0);
+  auto port = refusing.port;
   auto result = std::make_shared<std::promise<caf::error>>();
   auto fut = result->get_future();
   auto client = net::tcp_connect(
@@ -84,7 +78,6 @@ TEST_P(connect_test, refused_connection_is_a_typed_error_and_the_actor_ends) {
     << describe(err);
   EXPECT_TRUE(test::wait_until([&] { return rt().unit(0).pinned() == 0; }))
     << "the failed connection actor did not end";
-  ::close(blocker);
 }
 
 TEST_P(connect_test, unresolvable_host_is_a_typed_error) {

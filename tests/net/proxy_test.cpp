@@ -148,16 +148,10 @@ TEST_P(proxy_test, half_close_from_the_target_side_is_propagated) {
 }
 
 TEST_P(proxy_test, unreachable_target_closes_the_client_with_an_error_report) {
-  // A port nobody listens on (bound, not listening).
-  int blocker = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(blocker, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-  socklen_t len = sizeof(addr);
-  getsockname(blocker, reinterpret_cast<sockaddr*>(&addr), &len);
+  test::refusing_port refusing;
+  ASSERT_NE(refusing.port, 0);
   auto rep = std::make_shared<reports>();
-  auto port = proxy_to(ntohs(addr.sin_port), rep);
+  auto port = proxy_to(refusing.port, rep);
   int fd = test::connect_tcp(port);
   ASSERT_GE(fd, 0);
   EXPECT_TRUE(test::wait_eof(fd)) << "the client was not closed";
@@ -166,7 +160,6 @@ TEST_P(proxy_test, unreachable_target_closes_the_client_with_an_error_report) {
             static_cast<uint8_t>(errc::connection_refused))
     << describe(rep->done[0].second);
   ::close(fd);
-  ::close(blocker);
 }
 
 ACTIO_TEST_ALL_BACKENDS(proxy_test);

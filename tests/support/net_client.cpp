@@ -61,6 +61,22 @@ int connect_tcp(uint16_t port) {
   return fd;
 }
 
+refusing_port::refusing_port() {
+  fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  if (fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0
+      && getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0)
+    port = ntohs(addr.sin_port);
+}
+
+refusing_port::~refusing_port() {
+  if (fd >= 0)
+    ::close(fd);
+}
+
 bool send_all(int fd, const uint8_t* data, size_t size,
               clock::duration timeout) {
   auto deadline = clock::now() + timeout;

@@ -17,6 +17,15 @@ using clock = std::chrono::steady_clock;
 /// Connects to 127.0.0.1:port (blocking socket); -1 on failure.
 int connect_tcp(uint16_t port);
 
+/// A socket bound to a 127.0.0.1 port (OS-chosen) that does not listen:
+/// connecting to `port` is refused while `fd` stays open.
+struct refusing_port {
+  int fd = -1;
+  uint16_t port = 0;
+  refusing_port();
+  ~refusing_port();
+};
+
 /// Sends all of `data` within `timeout`; false on error or timeout.
 bool send_all(int fd, const uint8_t* data, size_t size,
               clock::duration timeout = 30s);
