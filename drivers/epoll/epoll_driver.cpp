@@ -34,10 +34,6 @@ constexpr size_t read_chunk = 64 * 1024;
 constexpr auto min_backoff = std::chrono::milliseconds{5};
 constexpr auto max_backoff = std::chrono::milliseconds{500};
 
-bool transient_accept_error(int err) {
-  return err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM;
-}
-
 caf::error cancelled(const char* what) {
   return make_actio_error(errc::cancelled, what);
 }
@@ -411,16 +407,13 @@ void epoll_driver::do_accept(uint32_t index) {
       s.readable = false;
       return;
     }
-    // Out of descriptors or memory: the pending connection stays in the
-    // backlog. Retrying at once would spin (the listener stays readable), so
+    // Out of descriptors or memory (or anything unexpected, treated the
+    // same): the pending connection stays in the backlog. Retrying at once would spin (the listener stays readable), so
     // back off with a timer, and retry early when we close a descriptor.
     if (!s.accept_reported) {
       s.accept_reported = true;
       deliver(s.owner,
               caf::make_message(accept_paused{id, make_errno_error("accept", err)}));
-    }
-    if (!transient_accept_error(err) && err != EPERM) {
-      // Unexpected: still treated as transient; the back-off bounds the cost.
     }
     s.accept_backoff = true;
     ++backed_off_;
