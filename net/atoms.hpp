@@ -15,6 +15,11 @@ using shutdown_atom = caf::atom_constant<caf::atom("aio_shut")>;
 using close_atom = caf::atom_constant<caf::atom("aio_close")>;
 /// `(grant_atom, size_t)`: allow reading that many more bytes.
 using grant_atom = caf::atom_constant<caf::atom("aio_grant")>;
+/// `(recv_atom, size_t max) -> byte_buffer`: the next 1..max bytes; empty
+/// at end of stream (see io/endpoint.hpp).
+using recv_atom = caf::atom_constant<caf::atom("aio_recv")>;
+/// `(flush_atom) -> unit`: everything written so far has been handed on.
+using flush_atom = caf::atom_constant<caf::atom("aio_flush")>;
 /// `(port_atom) -> uint16_t`: a listener's bound port.
 using port_atom = caf::atom_constant<caf::atom("aio_port")>;
 
