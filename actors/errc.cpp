@@ -30,6 +30,13 @@ std::string to_string(errc x) {
     case errc::file_too_large: return "file_too_large";
     case errc::too_long: return "too_long";
     case errc::malformed: return "malformed";
+    case errc::unreachable: return "unreachable";
+    case errc::resolve_failed: return "resolve_failed";
+    case errc::idle_timeout: return "idle_timeout";
+    case errc::read_timeout: return "read_timeout";
+    case errc::write_timeout: return "write_timeout";
+    case errc::connection_limit: return "connection_limit";
+    case errc::truncated: return "truncated";
   }
   return "unknown_errc";
 }
@@ -41,6 +48,8 @@ errc errc_from_errno(int err) noexcept {
     case ENOTCONN:
       return errc::connection_reset;
     case ECONNREFUSED: return errc::connection_refused;
+    case EHOSTUNREACH:
+    case ENETUNREACH: return errc::unreachable;
     case ETIMEDOUT: return errc::timed_out;
     case EMFILE:
     case ENFILE: return errc::too_many_files;

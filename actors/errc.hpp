@@ -53,6 +53,20 @@ enum class errc : uint8_t {
   too_long,
   /// Input that does not parse (a bad frame, a truncated stream).
   malformed,
+  /// No route to the host or network (EHOSTUNREACH, ENETUNREACH).
+  unreachable,
+  /// A host name that does not resolve.
+  resolve_failed,
+  /// A connection was idle (no reads or writes) for its idle timeout.
+  idle_timeout,
+  /// No bytes arrived within the read timeout while a read was wanted.
+  read_timeout,
+  /// Queued writes did not drain within the write timeout.
+  write_timeout,
+  /// A listener's connection limit was reached; the connection was closed.
+  connection_limit,
+  /// A datagram was longer than the receive size (MSG_TRUNC).
+  truncated,
 };
 
 std::string to_string(errc x);
