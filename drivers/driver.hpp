@@ -43,6 +43,16 @@ struct write_limits {
   size_t max_queued = 8 * 1024 * 1024; ///< writes beyond fail: write_queue_full
 };
 
+/// Progress of one socket, for timeout checks (net/timeouts.hpp): counters
+/// only, so the I/O path pays an addition, not a clock read or a timer.
+struct socket_progress {
+  uint64_t bytes_read = 0;    ///< taken from the kernel so far
+  uint64_t bytes_written = 0; ///< handed to the kernel so far
+  size_t credit = 0;          ///< read credit left
+  size_t queued = 0;          ///< write bytes not yet with the kernel
+  bool reading = false;       ///< read side open (no EOF or error yet)
+};
+
 class driver {
 public:
   using clock = std::chrono::steady_clock;
@@ -88,9 +98,13 @@ public:
   virtual bool shutdown_write(socket_id sock, op_id id,
                               caf::response_promise rp = {}) = 0;
 
-  /// Fails pending requests with `errc::cancelled`, deregisters and closes the
-  /// socket, then reports `connection_closed{reason}` to the owner.
+  /// Fails pending requests with `reason`, or `errc::cancelled` when it is
+  /// empty, deregisters and closes the socket, then reports
+  /// `connection_closed{reason}` to the owner.
   virtual void close(socket_id sock, caf::error reason = {}) = 0;
+
+  /// Counters of a registered socket; nullopt if `sock` is unknown.
+  virtual std::optional<socket_progress> progress(socket_id sock) = 0;
 
   /// One-shot timer: `timer_expired{id}` to `owner` after `delay`, where
   /// `id` is the returned, driver-unique value.

@@ -20,6 +20,12 @@ using grant_atom = caf::atom_constant<caf::atom("aio_grant")>;
 using recv_atom = caf::atom_constant<caf::atom("aio_recv")>;
 /// `(flush_atom) -> unit`: everything written so far has been handed on.
 using flush_atom = caf::atom_constant<caf::atom("aio_flush")>;
+/// `(drain_atom, caf::timespan deadline)`: to a listener `-> drain_result`
+/// (stop accepting, let connections finish, force-close at the deadline);
+/// to a connection: `draining` event now, close at the deadline.
+using drain_atom = caf::atom_constant<caf::atom("aio_drain")>;
+/// `(stats_atom) -> listener_stats`: a listener's connection counts.
+using stats_atom = caf::atom_constant<caf::atom("aio_stats")>;
 /// `(port_atom) -> uint16_t`: a listener's bound port.
 using port_atom = caf::atom_constant<caf::atom("aio_port")>;
 

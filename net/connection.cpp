@@ -21,6 +21,7 @@ bool is_event(const caf::type_erased_tuple& xs) {
              || xs.match_element<write_resumed>(0)
              || xs.match_element<timer_expired>(0)
              || xs.match_element<connected>(0)
+             || xs.match_element<draining>(0)
              || xs.match_element<connection_closed>(0));
 }
 
@@ -57,6 +58,10 @@ caf::behavior connection::make_behavior() {
   sock_ = *sock;
   if (target_)
     io().connect(sock_, target_->addr, target_->len, next_op_++);
+  if (opts_.timeouts.any()) {
+    watch_.emplace(opts_.timeouts, driver::clock::now());
+    watch_timer_ = start_timer(watch_->period());
+  }
   auto user = factory_ ? factory_(this) : caf::behavior{};
   caf::message_handler protocol{
     [this](write_atom, byte_buffer& buf) -> caf::result<size_t> {
@@ -76,6 +81,9 @@ caf::behavior connection::make_behavior() {
     },
     [this](grant_atom, size_t bytes) {
       grant(bytes);
+    },
+    [this](drain_atom, caf::timespan deadline) {
+      start_drain(deadline);
     },
   };
   return caf::message_handler{user.as_behavior_impl()}.or_else(protocol);
@@ -113,17 +121,72 @@ bool connection::cancel_timer(op_id id) {
   return io().cancel_timer(id);
 }
 
+void connection::check_timeouts() {
+  watch_timer_ = 0;
+  auto p = sock_ != 0 ? io().progress(sock_) : std::nullopt;
+  if (!p)
+    return;
+  if (auto code = watch_->check(*p, driver::clock::now())) {
+    auto ms = code == errc::idle_timeout   ? opts_.timeouts.idle
+              : code == errc::read_timeout ? opts_.timeouts.read
+                                           : opts_.timeouts.write;
+    std::string text = "connection to ";
+    text.append(peer_).append(": no ");
+    text.append(code == errc::idle_timeout   ? "reads or writes"
+                : code == errc::read_timeout ? "bytes arrived"
+                                             : "queued bytes sent");
+    text.append(" for ").append(std::to_string(ms.count())).append(" ms");
+    io().close(sock_, make_actio_error(*code, std::move(text)));
+    return;
+  }
+  watch_timer_ = start_timer(watch_->period());
+}
+
+void connection::start_drain(caf::timespan deadline) {
+  if (draining_ || sock_ == 0)
+    return;
+  draining_ = true;
+  drain_timer_ = start_timer(
+    std::chrono::duration_cast<driver::clock::duration>(deadline));
+  to_self(draining{deadline});
+}
+
 caf::invoke_message_result connection::consume(caf::mailbox_element& x) {
   auto& xs = x.content();
+  if (drain_timer_ != 0 && xs.size() == 1
+      && xs.match_element<timer_expired>(0)
+      && xs.get_as<timer_expired>(0).id == drain_timer_) {
+    drain_timer_ = 0;
+    if (sock_ != 0) {
+      forced_ = true;
+      io().close(sock_, make_actio_error(errc::shutting_down,
+                                         "connection to " + peer_
+                                           + ": drain deadline passed"));
+    }
+    return caf::invoke_message_result::consumed;
+  }
+  if (watch_timer_ != 0 && xs.size() == 1
+      && xs.match_element<timer_expired>(0)
+      && xs.get_as<timer_expired>(0).id == watch_timer_) {
+    check_timeouts(); // ours: the behaviour never sees it
+    return caf::invoke_message_result::consumed;
+  }
   bool last = xs.size() == 1 && xs.match_element<connection_closed>(0)
               && xs.get_as<connection_closed>(0).sock == sock_;
   bool failed_connect = xs.size() == 1 && xs.match_element<connected>(0)
                         && xs.get_as<connected>(0).reason;
-  if (last)
+  if (last) {
     sock_ = 0; // the driver already released it
+    for (auto* t : {&watch_timer_, &drain_timer_})
+      if (*t != 0) {
+        cancel_timer(*t);
+        *t = 0;
+      }
+  }
   auto result = super::consume(x);
   if (last)
-    quit();
+    quit(forced_ ? make_actio_error(errc::shutting_down, "drain deadline passed")
+                 : caf::error{});
   else if (failed_connect)
     close(); // the behaviour saw why; connection_closed follows
   return result;
@@ -138,6 +201,12 @@ void connection::on_exit() {
     sock_ = 0;
     io().close(sock, make_actio_error(errc::shutting_down, "connection exited"));
   }
+  if (unit().on_thread())
+    for (auto* t : {&watch_timer_, &drain_timer_})
+      if (*t != 0) {
+        cancel_timer(*t);
+        *t = 0;
+      }
   factory_ = nullptr;
   super::on_exit();
 }

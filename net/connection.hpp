@@ -18,11 +18,16 @@
 /// Events (drivers/completions.hpp) arrive as messages: `connected` (client
 /// connections only, first), `received`,
 /// `read_closed`, `write_completed`, `shutdown_completed`, `write_paused`,
-/// `write_resumed`, `timer_expired`, and last `connection_closed`, after which
-/// the actor ends. Events the behaviour does not handle are dropped.
+/// `write_resumed`, `timer_expired`, `draining`, and last `connection_closed`, after which
+/// the actor ends. Events the behaviour does not handle are dropped. When a
+/// timeout (`connection_options::timeouts`) expires, the connection closes
+/// with `errc::idle_timeout`, `read_timeout` or `write_timeout`: pending
+/// requests fail with it and `connection_closed{reason}` carries it.
 ///
 /// Other actors may send `(write_atom, byte_buffer)`, `(shutdown_atom)`,
-/// `(close_atom)` and `(grant_atom, size_t)` (net/atoms.hpp); requests get
+/// `(close_atom)`, `(grant_atom, size_t)` and `(drain_atom, timespan)`
+/// (net/atoms.hpp); a connection closed at its drain deadline exits with
+/// `errc::shutting_down` (its monitors see it), otherwise normally. Requests get
 /// exactly one response: the result or an `actio::errc` error.
 
 #include <functional>
@@ -33,6 +38,8 @@
 #include "actio/actors/pinned.hpp"
 #include "actio/drivers/completions.hpp"
 #include "actio/drivers/driver.hpp"
+#include "actio/net/draining.hpp"
+#include "actio/net/timeouts.hpp"
 
 namespace actio::net {
 
@@ -46,6 +53,7 @@ struct connect_target {
 struct connection_options {
   write_limits limits;  ///< write-queue watermarks and hard limit
   bool nodelay = true;  ///< TCP_NODELAY
+  connection_timeouts timeouts; ///< idle/read/write timeouts, all off
 };
 
 class connection;
@@ -111,6 +119,9 @@ private:
             caf::make_message(std::forward<T>(event)), context());
   }
 
+  void check_timeouts();
+  void start_drain(caf::timespan deadline);
+
   owned_fd fd_;
   connection_factory factory_;
   connection_options opts_;
@@ -118,6 +129,11 @@ private:
   socket_id sock_ = 0;
   op_id next_op_ = 1;
   std::string peer_;
+  std::optional<timeout_watch> watch_;
+  op_id watch_timer_ = 0; // 0: not armed
+  op_id drain_timer_ = 0;
+  bool draining_ = false;
+  bool forced_ = false; // closed at the drain deadline
 };
 
 } // namespace actio::net

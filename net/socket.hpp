@@ -3,6 +3,7 @@
 /// Plain socket helpers: the synchronous setup steps (resolve, bind, listen,
 /// socket options) that happen before a socket is handed to a driver.
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
@@ -16,6 +17,7 @@ struct listen_options {
   uint16_t port = 0;              ///< 0: the OS picks one
   int backlog = 1024;
   bool reuse_address = true;
+  size_t max_connections = 0; ///< 0: no limit; excess are accepted and closed
 };
 
 /// Creates a non-blocking listening TCP socket bound to `opts`.

@@ -1,6 +1,8 @@
 #include "actio/net/tcp_listener.hpp"
 
 #include <iostream>
+#include <map>
+#include <vector>
 
 #include "actio/actors/errc.hpp"
 #include "actio/net/atoms.hpp"
@@ -9,15 +11,17 @@ namespace actio::net {
 
 namespace {
 
+using namespace std::chrono_literals;
+
 class listener_actor : public pinned<caf::event_based_actor> {
 public:
   using super = pinned<caf::event_based_actor>;
 
   listener_actor(caf::actor_config& cfg, runtime* rt, owned_fd fd,
-                 uint16_t port, connection_factory factory,
+                 uint16_t port, size_t max_conns, connection_factory factory,
                  connection_options opts)
     : super(cfg), rt_(rt), fd_(std::move(fd)), port_(port),
-      factory_(std::move(factory)), opts_(opts) {
+      max_conns_(max_conns), factory_(std::move(factory)), opts_(opts) {
   }
 
   const char* name() const override {
@@ -33,10 +37,18 @@ protected:
     }
     sock_ = *sock;
     io().start_accept(sock_);
+    set_down_handler([this](caf::down_msg& dm) { on_down(dm); });
     return {
       [this](accepted& acc) {
-        spawn_pinned<connection>(rt_->next_unit(), std::move(acc.fd),
-                                 factory_, opts_);
+        if (drain_ || (max_conns_ > 0 && conns_.size() >= max_conns_)) {
+          reject(std::move(acc.fd));
+          return;
+        }
+        ++accepted_;
+        auto conn = caf::actor_cast<caf::actor>(spawn_pinned<connection>(
+          rt_->next_unit(), std::move(acc.fd), factory_, opts_));
+        monitor(conn);
+        conns_.emplace(conn.address(), conn);
       },
       [this](const accept_paused& ev) {
         std::cerr << "actio: listener on port " << port_
@@ -47,9 +59,18 @@ protected:
         std::cerr << "actio: listener on port " << port_
                   << " accepts again\n";
       },
+      [this](const timer_expired& t) {
+        if (t.id == log_timer_) {
+          log_timer_ = 0;
+          log_rejected();
+        }
+      },
       [this](const connection_closed&) {
         sock_ = 0;
-        quit();
+        if (drain_)
+          finish_drain();
+        else
+          quit();
       },
       [this](close_atom) {
         if (sock_ != 0)
@@ -58,25 +79,112 @@ protected:
       [this](port_atom) {
         return port_;
       },
+      [this](stats_atom) {
+        return listener_stats{conns_.size(), accepted_, rejected_};
+      },
+      [this](drain_atom, caf::timespan deadline) -> caf::result<drain_result> {
+        auto rp = make_response_promise<drain_result>();
+        if (!drain_) {
+          drain_.emplace();
+          if (sock_ != 0)
+            io().close(sock_, caf::error{}); // new connects are refused now
+          for (auto& kvp : conns_)
+            caf::anon_send(kvp.second, drain_atom::value, deadline);
+        }
+        drain_->waiting.push_back(rp);
+        finish_drain();
+        return rp;
+      },
     };
   }
 
   void on_exit() override {
-    if (sock_ != 0 && unit().on_thread()) {
-      io().close(sock_, caf::error{});
-      sock_ = 0;
+    if (unit().on_thread()) {
+      if (sock_ != 0)
+        io().close(sock_, caf::error{});
+      if (log_timer_ != 0)
+        io().cancel_timer(log_timer_);
     }
+    sock_ = 0;
+    log_timer_ = 0;
+    if (drain_)
+      for (auto& rp : drain_->waiting)
+        if (rp.pending())
+          rp.deliver(make_actio_error(errc::shutting_down,
+                                      "drain: listener exited"));
+    drain_.reset();
+    conns_.clear();
     factory_ = nullptr;
     super::on_exit();
   }
 
 private:
+  struct drain_state {
+    std::vector<caf::typed_response_promise<drain_result>> waiting;
+    drain_result counts;
+  };
+
+  void on_down(caf::down_msg& dm) {
+    if (conns_.erase(dm.source) == 0 || !drain_)
+      return;
+    if (dm.reason == errc::shutting_down)
+      ++drain_->counts.forced;
+    else
+      ++drain_->counts.drained;
+    finish_drain();
+  }
+
+  /// Answers the drain once the listening socket is closed and the last
+  /// connection has ended.
+  void finish_drain() {
+    if (!drain_ || sock_ != 0 || !conns_.empty())
+      return;
+    for (auto& rp : drain_->waiting)
+      rp.deliver(drain_->counts);
+    drain_.reset();
+    quit();
+  }
+
+  /// Beyond the limit (or draining): the connection is closed right away.
+  void reject(owned_fd fd) {
+    fd = owned_fd{}; // closes it, unless someone else still holds it
+    ++rejected_;
+    ++unlogged_;
+    log_rejected();
+  }
+
+  /// At most one line a second, with the count since the last line.
+  void log_rejected() {
+    if (unlogged_ == 0)
+      return;
+    auto now = driver::clock::now();
+    if (now - last_log_ >= 1s) {
+      std::cerr << "actio: listener on port " << port_ << " rejected "
+                << unlogged_ << " connection(s)"
+                << (drain_ ? " while draining" : "") << " (limit "
+                << max_conns_ << ", " << conns_.size() << " active, "
+                << rejected_ << " rejected in total)\n";
+      unlogged_ = 0;
+      last_log_ = now;
+    } else if (log_timer_ == 0) {
+      log_timer_ = io().start_timer(last_log_ + 1s - now, ctrl());
+    }
+  }
+
   runtime* rt_;
   owned_fd fd_;
   uint16_t port_;
+  size_t max_conns_;
   connection_factory factory_;
   connection_options opts_;
   socket_id sock_ = 0;
+  std::map<caf::actor_addr, caf::actor> conns_;
+  size_t accepted_ = 0;
+  size_t rejected_ = 0;
+  size_t unlogged_ = 0;
+  driver::clock::time_point last_log_{};
+  op_id log_timer_ = 0;
+  std::optional<drain_state> drain_;
 };
 
 } // namespace
@@ -91,9 +199,9 @@ caf::expected<listener> tcp_listen(runtime& rt, const listen_options& opts,
   auto port = local_port(*fd);
   if (!port)
     return std::move(port.error());
-  auto actor = spawn_pinned<listener_actor>(rt.next_unit(), &rt,
-                                            std::move(owned), *port,
-                                            std::move(factory), conn_opts);
+  auto actor = spawn_pinned<listener_actor>(
+    rt.next_unit(), &rt, std::move(owned), *port, opts.max_connections,
+    std::move(factory), conn_opts);
   return listener{caf::actor_cast<caf::actor>(actor), *port};
 }
 

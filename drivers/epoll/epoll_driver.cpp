@@ -267,6 +267,14 @@ void epoll_driver::close(socket_id id, caf::error reason) {
     release(static_cast<uint32_t>(id), std::move(reason));
 }
 
+std::optional<socket_progress> epoll_driver::progress(socket_id id) {
+  auto* s = find(id);
+  if (s == nullptr)
+    return std::nullopt;
+  return socket_progress{s->bytes_read, s->bytes_written, s->credit,
+                         s->queued, !s->read_done};
+}
+
 void epoll_driver::close_all() {
   // Files first: the pool finishes running jobs, cancels queued ones and
   // delivers every result (on this thread) before it goes.
@@ -331,11 +339,13 @@ void epoll_driver::release(uint32_t index, caf::error reason) {
   auto& s = slots_[index];
   auto id = id_of(index);
   while (!s.wq.empty()) {
-    complete(s, id, s.wq.front(), cancelled("write cancelled by close"));
+    complete(s, id, s.wq.front(),
+             reason ? reason : cancelled("write cancelled by close"));
     s.wq.pop_front();
   }
   if (s.shut) {
-    complete(s, id, *s.shut, cancelled("shutdown cancelled by close"));
+    complete(s, id, *s.shut,
+             reason ? reason : cancelled("shutdown cancelled by close"));
     s.shut.reset();
   }
   epoll_ctl(epfd_, EPOLL_CTL_DEL, s.fd, nullptr);
@@ -436,6 +446,7 @@ void epoll_driver::do_read(uint32_t index) {
     auto n = ::recv(s.fd, scratch_.data(), want, 0);
     if (n > 0) {
       s.credit -= static_cast<size_t>(n);
+      s.bytes_read += static_cast<uint64_t>(n);
       // Edge-triggered: a short read means the buffer was empty a moment ago,
       // and new data raises a new edge. Skip the EAGAIN round trip, unless the
       // peer hung up (then read on to see EOF).
@@ -489,6 +500,7 @@ void epoll_driver::do_write(uint32_t index) {
       }
       op.offset += static_cast<size_t>(n);
       s.queued -= static_cast<size_t>(n);
+      s.bytes_written += static_cast<uint64_t>(n);
       if (static_cast<size_t>(n) < left) {
         s.writable = false; // short write: wait for the next EPOLLOUT edge
         want_writable(index, true);

@@ -41,6 +41,7 @@ public:
   bool shutdown_write(socket_id sock, op_id id,
                       caf::response_promise rp) override;
   void close(socket_id sock, caf::error reason) override;
+  std::optional<socket_progress> progress(socket_id sock) override;
   op_id start_timer(clock::duration delay,
                     caf::strong_actor_ptr owner) override;
   bool cancel_timer(op_id id) override;
@@ -93,6 +94,8 @@ private:
     bool out_armed = false; // EPOLLOUT in the interest set
     std::optional<op_id> connecting; // connect in progress
     size_t credit = 0;
+    uint64_t bytes_read = 0;
+    uint64_t bytes_written = 0;
     std::deque<write_op> wq;
     size_t queued = 0;
     std::optional<shutdown_op> shut;

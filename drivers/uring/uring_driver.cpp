@@ -546,6 +546,14 @@ void uring_driver::close(socket_id id, caf::error reason) {
     begin_close(static_cast<uint32_t>(id), std::move(reason));
 }
 
+std::optional<socket_progress> uring_driver::progress(socket_id id) {
+  auto* s = find(id);
+  if (s == nullptr || s->closing)
+    return std::nullopt;
+  return socket_progress{s->bytes_read, s->bytes_written, s->credit,
+                         s->queued, !s->read_done};
+}
+
 // -- sockets: completions -----------------------------------------------------
 
 void uring_driver::complete_write(slot& s, socket_id id, write_req& w,
@@ -631,6 +639,7 @@ void uring_driver::on_recv(op* o, int res, unsigned flags) {
       maybe_finish_close(index);
       return;
     }
+    s.bytes_read += static_cast<uint64_t>(res);
     s.stash.push_back(std::move(bytes));
     flush_stash(index);
     // Out of credit: stop the multishot recv before it takes more buffers.
@@ -675,6 +684,7 @@ void uring_driver::on_send(op* o, int res) {
   if (res > 0 && !s.closing) {
     o->done += static_cast<size_t>(res);
     s.queued -= static_cast<size_t>(res);
+    s.bytes_written += static_cast<uint64_t>(res);
     if (o->done < o->w.buf.size()) { // short send: the rest goes again
       auto* e = sqe();
       io_uring_prep_send(e, s.fd, o->w.buf.data() + o->done,
@@ -696,7 +706,8 @@ void uring_driver::on_send(op* o, int res) {
   }
   if (s.closing) {
     complete_write(s, id, o->w, o->done + std::max(res, 0),
-                   cancelled("write cancelled by close"));
+                   s.close_reason ? s.close_reason
+                                  : cancelled("write cancelled by close"));
     op_done(o);
     maybe_finish_close(index);
     return;
@@ -720,7 +731,8 @@ void uring_driver::on_shutdown(op* o, int res) {
   --s.ops;
   caf::error err;
   if (s.closing)
-    err = cancelled("shutdown cancelled by close");
+    err = s.close_reason ? s.close_reason
+                         : cancelled("shutdown cancelled by close");
   else if (res < 0)
     err = make_errno_error("shutdown", -res);
   if (o->w.rp.pending()) {
@@ -776,13 +788,16 @@ void uring_driver::begin_close(uint32_t index, caf::error reason) {
   s.closing = true;
   s.close_reason = std::move(reason);
   while (!s.wq.empty()) {
-    complete_write(s, id, s.wq.front(), 0, cancelled("write cancelled by close"));
+    complete_write(s, id, s.wq.front(), 0,
+                   s.close_reason ? s.close_reason
+                                  : cancelled("write cancelled by close"));
     s.wq.pop_front();
   }
   if (s.shut) {
     auto w = std::move(*s.shut);
     s.shut.reset();
-    auto err = cancelled("shutdown cancelled by close");
+    auto err = s.close_reason ? s.close_reason
+                              : cancelled("shutdown cancelled by close");
     if (w.rp.pending())
       w.rp.deliver(err);
     else

@@ -59,6 +59,7 @@ public:
   bool shutdown_write(socket_id sock, op_id id,
                       caf::response_promise rp) override;
   void close(socket_id sock, caf::error reason) override;
+  std::optional<socket_progress> progress(socket_id sock) override;
   op_id start_timer(clock::duration delay,
                     caf::strong_actor_ptr owner) override;
   bool cancel_timer(op_id id) override;
@@ -125,6 +126,8 @@ private:
     std::chrono::milliseconds backoff{0};
     // read side
     size_t credit = 0;
+    uint64_t bytes_read = 0;
+    uint64_t bytes_written = 0;
     op* recv_op = nullptr;
     bool recv_cancel_sent = false;
     std::deque<byte_buffer> stash; // read beyond credit, delivered on grant

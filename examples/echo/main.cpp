@@ -9,41 +9,89 @@
 //        (options: --help; --actio.io.drivers=N,
 //         --actio.io.backend=auto|uring|epoll)
 // Try:   nc 127.0.0.1 7000      (type a line, it comes back; Ctrl-D, Ctrl-C)
-// Stop:  Ctrl-C (SIGINT) or SIGTERM: connections close, the process exits 0.
+// Stop:  Ctrl-C (SIGINT) or SIGTERM: graceful drain. The port closes, each
+//        connection finishes the echo in flight, shuts down its write side
+//        (the client sees EOF) and ends when the client closes; whatever is
+//        left at --drain-timeout (default 5 s) is closed. Prints the counts,
+//        exits 0. A second signal exits at once (status 1).
 
 #include <csignal>
+#include <cstdlib>
 #include <iostream>
+#include <memory>
+#include <thread>
+
+#include <caf/scoped_actor.hpp>
 
 #include "actio/actors/config.hpp"
 #include "actio/actors/runtime.hpp"
+#include "actio/net/atoms.hpp"
 #include "actio/net/tcp_listener.hpp"
 
 namespace {
 
 constexpr size_t window = 64 * 1024; // bytes in flight per connection
 
+struct echo_state {
+  size_t in_flight = 0;  // writes not yet acknowledged
+  bool draining = false; // finish what is in flight, then shut down
+  bool shut = false;     // write side shut down (or shutting)
+  bool eof = false;      // the client finished sending
+};
+
 caf::behavior echo(actio::net::connection* self) {
+  auto st = std::make_shared<echo_state>();
+  auto shut = [=] {
+    if (!st->shut) {
+      st->shut = true;
+      self->shutdown_write();
+    }
+  };
   self->grant(window);
   return {
-    [=](actio::received& in) { self->write(std::move(in.bytes)); },
+    [=](actio::received& in) {
+      if (st->shut) { // draining: dropped, but read on to the client's EOF
+        self->grant(in.bytes.size());
+        return;
+      }
+      ++st->in_flight;
+      self->write(std::move(in.bytes));
+    },
     [=](const actio::write_completed& out) {
+      --st->in_flight;
       if (out.reason)
         self->close();
+      else if (st->draining && st->in_flight == 0)
+        shut();
       else
         self->grant(out.bytes); // written back: read as much again
     },
-    [=](const actio::read_closed&) { self->shutdown_write(); },
-    [=](const actio::shutdown_completed&) { self->close(); },
+    [=](const actio::draining&) {
+      st->draining = true;
+      if (st->in_flight == 0)
+        shut();
+    },
+    [=](const actio::read_closed&) {
+      st->eof = true;
+      shut();
+    },
+    [=](const actio::shutdown_completed&) {
+      if (st->eof) // else wait for the client's EOF: closing with unread
+        self->close(); // input would reset the connection
+    },
   };
 }
 
 struct echo_config : actio::config {
   std::string host = "127.0.0.1";
   uint16_t port = 7000;
+  double drain_timeout = 5;
   echo_config() {
     opt_group{custom_options_, "global"}
       .add(host, "host", "address to listen on (default 127.0.0.1)")
-      .add(port, "port,p", "port to listen on, 0 = any (default 7000)");
+      .add(port, "port,p", "port to listen on, 0 = any (default 7000)")
+      .add(drain_timeout, "drain-timeout",
+           "seconds a graceful stop waits for connections (default 5)");
   }
 };
 
@@ -82,8 +130,32 @@ int main(int argc, char** argv) {
             << (*rt)->backend_reason() << std::endl;
   int sig = 0;
   sigwait(&stop_signals, &sig);
-  std::cout << "actio-echo: " << (sig == SIGINT ? "SIGINT" : "SIGTERM")
-            << ", shutting down" << std::endl;
+  auto name = [](int s) { return s == SIGINT ? "SIGINT" : "SIGTERM"; };
+  std::cout << "actio-echo: " << name(sig) << ", draining (up to "
+            << cfg.drain_timeout << " s; signal again to exit now)"
+            << std::endl;
+  std::thread{[&] {
+    int again = 0;
+    sigwait(&stop_signals, &again);
+    std::cout << "actio-echo: " << name(again) << " again, exiting now"
+              << std::endl;
+    std::_Exit(1);
+  }}.detach();
+  auto deadline = std::chrono::duration_cast<caf::timespan>(
+    std::chrono::duration<double>(std::max(cfg.drain_timeout, 0.0)));
+  caf::scoped_actor self{sys};
+  self
+    ->request(srv->actor, deadline + std::chrono::seconds{30},
+              actio::net::drain_atom::value, deadline)
+    .receive(
+      [](const actio::net::drain_result& r) {
+        std::cout << "actio-echo: drained " << r.drained << " connection(s), "
+                  << r.forced << " closed at the deadline" << std::endl;
+      },
+      [&](const caf::error& err) {
+        std::cout << "actio-echo: drain failed: " << sys.render(err)
+                  << std::endl;
+      });
   (*rt)->shutdown();
   return 0;
 }
