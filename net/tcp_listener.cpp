@@ -107,6 +107,8 @@ protected:
     }
     sock_ = 0;
     log_timer_ = 0;
+    last_log_ = {};
+    log_rejected(); // the count not yet logged, if any
     if (drain_)
       for (auto& rp : drain_->waiting)
         if (rp.pending())
