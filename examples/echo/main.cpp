@@ -35,7 +35,8 @@ constexpr size_t window = 64 * 1024; // bytes in flight per connection
 struct echo_state {
   size_t in_flight = 0;  // writes not yet acknowledged
   bool draining = false; // finish what is in flight, then shut down
-  bool shut = false;     // write side shut down (or shutting)
+  bool shut = false;     // write side shutting down
+  bool shut_done = false; // write side shut down
   bool eof = false;      // the client finished sending
 };
 
@@ -73,9 +74,13 @@ caf::behavior echo(actio::net::connection* self) {
     },
     [=](const actio::read_closed&) {
       st->eof = true;
-      shut();
+      if (st->shut_done)
+        self->close();
+      else
+        shut();
     },
     [=](const actio::shutdown_completed&) {
+      st->shut_done = true;
       if (st->eof) // else wait for the client's EOF: closing with unread
         self->close(); // input would reset the connection
     },

@@ -2,13 +2,17 @@
 // and its behaviour when it runs out of descriptors.
 
 #include <csignal>
+#include <cstring>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <thread>
 
 #include <gtest/gtest.h>
 
+#include "actio/drivers/driver.hpp"
 #include "support/net_client.hpp"
 
 using namespace std::chrono_literals;
@@ -43,30 +47,97 @@ TEST(echo_process, unknown_backend_fails_with_a_clear_message) {
   EXPECT_NE(WEXITSTATUS(status), 0);
 }
 
-TEST(echo_process, sigint_with_open_connections_exits_zero) {
+TEST(echo_process, sigint_drains_open_connections_and_exits_zero) {
   auto child = test::spawn_process(echo_bin, {"--port", "0"});
   auto port = test::parse_port(child.read_line());
   ASSERT_NE(port, 0);
+  ASSERT_NE(child.read_line(), ""); // the backend line
   std::vector<int> fds;
   for (int i = 0; i < 10; ++i) {
     fds.push_back(test::connect_tcp(port));
     ASSERT_TRUE(echoes(fds.back(), static_cast<uint32_t>(i)));
   }
-  auto status = child.stop(SIGINT, 30s);
+  ASSERT_EQ(::kill(child.pid, SIGINT), 0);
+  EXPECT_NE(child.read_line().find("draining"), std::string::npos);
+  for (auto fd : fds) {
+    EXPECT_TRUE(test::wait_eof(fd, 10s)); // idle: shut down at once
+    ::close(fd); // and the connection ends when we close
+  }
+  EXPECT_NE(child.read_line(30s).find("drained 10 connection(s), 0 closed"),
+            std::string::npos);
+  auto status = child.stop(0, 30s);
   ASSERT_TRUE(WIFEXITED(status)) << "status " << status;
   EXPECT_EQ(WEXITSTATUS(status), 0);
-  for (auto fd : fds) {
-    EXPECT_TRUE(test::wait_eof(fd, 10s)); // the server closed them
-    ::close(fd);
-  }
+  // The port is closed.
+  EXPECT_LT(test::connect_tcp(port), 0);
 }
 
-TEST(echo_process, accept_under_emfile_pauses_without_spinning_and_resumes) {
+TEST(echo_process, sigterm_lets_the_echo_in_flight_complete) {
+  // 8 MiB towards the echo, read back only in part before SIGTERM: what
+  // comes back is an exact prefix of what was sent, at least the part seen
+  // before the signal, followed by a clean EOF; the process exits 0.
+  auto child = test::spawn_process(echo_bin, {"--port", "0"});
+  auto port = test::parse_port(child.read_line());
+  ASSERT_NE(port, 0);
+  int fd = test::connect_tcp(port);
+  ASSERT_GE(fd, 0);
+  auto data = test::random_bytes(8 * 1024 * 1024, 42);
+  std::thread sender{[&] {
+    test::send_all(fd, data.data(), data.size(), 60s);
+    ::shutdown(fd, SHUT_WR);
+  }};
+  std::vector<uint8_t> back(64 * 1024);
+  ASSERT_TRUE(test::recv_exact(fd, back.data(), back.size(), 30s));
+  ASSERT_EQ(::kill(child.pid, SIGTERM), 0);
+  for (;;) {
+    uint8_t buf[65536];
+    auto n = ::recv(fd, buf, sizeof(buf), 0);
+    if (n <= 0) {
+      EXPECT_EQ(n, 0) << "not a clean EOF: " << strerror(errno);
+      break;
+    }
+    back.insert(back.end(), buf, buf + n);
+  }
+  sender.join();
+  RecordProperty("echoed_bytes", static_cast<int>(back.size()));
+  ASSERT_LE(back.size(), data.size());
+  EXPECT_TRUE(std::equal(back.begin(), back.end(), data.begin()))
+    << "echo is not a prefix of the data sent";
+  auto status = child.stop(0, 30s);
+  ASSERT_TRUE(WIFEXITED(status)) << "status " << status;
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  auto out = child.read_all(10s);
+  EXPECT_NE(out.find("drained 1 connection(s), 0 closed"), std::string::npos)
+    << out;
+  ::close(fd);
+}
+
+TEST(echo_process, second_signal_exits_at_once) {
+  auto child = test::spawn_process(echo_bin, {"--port", "0",
+                                              "--drain-timeout=60"});
+  auto port = test::parse_port(child.read_line());
+  ASSERT_NE(port, 0);
+  int fd = test::connect_tcp(port); // ignores the EOF: drain would wait 60 s
+  ASSERT_TRUE(echoes(fd, 1));
+  ASSERT_EQ(::kill(child.pid, SIGTERM), 0);
+  ASSERT_TRUE(test::wait_eof(fd, 10s)); // draining has begun
+  auto start = test::clock::now();
+  auto status = child.stop(SIGTERM, 30s);
+  EXPECT_LT(test::clock::now() - start, 20s);
+  ASSERT_TRUE(WIFEXITED(status)) << "status " << status;
+  EXPECT_EQ(WEXITSTATUS(status), 1);
+  ::close(fd);
+}
+
+class echo_process_backend : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(echo_process_backend, accept_under_emfile_pauses_without_spinning_and_resumes) {
   // 64 descriptors: the server runs out long before our 80 connections.
   constexpr long limit = 64;
   constexpr int clients = 80;
-  auto child = test::spawn_process(echo_bin, {"--port", "0"},
-                                   test::spawn_options{.nofile = limit});
+  auto child = test::spawn_process(
+    echo_bin, {"--port", "0", "--actio.io.backend=" + GetParam()},
+    test::spawn_options{.nofile = limit});
   auto port = test::parse_port(child.read_line());
   ASSERT_NE(port, 0);
   std::vector<int> fds;
@@ -96,5 +167,9 @@ TEST(echo_process, accept_under_emfile_pauses_without_spinning_and_resumes) {
   ASSERT_TRUE(WIFEXITED(status)) << "status " << status;
   EXPECT_EQ(WEXITSTATUS(status), 0);
 }
+
+INSTANTIATE_TEST_SUITE_P(backends, echo_process_backend,
+                         ::testing::ValuesIn(actio::available_backends()),
+                         [](const auto& x) { return x.param; });
 
 } // namespace
