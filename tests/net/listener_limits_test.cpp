@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <future>
+#include <sstream>
 
 #include <caf/all.hpp>
 
@@ -84,6 +85,46 @@ TEST_P(listener_limits_test, max_connections_rejects_the_excess_and_counts) {
   EXPECT_EQ(s.rejected, 2u);
   for (auto fd : fds)
     ::close(fd);
+}
+
+TEST_P(listener_limits_test, rejections_are_logged_at_most_once_a_second) {
+  // Limit 1, one client held, 6 more rejected: the log lines' counts add up
+  // to 6 (what is not yet logged is logged when the listener ends) and there
+  // is at most one line per second (6 lines would mean no pacing).
+  testing::internal::CaptureStderr();
+  auto start = test::clock::now();
+  auto srv = listen(test::echo_behavior, 1);
+  int held = test::connect_tcp(srv.port);
+  ASSERT_GE(held, 0);
+  ASSERT_TRUE(echoes(held, 1));
+  for (int i = 0; i < 6; ++i) {
+    int fd = test::connect_tcp(srv.port);
+    ASSERT_GE(fd, 0);
+    EXPECT_TRUE(test::wait_eof(fd, 10s));
+    ::close(fd);
+  }
+  EXPECT_EQ(stats(srv.actor).rejected, 6u);
+  caf::scoped_actor self{sys()};
+  self->monitor(srv.actor);
+  self->send(srv.actor, net::close_atom::value);
+  self->receive([](const caf::down_msg&) {});
+  auto seconds = std::chrono::duration_cast<std::chrono::seconds>(
+                   test::clock::now() - start).count();
+  auto log = testing::internal::GetCapturedStderr();
+  size_t lines = 0;
+  size_t total = 0;
+  std::istringstream in{log};
+  for (std::string line; std::getline(in, line);) {
+    auto at = line.find(" rejected ");
+    if (at == std::string::npos || line.find("connection(s)") == std::string::npos)
+      continue;
+    ++lines;
+    total += std::stoul(line.substr(at + 10));
+  }
+  EXPECT_EQ(total, 6u) << log;
+  // One line per started second, plus the listener's last line at exit.
+  EXPECT_LE(lines, static_cast<size_t>(seconds) + 2) << log;
+  ::close(held);
 }
 
 TEST_P(listener_limits_test, drain_delivers_every_written_byte_and_refuses_new_connects) {
