@@ -10,6 +10,7 @@
 #include <caf/all.hpp>
 
 #include "actio/actors/errc.hpp"
+#include "actio/net/atoms.hpp"
 #include "actio/net/tcp_listener.hpp"
 #include "support/echo.hpp"
 #include "support/fixture.hpp"
@@ -125,6 +126,33 @@ TEST_P(timeout_test, write_timeout_fails_the_stuck_write_too) {
     },
     o);
   expect_timeout(port, fut, errc::write_timeout, 200ms, true);
+}
+
+TEST_P(timeout_test, write_timeout_answers_a_pending_request_from_another_actor) {
+  auto conn = std::make_shared<std::promise<caf::actor>>();
+  auto conn_fut = conn->get_future();
+  net::connection_options o;
+  o.timeouts.write = 200ms;
+  o.limits.max_queued = 16 * 1024 * 1024;
+  auto port = listen(
+    [conn](net::connection* self) -> caf::behavior {
+      conn->set_value(caf::actor_cast<caf::actor>(self));
+      return {[](const write_completed&) {}};
+    },
+    o);
+  int fd = test::connect_tcp(port); // never reads
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(conn_fut.wait_for(30s), std::future_status::ready);
+  caf::scoped_actor self{sys()};
+  caf::error err;
+  self
+    ->request(conn_fut.get(), 30s, net::write_atom::value,
+              byte_buffer(8 * 1024 * 1024, 0x31))
+    .receive([](size_t) { ADD_FAILURE() << "the write completed"; },
+             [&](caf::error& e) { err = std::move(e); });
+  EXPECT_EQ(code_of(err), static_cast<uint8_t>(errc::write_timeout))
+    << sys().render(err);
+  ::close(fd);
 }
 
 TEST_P(timeout_test, busy_connection_outlives_all_its_timeouts) {
