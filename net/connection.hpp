@@ -16,9 +16,9 @@
 /// ```
 ///
 /// Events (drivers/completions.hpp) arrive as messages: `connected` (client
-/// connections only, first), `received`,
-/// `read_closed`, `write_completed`, `shutdown_completed`, `write_paused`,
-/// `write_resumed`, `timer_expired`, `draining`, and last `connection_closed`, after which
+/// connections only, first), `received`, `read_closed`, `write_completed`,
+/// `shutdown_completed`, `write_paused`, `write_resumed`, `timer_expired`,
+/// `draining` (net/draining.hpp), and last `connection_closed`, after which
 /// the actor ends. Events the behaviour does not handle are dropped. When a
 /// timeout (`connection_options::timeouts`) expires, the connection closes
 /// with `errc::idle_timeout`, `read_timeout` or `write_timeout`: pending
@@ -27,8 +27,8 @@
 /// Other actors may send `(write_atom, byte_buffer)`, `(shutdown_atom)`,
 /// `(close_atom)`, `(grant_atom, size_t)` and `(drain_atom, timespan)`
 /// (net/atoms.hpp); a connection closed at its drain deadline exits with
-/// `errc::shutting_down` (its monitors see it), otherwise normally. Requests get
-/// exactly one response: the result or an `actio::errc` error.
+/// `errc::shutting_down` (its monitors see it), otherwise normally.
+/// Requests get exactly one response: the result or an `actio::errc` error.
 
 #include <functional>
 #include <optional>
