@@ -21,6 +21,7 @@ config::config() {
   // small, which is what bounded memory under backpressure needs.
   stream_credit_round_interval = std::chrono::milliseconds{1};
   stream_max_batch_delay = std::chrono::milliseconds{1};
+  stream_desired_batch_complexity = std::chrono::microseconds{1};
   // CAF 0.17.6's add_error_category<T> does not compile: give the renderer.
   add_error_category(caf::atom("actio"),
                      [](uint8_t code, caf::atom_value, const caf::message& ctx) {

@@ -178,7 +178,7 @@ int main(int argc, char** argv) {
     auto sink = io::spawn_wc_sink(sys, [&](const io::word_count& wc,
                                            const caf::error& err) {
       done.set_value({wc, err});
-    });
+    }, opt.words); // without -w: the vectorised newline count
     io::spawn_file_source(sys, files, name, sink);
     auto [wc, err] = fut.get();
     if (err) {
