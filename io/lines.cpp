@@ -24,6 +24,20 @@ caf::error lines_codec::push(const uint8_t* data, size_t size,
     auto* nl = static_cast<const uint8_t*>(std::memchr(pos, '\n', end - pos));
     auto* stop = nl != nullptr ? nl : end;
     auto piece = static_cast<size_t>(stop - pos);
+    if (nl != nullptr && partial_.empty()) {
+      // The common case, a whole line inside this chunk: one string made
+      // at its final size (no append into a moved-from partial). Same
+      // checks, offsets and errors as the general path below.
+      if (piece > max_ + 1)
+        return too_long(max_, offset_);
+      offset_ += piece + 1;
+      auto len = piece > 0 && nl[-1] == '\r' ? piece - 1 : piece;
+      if (len > max_)
+        return too_long(max_, offset_ - piece - 1);
+      out.emplace_back(reinterpret_cast<const char*>(pos), len);
+      pos = nl + 1;
+      continue;
+    }
     // The limit is on the line without its "\r\n": one byte of slack for a
     // '\r' that may still be stripped, checked again once the line is done.
     if (partial_.size() + piece > max_ + 1)
