@@ -78,8 +78,8 @@ caf::actor spawn_collect_lines(
   return spawn_fold_sink<line_batch, lines>(
     sys,
     [](lines& all, line_batch& b) {
-      for (auto& l : b.lines)
-        all.push_back(std::move(l));
+      for (size_t i = 0; i < b.size(); ++i)
+        all.emplace_back(b[i]);
     },
     [done](lines& all, const caf::error& err) { done(std::move(all), err); });
 }

@@ -48,11 +48,16 @@ caf::behavior codec_stage(caf::event_based_actor* self,
           Batch batch;
           auto& items = [&]() -> auto& {
             if constexpr (std::is_same_v<Batch, line_batch>)
-              return batch.lines;
+              return batch; // the batch is its own line container
             else
               return batch.items;
           }();
-          items.reserve(*expected);
+          if constexpr (std::is_same_v<Batch, line_batch>) {
+            batch.ends.reserve(*expected);
+            batch.text.reserve(chunk.bytes.size());
+          } else {
+            items.reserve(*expected);
+          }
           auto err = codec->push(chunk.bytes.data(), chunk.bytes.size(), items);
           *expected = items.size() + items.size() / 8;
           if (!err && chunk.last) {

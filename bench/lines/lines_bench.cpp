@@ -4,7 +4,7 @@
 // Measures, ROUNDS times each, interleaved (memchr, codec, pipeline, memchr,
 // ...), over one in-memory corpus (random line lengths 0-200, ~1/8 CRLF):
 //   memchr    a memchr loop counting lines (the baseline)
-//   codec     io::lines_codec over CHUNK-byte slices (std::string per line)
+//   codec     io::lines_codec over CHUNK-byte slices, one line_batch each
 //   pipeline  memory source (CHUNK-byte chunks) -> spawn_lines -> a sink
 //             counting lines, i.e. the whole CAF 0.17 stream path
 // and prints median / best MiB/s per variant and the ratio of medians to
@@ -100,13 +100,12 @@ tally memchr_lines(const std::vector<uint8_t>& text) {
 
 tally codec_lines(const std::vector<uint8_t>& text, size_t chunk) {
   io::lines_codec codec;
-  std::vector<std::string> out;
+  io::line_batch out; // as the stage does: one batch per chunk
   tally t;
   auto count = [&] {
     t.lines += out.size();
-    for (auto& l : out)
-      t.bytes += l.size();
-    out.clear();
+    t.bytes += out.text.size();
+    out = io::line_batch{};
   };
   for (size_t off = 0; off < text.size(); off += chunk) {
     auto n = std::min(chunk, text.size() - off);
@@ -133,9 +132,8 @@ caf::actor spawn_line_counter(caf::actor_system& sys, std::promise<tally>& done)
           return caf::attach_stream_sink(
             self, in, [](tally&) {},
             [](tally& t, io::line_batch b) {
-              t.lines += b.lines.size();
-              for (auto& l : b.lines)
-                t.bytes += l.size();
+              t.lines += b.size();
+              t.bytes += b.text.size();
             },
             [=, &done](tally& t, const caf::error& err) {
               if (err) {
