@@ -7,7 +7,8 @@
 #   actio-wc -l FILE            (default backend; --backend to choose)
 # checks that both print the same line, and prints the median and best
 # seconds and GiB/s of each and `ratio actio-wc/wc: X.XX (target >= 1.0)`
-# (ratio of the median throughputs).
+# (ratio of the median throughputs), and each tool's CPU seconds (user +
+# system, all threads) with their ratio, which depends less on other load.
 #
 # Run:   bench/wc/run_wc_bench.sh [--size 1G] [--dir PARENT] [--rounds 5]
 #            [--flags -l] [--backend auto|uring|epoll] [--bin path/to/actio-wc]
@@ -121,18 +122,23 @@ rm -f -- "$work/block"
 cat "$file" > /dev/null
 cat "$file" > /dev/null
 
-# One timed run: prints "seconds<TAB>output line"; fails if the tool did.
+# One timed run: prints "seconds<TAB>cpu seconds<TAB>output line" (CPU =
+# user + system of the tool, all threads); fails if the tool did.
 time_one() {
-  local t0 t1 out
+  local t0 t1 out cpu
   t0=$EPOCHREALTIME
-  out=$(timeout "$per_cmd_timeout" "$@" 2> "$work/err.log") \
+  out=$(TIMEFORMAT='%3U %3S'; { time timeout "$per_cmd_timeout" "$@" 2> "$work/err.log" \
+          > "$work/out.txt"; } 2> "$work/time.txt") \
     || { echo "wc_bench: failed: $*" >&2; cat "$work/err.log" >&2; return 1; }
   t1=$EPOCHREALTIME
-  awk -v a="$t0" -v b="$t1" -v o="$out" 'BEGIN { printf "%.6f\t%s", b - a, o }'
+  out=$(cat "$work/out.txt")
+  cpu=$(awk '{ printf "%.3f", $1 + $2 }' "$work/time.txt")
+  awk -v a="$t0" -v b="$t1" -v c="$cpu" -v o="$out" \
+    'BEGIN { printf "%.6f\t%s\t%s", b - a, c, o }'
 }
 
 names=("wc" "actio-wc")
-declare -A secs outs
+declare -A secs cpus outs
 for (( r = 1; r <= rounds; ++r )); do
   echo "round $r/$rounds:"
   for name in "${names[@]}"; do
@@ -140,12 +146,13 @@ for (( r = 1; r <= rounds; ++r )); do
       wc) res=$(LC_ALL=C time_one wc "$flags" "$file") ;;
       actio-wc) res=$(time_one "$bin" "--backend=$backend" "$flags" "$file") ;;
     esac || die "run of $name failed"
-    t="${res%%$'\t'*}"
-    outs[$name]="${res#*$'\t'}"
+    IFS=$'\t' read -r t c o <<< "$res"
+    outs[$name]="$o"
     secs[$name]+="$t "
-    printf '  %-9s %7.3f s  %6.2f GiB/s   %s\n' "$name" "$t" \
+    cpus[$name]+="$c "
+    printf '  %-9s %7.3f s  %6.2f GiB/s  cpu %6.3f s   %s\n' "$name" "$t" \
       "$(awk -v s="$size" -v t="$t" 'BEGIN { printf "%.2f", s / 1073741824 / t }')" \
-      "${outs[$name]}"
+      "$c" "${outs[$name]}"
   done
   [[ "${outs[wc]}" == "${outs[actio-wc]}" ]] \
     || die "outputs differ: wc '${outs[wc]}' vs actio-wc '${outs[actio-wc]}'"
@@ -161,15 +168,19 @@ stats() {
 
 echo
 echo "wc_bench: $gib GiB, page cache warm, outputs equal; median and best of $rounds:"
-declare -A med
+declare -A med cmed
 for name in "${names[@]}"; do
   read -r m b <<< "$(stats "${secs[$name]}")"
+  read -r cm cb <<< "$(stats "${cpus[$name]}")"
   med[$name]=$m
-  awk -v n="$name" -v m="$m" -v b="$b" -v s="$size" 'BEGIN {
-    printf "%-9s median %7.3f s %6.2f GiB/s   best %7.3f s %6.2f GiB/s\n",
-      n ":", m, s / 1073741824 / m, b, s / 1073741824 / b }'
+  cmed[$name]=$cm
+  awk -v n="$name" -v m="$m" -v b="$b" -v c="$cm" -v s="$size" 'BEGIN {
+    printf "%-9s median %7.3f s %6.2f GiB/s   best %7.3f s %6.2f GiB/s   CPU median %6.3f s\n",
+      n ":", m, s / 1073741824 / m, b, s / 1073741824 / b, c }'
 done
 awk -v a="${med[actio-wc]}" -v w="${med[wc]}" \
   'BEGIN { printf "ratio actio-wc/wc: %.2f (target >= 1.0)\n", w / a }'
+awk -v a="${cmed[actio-wc]}" -v w="${cmed[wc]}" \
+  'BEGIN { printf "CPU seconds actio-wc/wc: %.2f (user + system, all threads; for reference)\n", a / w }'
 echo "wc_bench: note: wall-clock times on a possibly shared machine" \
      "($(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)); interleaved rounds, medians."
