@@ -16,6 +16,8 @@
 
 #include <caf/error.hpp>
 
+#include "actio/io/stream.hpp"
+
 namespace actio::io {
 
 class lines_codec {
@@ -27,8 +29,14 @@ public:
   caf::error push(const uint8_t* data, size_t size,
                   std::vector<std::string>& out);
 
+  /// The same into a batch (no allocation per line; what the stage uses).
+  caf::error push(const uint8_t* data, size_t size, line_batch& out);
+
   /// End of input: a pending partial line becomes the last line.
   caf::error finish(std::vector<std::string>& out);
+
+  /// The same into a batch.
+  caf::error finish(line_batch& out);
 
   /// Bytes consumed so far (for error offsets).
   uint64_t offset() const noexcept {
@@ -36,6 +44,12 @@ public:
   }
 
 private:
+  template <class Out>
+  caf::error push_to(const uint8_t* data, size_t size, Out& out);
+
+  template <class Out>
+  caf::error finish_to(Out& out);
+
   size_t max_;
   std::string partial_;
   uint64_t offset_ = 0;

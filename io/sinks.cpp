@@ -7,6 +7,7 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/stream.hpp>
 
+#include "actio/io/newline_count.hpp"
 #include "actio/io/stream.hpp"
 
 namespace actio::io {
@@ -45,10 +46,18 @@ caf::actor spawn_sink(caf::actor_system& sys,
 
 caf::actor spawn_wc_sink(
   caf::actor_system& sys,
-  std::function<void(const word_count&, const caf::error&)> done) {
+  std::function<void(const word_count&, const caf::error&)> done,
+  bool count_words) {
   return spawn_fold_sink<byte_chunk, word_count>(
     sys,
-    [](word_count& wc, byte_chunk& c) { wc.push(c.bytes.data(), c.bytes.size()); },
+    [count_words](word_count& wc, byte_chunk& c) {
+      if (count_words) {
+        wc.push(c.bytes.data(), c.bytes.size());
+      } else {
+        wc.lines += count_newlines(c.bytes.data(), c.bytes.size());
+        wc.bytes += c.bytes.size();
+      }
+    },
     [done](word_count& wc, const caf::error& err) { done(wc, err); });
 }
 
@@ -69,8 +78,8 @@ caf::actor spawn_collect_lines(
   return spawn_fold_sink<line_batch, lines>(
     sys,
     [](lines& all, line_batch& b) {
-      for (auto& l : b.lines)
-        all.push_back(std::move(l));
+      for (size_t i = 0; i < b.size(); ++i)
+        all.emplace_back(b[i]);
     },
     [done](lines& all, const caf::error& err) { done(std::move(all), err); });
 }

@@ -22,9 +22,12 @@ namespace actio::io {
 caf::actor spawn_sink(caf::actor_system& sys,
                       std::function<void(uint64_t, const caf::error&)> done);
 
-/// Counts lines, words and bytes (see `word_count`).
+/// Counts lines, words and bytes (see `word_count`). With `count_words`
+/// false, words stay 0 and lines are counted with the vectorised
+/// `count_newlines` (the `wc -l` / `wc -c` fast path, several times faster).
 caf::actor spawn_wc_sink(caf::actor_system& sys,
-                         std::function<void(const word_count&, const caf::error&)> done);
+                         std::function<void(const word_count&, const caf::error&)> done,
+                         bool count_words = true);
 
 /// Collects all bytes (tests; unbounded by design).
 caf::actor spawn_collect_bytes(caf::actor_system& sys,

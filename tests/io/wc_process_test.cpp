@@ -50,6 +50,19 @@ protected:
               : static_cast<char>(gen()); // any byte
     }
     put("mixed", text);
+    // Sizes around the file source's chunk (128 KiB) and multiples of it,
+    // for the -l / -c fast path: newline last, or a partial last line.
+    for (size_t size : {size_t{128 * 1024}, size_t{128 * 1024 + 1},
+                        size_t{1024 * 1024 - 1}, size_t{1024 * 1024 + 33}}) {
+      std::string body;
+      for (size_t i = 0; body.size() < size; ++i) {
+        body.append(i % 151, static_cast<char>('a' + i % 26));
+        body.append(i % 5 != 0 ? "\n" : "\r\n");
+      }
+      body.resize(size);
+      body.back() = size % 2 == 0 ? '\n' : 'z';
+      put("size_" + std::to_string(size), body);
+    }
     fs::create_directories(dir_ / "a_directory");
   }
 
@@ -93,6 +106,17 @@ TEST_P(wc_process_test, each_corpus_alone_matches_gnu_wc) {
   for (auto* file : corpora)
     for (auto* flags : {"", "-l", "-w", "-c", "-lw", "-wc", "-lc"})
       expect_same(std::string{flags} + " " + file);
+}
+
+TEST_P(wc_process_test, line_and_byte_fast_path_at_chunk_boundaries_matches_gnu_wc) {
+  const char* sized = " size_131072 size_131073 size_1048575 size_1048609";
+  for (auto* flags : {"-l", "-c", "-lc", "-cl", "-lw", ""}) {
+    expect_same(std::string{flags} + sized);
+    expect_same(std::string{flags} + " size_131073");
+    expect_same(std::string{flags} + " empty no_newline only_newlines");
+  }
+  expect_same_stdin("cat size_1048609", "-l");
+  expect_same_stdin("cat size_131072 no_newline", "-lc");
 }
 
 TEST_P(wc_process_test, several_files_with_total_match_gnu_wc) {
