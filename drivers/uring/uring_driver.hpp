@@ -58,6 +58,13 @@ public:
             caf::response_promise rp) override;
   bool shutdown_write(socket_id sock, op_id id,
                       caf::response_promise rp) override;
+  caf::expected<socket_id> adopt_datagram(int fd, caf::strong_actor_ptr owner,
+                                          datagram_limits limits) override;
+  bool send_to(socket_id sock, op_id id, byte_buffer buf,
+               const sockaddr_storage& to, socklen_t len,
+               caf::response_promise rp) override;
+  caf::error connect_datagram(socket_id sock, const sockaddr_storage& to,
+                              socklen_t len) override;
   void close(socket_id sock, caf::error reason) override;
   op_id start_timer(clock::duration delay,
                     caf::strong_actor_ptr owner) override;
@@ -89,6 +96,8 @@ private:
     accept,
     recv,
     send,
+    recvmsg, // datagram: one per credit
+    sendmsg, // datagram: one in flight per socket
     shutdown,
     connect,
     close_socket,
@@ -107,6 +116,12 @@ private:
     op_id id;
     byte_buffer buf;
     caf::response_promise rp;
+  };
+
+  struct dgram_req {
+    write_req w;
+    sockaddr_storage to;
+    socklen_t len;
   };
 
   struct slot {
@@ -140,6 +155,11 @@ private:
     std::optional<write_req> shut; // pending shutdown (buf unused)
     bool write_shut = false;
     bool connecting = false; // reads and writes wait for the connect
+    // datagram sockets: credit counts datagrams; recv_op/send_op are the
+    // single recvmsg/sendmsg in flight
+    bool datagram = false;
+    datagram_limits dlimits;
+    std::deque<dgram_req> dq;
   };
 
   struct file_slot {
@@ -172,6 +192,10 @@ private:
   void on_send(op* o, int res);
   void on_shutdown(op* o, int res);
   void on_connect(op* o, int res);
+  void arm_dgram_recv(uint32_t index);
+  void submit_dgram_send(uint32_t index);
+  void on_dgram_recv(op* o, int res);
+  void on_dgram_send(op* o, int res);
   void on_close_socket(op* o, int res);
   void complete_write(slot& s, socket_id id, write_req& w, size_t bytes,
                       caf::error err);
