@@ -40,6 +40,10 @@ caf::expected<int>
 make_datagram_socket(int family, const net::address& local,
                      const datagram_options& opts,
                      const std::function<caf::error(int)>& setup) {
+  if (opts.max_datagram == 0 || opts.max_queued == 0)
+    return make_actio_error(errc::invalid_argument,
+                            "datagram socket: max_datagram and max_queued "
+                            "must be at least 1");
   int fd = ::socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0)
     return make_errno_error("socket", errno);

@@ -500,7 +500,11 @@ void uring_driver::on_dgram_send(op* o, int res) {
   s.send_op = nullptr;
   --s.ops;
   if (s.closing) {
-    complete_write(s, id, o->w, 0, cancelled("send cancelled by close"));
+    // The kernel may have sent it before the cancel reached it: say so.
+    if (res >= 0)
+      complete_write(s, id, o->w, static_cast<size_t>(res), caf::error{});
+    else
+      complete_write(s, id, o->w, 0, cancelled("send cancelled by close"));
     op_done(o);
     maybe_finish_close(index);
     return;

@@ -316,8 +316,19 @@ TEST_P(udp_test, bind_errors_are_typed) {
   ASSERT_FALSE(second);
   EXPECT_EQ(code_of(second.error()), static_cast<uint8_t>(errc::address_in_use))
     << describe(second.error());
-  opts.reuse_port = true;
   opts.port = 0;
+  opts.max_datagram = 0;
+  auto zero = net::udp_bind(rt(), opts, echo);
+  ASSERT_FALSE(zero);
+  EXPECT_EQ(code_of(zero.error()), static_cast<uint8_t>(errc::invalid_argument));
+  opts.max_datagram = 1500;
+  opts.host = "no-such-host.invalid";
+  auto unresolved = net::udp_bind(rt(), opts, echo);
+  ASSERT_FALSE(unresolved);
+  EXPECT_EQ(code_of(unresolved.error()),
+            static_cast<uint8_t>(errc::resolve_failed));
+  opts.host = "127.0.0.1";
+  opts.reuse_port = true;
   auto shared = net::udp_bind(rt(), opts, echo);
   ASSERT_TRUE(shared);
   opts.port = shared->port;
