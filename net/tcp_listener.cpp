@@ -14,9 +14,10 @@ public:
   using super = pinned<caf::event_based_actor>;
 
   listener_actor(caf::actor_config& cfg, runtime* rt, owned_fd fd,
-                 uint16_t port, connection_factory factory,
-                 connection_options opts)
+                 uint16_t port, std::string label, std::shared_ptr<void> keep,
+                 connection_factory factory, connection_options opts)
     : super(cfg), rt_(rt), fd_(std::move(fd)), port_(port),
+      label_(std::move(label)), keep_(std::move(keep)),
       factory_(std::move(factory)), opts_(opts) {
   }
 
@@ -39,13 +40,12 @@ protected:
                                  factory_, opts_);
       },
       [this](const accept_paused& ev) {
-        std::cerr << "actio: listener on port " << port_
+        std::cerr << "actio: listener on " << label_
                   << " pauses accepting: " << system().render(ev.reason)
                   << '\n';
       },
       [this](const accept_resumed&) {
-        std::cerr << "actio: listener on port " << port_
-                  << " accepts again\n";
+        std::cerr << "actio: listener on " << label_ << " accepts again\n";
       },
       [this](const connection_closed&) {
         sock_ = 0;
@@ -67,6 +67,7 @@ protected:
       sock_ = 0;
     }
     factory_ = nullptr;
+    keep_.reset(); // a Unix listener's path goes now
     super::on_exit();
   }
 
@@ -74,6 +75,8 @@ private:
   runtime* rt_;
   owned_fd fd_;
   uint16_t port_;
+  std::string label_;         ///< "port N" or "unix:PATH", for logs
+  std::shared_ptr<void> keep_; ///< released when the listener ends
   connection_factory factory_;
   connection_options opts_;
   socket_id sock_ = 0;
@@ -81,9 +84,25 @@ private:
 
 } // namespace
 
+namespace detail {
+
+caf::actor spawn_listener(runtime& rt, owned_fd fd, uint16_t port,
+                          std::string label, std::shared_ptr<void> keep,
+                          connection_factory factory,
+                          connection_options conn_opts) {
+  auto actor = spawn_pinned<listener_actor>(
+    rt.next_unit(), &rt, std::move(fd), port, std::move(label),
+    std::move(keep), std::move(factory), conn_opts);
+  return caf::actor_cast<caf::actor>(actor);
+}
+
+} // namespace detail
+
 caf::expected<listener> tcp_listen(runtime& rt, const listen_options& opts,
                                    connection_factory factory,
                                    connection_options conn_opts) {
+  if (auto err = validate(conn_opts.socket))
+    return err;
   auto fd = make_tcp_listen_socket(opts);
   if (!fd)
     return std::move(fd.error());
@@ -91,10 +110,10 @@ caf::expected<listener> tcp_listen(runtime& rt, const listen_options& opts,
   auto port = local_port(*fd);
   if (!port)
     return std::move(port.error());
-  auto actor = spawn_pinned<listener_actor>(rt.next_unit(), &rt,
-                                            std::move(owned), *port,
-                                            std::move(factory), conn_opts);
-  return listener{caf::actor_cast<caf::actor>(actor), *port};
+  auto actor = detail::spawn_listener(rt, std::move(owned), *port,
+                                      "port " + std::to_string(*port), nullptr,
+                                      std::move(factory), conn_opts);
+  return listener{std::move(actor), *port};
 }
 
 } // namespace actio::net

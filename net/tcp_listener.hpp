@@ -9,6 +9,8 @@
 /// descriptors closes; existing connections are not affected.
 
 #include <cstdint>
+#include <memory>
+#include <string>
 
 #include <caf/actor.hpp>
 #include <caf/expected.hpp>
@@ -30,5 +32,17 @@ struct listener {
 caf::expected<listener> tcp_listen(runtime& rt, const listen_options& opts,
                                    connection_factory factory,
                                    connection_options conn_opts = {});
+
+namespace detail {
+
+/// Starts the listener actor on the bound, listening `fd` (TCP or Unix).
+/// `keep` is released when the listener ends (a Unix listener removes its
+/// path then); `label` names it in logs.
+caf::actor spawn_listener(runtime& rt, owned_fd fd, uint16_t port,
+                          std::string label, std::shared_ptr<void> keep,
+                          connection_factory factory,
+                          connection_options conn_opts);
+
+} // namespace detail
 
 } // namespace actio::net
