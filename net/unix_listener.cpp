@@ -19,6 +19,11 @@ struct path_guard {
   std::string path;
   dev_t dev;
   ino_t ino;
+  path_guard(std::string p, dev_t d, ino_t i)
+    : path(std::move(p)), dev(d), ino(i) {
+  }
+  path_guard(const path_guard&) = delete; // one owner: one unlink
+  path_guard& operator=(const path_guard&) = delete;
   ~path_guard() {
     struct stat st{};
     if (::lstat(path.c_str(), &st) == 0 && st.st_dev == dev && st.st_ino == ino)
@@ -93,8 +98,7 @@ caf::expected<listener> unix_listen(runtime& rt, const unix_listen_options& opts
     struct stat st{};
     if (::lstat(opts.path.c_str(), &st) < 0)
       return make_path_error("stat", opts.path, errno);
-    guard = std::make_shared<path_guard>(path_guard{opts.path, st.st_dev,
-                                                    st.st_ino});
+    guard = std::make_shared<path_guard>(opts.path, st.st_dev, st.st_ino);
     // Before listen(): nobody can connect with the wrong permissions.
     if (opts.mode >= 0
         && ::chmod(opts.path.c_str(), static_cast<mode_t>(opts.mode)) < 0)
