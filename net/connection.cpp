@@ -140,6 +140,8 @@ caf::behavior connection::connecting_behavior() {
       attempt_ = 0;
       if (aborting_)
         abort_connect(last_error_);
+      else if (c.reason) // the driver closed it (shutting down): give up
+        abort_connect(naming(c.reason, request_->name));
       else
         try_next_target();
     },
