@@ -28,7 +28,9 @@ bool is_event(const caf::type_erased_tuple& xs) {
              || xs.match_element<write_resumed>(0)
              || xs.match_element<timer_expired>(0)
              || xs.match_element<connected>(0)
-             || xs.match_element<connection_closed>(0));
+             || xs.match_element<connection_closed>(0)
+             // a resolver's answer after the connect timed out or closed:
+             || xs.match_element<resolved>(0));
 }
 
 caf::error closed_error(const char* what) {
