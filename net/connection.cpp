@@ -122,7 +122,7 @@ caf::invoke_message_result connection::consume(caf::mailbox_element& x) {
   if (last)
     sock_ = 0; // the driver already released it
   auto result = super::consume(x);
-  if (last)
+  if (last && !stay_)
     quit();
   else if (failed_connect)
     close(); // the behaviour saw why; connection_closed follows

@@ -85,6 +85,13 @@ public:
   /// Cancels a timer; false if it already fired.
   bool cancel_timer(op_id id);
 
+  /// After `connection_closed` the actor stays and its behaviour keeps
+  /// answering requests (with errors) until the last handle to it is gone
+  /// or it gets an exit message (runtime shutdown). Default: it ends.
+  void stay_after_close() noexcept {
+    stay_ = true;
+  }
+
   /// The socket's id with the driver; 0 once closed.
   socket_id socket() const noexcept {
     return sock_;
@@ -118,6 +125,7 @@ private:
   socket_id sock_ = 0;
   op_id next_op_ = 1;
   std::string peer_;
+  bool stay_ = false;
 };
 
 } // namespace actio::net

@@ -114,7 +114,9 @@ public:
 
   void on_read_closed(const caf::error& reason) {
     read_done_ = true;
-    read_error_ = reason;
+    // A socket whose connect failed may still report a read end: that is
+    // the connect error, not an end of stream.
+    read_error_ = connect_error_ ? connect_error_ : reason;
     serve();
   }
 
@@ -278,6 +280,10 @@ private:
 
 connection_factory passive(passive_options opts) {
   return [opts](connection* self) -> caf::behavior {
+    // Requests that come after the socket closed (a refused connect can
+    // end before the first request arrives) get the typed error, not a
+    // dead actor's `request_receiver_down`.
+    self->stay_after_close();
     auto st = std::make_shared<passive_state>(self, opts);
     return {
       [st](recv_atom, size_t max) { return st->recv(max); },

@@ -32,6 +32,9 @@
 ///
 /// The connection stays open until `close` (or an error, or runtime
 /// shutdown); end of stream and `shutdown` each close one direction only.
+/// Once closed, the actor stays and answers every request with the typed
+/// error (`closed`, `connection_refused`, `connection_reset`, ...) until the
+/// last handle to it is gone or the runtime shuts down.
 
 #include <cstddef>
 
