@@ -292,6 +292,21 @@ TEST_P(passive_test, peer_reset_fails_pending_recv_with_connection_reset) {
   }
 }
 
+TEST_P(passive_test, runtime_shutdown_fails_pending_recvs) {
+  auto port = listen();
+  int fd = test::connect_tcp(port);
+  ASSERT_GE(fd, 0);
+  auto conn = accepted();
+  auto fut = start_pending(sys(), conn, 2, 10);
+  rt().shutdown();
+  ASSERT_EQ(fut.wait_for(30s), std::future_status::ready);
+  for (auto& [i, r] : fut.get()) {
+    ASSERT_FALSE(r) << "recv " << i << " got data";
+    EXPECT_TRUE(is(r.error(), errc::shutting_down)) << describe(r.error());
+  }
+  ::close(fd);
+}
+
 TEST_P(passive_test, client_requests_before_connect_wait_for_it) {
   auto srv = net::tcp_listen(rt(), {"127.0.0.1", 0}, test::echo_behavior);
   ASSERT_TRUE(srv) << describe(srv.error());
