@@ -92,6 +92,11 @@ public:
     stay_ = true;
   }
 
+  /// True for client connections (made with a `connect_target`).
+  bool is_client() const noexcept {
+    return target_.has_value();
+  }
+
   /// The socket's id with the driver; 0 once closed.
   socket_id socket() const noexcept {
     return sock_;

@@ -28,7 +28,7 @@ struct pending_op {
 class passive_state {
 public:
   passive_state(connection* self, passive_options opts)
-    : self_(self), opts_(opts) {
+    : self_(self), opts_(opts), established_(!self->is_client()) {
     if (opts_.max_grant == 0)
       opts_.max_grant = 1;
   }
@@ -113,9 +113,15 @@ public:
   }
 
   void on_read_closed(const caf::error& reason) {
+    // A client socket may report a read end around a failed connect: that
+    // is the connect error, not an end of stream. Before `connected` it
+    // waits for it.
+    if (!established_) {
+      early_read_end_ = true;
+      early_read_error_ = reason;
+      return;
+    }
     read_done_ = true;
-    // A socket whose connect failed may still report a read end: that is
-    // the connect error, not an end of stream.
     read_error_ = connect_error_ ? connect_error_ : reason;
     serve();
   }
@@ -164,6 +170,11 @@ public:
   void on_connected(const connected& c) {
     if (c.reason)
       connect_error_ = c.reason;
+    established_ = true;
+    if (early_read_end_) {
+      early_read_end_ = false;
+      on_read_closed(early_read_error_);
+    }
   }
 
   void on_closed(const caf::error& reason) {
@@ -270,6 +281,9 @@ private:
   size_t credit_ = 0; // granted, not yet received
   bool read_done_ = false;
   bool closed_ = false; // by `close`
+  bool established_;     // accepted, or `connected` arrived
+  bool early_read_end_ = false; // a read end before `connected`
+  caf::error early_read_error_;
   caf::error read_error_;
   caf::error write_error_;
   caf::error connect_error_;
