@@ -362,7 +362,7 @@ caf::invoke_message_result connection::consume(caf::mailbox_element& x) {
       }
   }
   auto result = super::consume(x);
-  if (last)
+  if (last && !stay_)
     quit(forced_ ? make_actio_error(errc::shutting_down, "drain deadline passed")
                  : caf::error{});
   else if (failed_connect)

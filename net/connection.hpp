@@ -109,6 +109,18 @@ public:
   /// Cancels a timer; false if it already fired.
   bool cancel_timer(op_id id);
 
+  /// After `connection_closed` the actor stays and its behaviour keeps
+  /// answering requests (with errors) until the last handle to it is gone
+  /// or it gets an exit message (runtime shutdown). Default: it ends.
+  void stay_after_close() noexcept {
+    stay_ = true;
+  }
+
+  /// True for client connections (made by `tcp_connect` / `unix_connect`).
+  bool is_client() const noexcept {
+    return request_.has_value();
+  }
+
   /// The socket's id with the driver; 0 once closed.
   socket_id socket() const noexcept {
     return sock_;
@@ -171,6 +183,7 @@ private:
   op_id stale_timer_ = 0;   ///< a deadline that fired too late: drop it
   bool aborting_ = false;   ///< giving up once `attempt_` closed
   caf::error last_error_;
+  bool stay_ = false;
 };
 
 } // namespace actio::net
