@@ -5,7 +5,6 @@
 #include <utility>
 
 #include <caf/actor_system.hpp>
-#include <caf/actor_system_config.hpp>
 #include <caf/attach_continuous_stream_stage.hpp>
 #include <caf/broadcast_downstream_manager.hpp>
 #include <caf/event_based_actor.hpp>
@@ -15,6 +14,7 @@
 #include <caf/detail/stream_stage_impl.hpp>
 #include <caf/make_counted.hpp>
 
+#include "actio/io/batch_cap.hpp"
 #include "actio/io/stream.hpp"
 
 namespace actio::io {
@@ -91,12 +91,7 @@ private:
   size_t current_ = 0; // index of the running source
 };
 
-/// Batch size: CAF 0.17 sizes the batches a source sends (and the source
-/// buffers two of them ahead) from the receiver's measured time per
-/// element. The chain only moves chunks, so it would ask for batches of
-/// thousands of chunks (measured: the source ran 256 MiB ahead). Before
-/// each credit round this caps what the measurement can ask for at
-/// `max_batch` chunks, by raising the recorded processing time.
+/// Chunks per batch the chain asks its sources for (see batch_cap.hpp).
 constexpr int64_t max_batch = 8;
 
 class chain_stage : public caf::detail::stream_stage_impl<chain_driver> {
@@ -109,18 +104,28 @@ public:
     : caf::stream_manager(self), super(self, std::forward<Ts>(xs)...) {
   }
 
-  void push() override {
-    // (Called by inbound_path::handle right after storing the measurement,
-    // so every measurement passes here before a credit round reads it.)
-    auto complexity = this->self()->system().config().stream_desired_batch_complexity;
-    for (auto path : this->inbound_paths_) {
-      auto& st = path->stats;
-      auto floor = complexity * st.num_elements / max_batch;
-      if (st.processing_time < floor)
-        st.processing_time = floor;
+  /// A source failed. CAF's stop() would drop the chunks still waiting for
+  /// dest's credit: the chunks of earlier sources (all of `a` when `b`
+  /// fails) reach dest first, then the error.
+  void handle(caf::inbound_path* in, caf::downstream_msg::forced_close& x) override {
+    in->hdl = nullptr; // (as the base does: nothing more goes upstream)
+    if (this->out().buffered() == 0) {
+      this->stop(std::move(x.reason));
+      return;
     }
-    super::push();
+    pending_ = std::move(x.reason);
+    this->continuous(true); // alive without inbound path until flushed
   }
+
+  void push() override {
+    detail::cap_batch_stats(*this, max_batch);
+    super::push();
+    if (pending_ && this->out().buffered() == 0)
+      this->stop(std::exchange(pending_, caf::error{}));
+  }
+
+private:
+  caf::error pending_; // a source's error, sent after the buffered chunks
 };
 
 // The stage is "continuous" only while no source is attached (before the
