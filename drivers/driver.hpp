@@ -218,6 +218,12 @@ make_driver(std::string_view backend, caf::actor_system& sys);
 /// The backends this build offers and this machine supports, best first.
 std::vector<std::string> available_backends();
 
+/// Prepares the process for backends that need it before any thread runs:
+/// blocks the aio backend's completion signal in the calling thread, so the
+/// threads it starts afterwards inherit that (see drivers/aio/aio_signal.hpp).
+/// `actio::config`'s constructor calls it. No-op without such backends.
+void prepare_backend_signals() noexcept;
+
 /// One line on every backend: built, available, or why not ("uring:
 /// available; epoll: available"), for logging `auto`'s choice.
 std::string auto_choice_reason();

@@ -24,6 +24,7 @@ namespace {
 // values because generations start at 1 and slots at 0.
 constexpr uint64_t wake_token = ~uint64_t{0};
 constexpr uint64_t timer_token = ~uint64_t{0} - 1;
+constexpr uint64_t watch_token = ~uint64_t{0} - 2;
 
 // Bounded work per socket and wake-up, so one busy peer cannot starve the
 // others; leftover work goes on the ready list.
@@ -85,6 +86,16 @@ epoll_driver::~epoll_driver() {
   ::close(tfd_);
   ::close(evfd_);
   ::close(epfd_);
+}
+
+caf::error epoll_driver::watch(int fd, std::function<void()> on_ready) {
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u64 = watch_token;
+  if (epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) < 0)
+    return make_errno_error("epoll_ctl", errno);
+  watch_ = std::move(on_ready);
+  return caf::none;
 }
 
 // -- any thread ---------------------------------------------------------------
@@ -838,6 +849,11 @@ caf::error epoll_driver::poll(std::optional<clock::duration> timeout) {
     }
     if (token == timer_token) {
       fire_timers();
+      continue;
+    }
+    if (token == watch_token) {
+      if (watch_)
+        watch_();
       continue;
     }
     auto* s = find(token);

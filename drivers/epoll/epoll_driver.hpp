@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <deque>
+#include <functional>
 #include <map>
 #include <optional>
 #include <unordered_map>
@@ -67,6 +68,11 @@ public:
   caf::error poll(std::optional<clock::duration> timeout) override;
   size_t sockets() const noexcept override;
   void close_all() override;
+
+  /// Also watches `fd` for readability (level-triggered); `on_ready` runs
+  /// in `poll`, on the driver thread. For backends built on this one (the
+  /// aio backend's signalfd). One watch per driver; `fd` stays the caller's.
+  caf::error watch(int fd, std::function<void()> on_ready);
 
 private:
   struct write_op {
@@ -162,6 +168,7 @@ private:
   /// `process()` on this thread. Created on first use.
   file_pool& files();
   std::unique_ptr<file_pool> files_;
+  std::function<void()> watch_; ///< see `watch`
 };
 
 } // namespace actio
