@@ -14,6 +14,8 @@
 //        (the client sees EOF) and ends when the client closes; whatever is
 //        left at --drain-timeout (default 5 s) is closed. Prints the counts,
 //        exits 0. A second signal exits at once (status 1).
+// Distributed: --worker / --workers HOST:PORT,... echo through worker nodes
+//        (cluster.hpp).
 
 #include <csignal>
 #include <cstdlib>
@@ -23,10 +25,11 @@
 
 #include <caf/scoped_actor.hpp>
 
-#include "actio/actors/config.hpp"
+#include "actio/actors/node.hpp"
 #include "actio/actors/runtime.hpp"
 #include "actio/net/atoms.hpp"
 #include "actio/net/tcp_listener.hpp"
+#include "cluster.hpp"
 
 namespace {
 
@@ -87,7 +90,7 @@ caf::behavior echo(actio::net::connection* self) {
   };
 }
 
-struct echo_config : actio::config {
+struct echo_config : actio::node_config {
   std::string host = "127.0.0.1";
   uint16_t port = 7000;
   double drain_timeout = 5;
@@ -97,7 +100,9 @@ struct echo_config : actio::config {
       .add(port, "port,p", "port to listen on, 0 = any (default 7000)")
       .add(drain_timeout, "drain-timeout",
            "seconds a graceful stop waits for connections (default 5)");
+    echo_cluster::add_options(custom_options_, cluster, node);
   }
+  echo_cluster::settings cluster;
 };
 
 } // namespace
@@ -117,6 +122,9 @@ int main(int argc, char** argv) {
   }
   if (cfg.cli_helptext_printed)
     return 0;
+  if (cfg.cluster.wanted())
+    return echo_cluster::run(cfg, cfg.cluster, cfg.host, cfg.port,
+                             stop_signals);
   caf::actor_system sys{cfg};
   auto rt = actio::runtime::start(sys);
   if (!rt) {
