@@ -4,6 +4,7 @@
 // test process (actio::node_config + actio::node::connect).
 
 #include <csignal>
+#include <unistd.h>
 
 #include <fstream>
 
@@ -118,6 +119,26 @@ TEST_F(node_tls, a_secure_node_refuses_a_plain_worker) {
   ASSERT_NE(w.port, 0);
   auto reply = echo_via(tls_options("client"), w.port);
   EXPECT_EQ(reply.rfind("error: ", 0), 0u) << reply;
+  EXPECT_EQ(w.proc.stop(SIGTERM), 0);
+}
+
+TEST_F(node_tls, distributed_echo_runs_over_tls) {
+  auto w = test::start_worker(tls_args("worker"));
+  ASSERT_NE(w.port, 0);
+  std::vector<std::string> args{"--port", "0", "--workers",
+                                "127.0.0.1:" + std::to_string(w.port)};
+  for (auto& a : tls_args("client"))
+    args.push_back(a);
+  auto fe = test::spawn_process(ACTIO_ECHO_BIN, args);
+  auto port = test::parse_port(fe.read_line(30s));
+  ASSERT_NE(port, 0);
+  ASSERT_TRUE(test::read_until(fe, " up"));
+  auto fd = test::connect_tcp(port);
+  ASSERT_GE(fd, 0);
+  EXPECT_EQ(test::round_trip(fd, "over tls\nand again\n"),
+            "over tls\nand again\n");
+  ::close(fd);
+  EXPECT_EQ(fe.stop(SIGTERM), 0);
   EXPECT_EQ(w.proc.stop(SIGTERM), 0);
 }
 
