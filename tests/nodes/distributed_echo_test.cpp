@@ -177,6 +177,35 @@ TEST(distributed_echo, no_worker_left_gives_an_error_line_and_a_returning_worker
   EXPECT_EQ(again.proc.stop(SIGTERM), 0);
 }
 
+TEST(distributed_echo, a_silent_worker_is_noticed_by_heartbeats_and_its_lines_retried) {
+  // SIGSTOP keeps the worker's sockets open: only missing heartbeats tell.
+  auto w1 = test::start_worker();
+  auto w2 = test::start_worker();
+  ASSERT_NE(w1.port, 0);
+  ASSERT_NE(w2.port, 0);
+  auto fe = start_front_end({w1.port, w2.port},
+                            {"--actio.node.heartbeat-interval=100ms",
+                             "--actio.node.connection-timeout=3s"});
+  ASSERT_NE(fe.port, 0);
+  ASSERT_TRUE(test::read_until(fe.proc, " up"));
+  ASSERT_TRUE(test::read_until(fe.proc, " up"));
+  auto fd = test::connect_tcp(fe.port);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::kill(w1.proc.pid, SIGSTOP), 0);
+  // Round-robin sends some of these to the stopped worker; they come back
+  // once the front-end gave up on it and asked the other one.
+  auto lines = make_lines(200, 11);
+  auto text = join(lines, 0, lines.size());
+  ASSERT_TRUE(send_text(fd, text));
+  EXPECT_EQ(test::read_exact(fd, text.size()), text);
+  EXPECT_TRUE(test::read_until(fe.proc, "127.0.0.1:" + std::to_string(w1.port)
+                                          + " down"));
+  ::close(fd);
+  ::kill(w1.proc.pid, SIGCONT);
+  EXPECT_EQ(fe.proc.stop(SIGTERM), 0);
+  EXPECT_EQ(w2.proc.stop(SIGTERM), 0);
+}
+
 TEST(distributed_echo, bad_worker_list_is_refused_with_a_clear_exit) {
   auto child = test::spawn_process(
     ACTIO_ECHO_BIN, {"--port", "0", "--workers", "127.0.0.1"},
