@@ -17,6 +17,8 @@
 //        (the client sees EOF) and ends when the client closes; whatever is
 //        left at --drain-timeout (default 5 s) is closed. Prints the counts,
 //        exits 0. A second signal exits at once (status 1).
+// Distributed: --worker / --workers HOST:PORT,... echo through worker nodes
+//        (cluster.hpp).
 
 #include <csignal>
 #include <cstdlib>
@@ -26,11 +28,13 @@
 
 #include <caf/scoped_actor.hpp>
 
-#include "actio/actors/config.hpp"
+#include "actio/actors/node.hpp"
 #include "actio/actors/runtime.hpp"
 #include "actio/net/atoms.hpp"
 #include "actio/net/tcp_listener.hpp"
 #include "actio/net/unix_listener.hpp"
+
+#include "cluster.hpp"
 
 namespace {
 
@@ -91,7 +95,7 @@ caf::behavior echo(actio::net::connection* self) {
   };
 }
 
-struct echo_config : actio::config {
+struct echo_config : actio::node_config {
   std::string host = "127.0.0.1";
   uint16_t port = 7000;
   double drain_timeout = 5;
@@ -105,7 +109,9 @@ struct echo_config : actio::config {
       .add(unix_path, "unix",
            "serve on this Unix stream socket path (\"@name\": abstract) "
            "instead of TCP; a stale socket file is replaced");
+    echo_cluster::add_options(custom_options_, cluster, node);
   }
+  echo_cluster::settings cluster;
 };
 
 } // namespace
@@ -125,6 +131,9 @@ int main(int argc, char** argv) {
   }
   if (cfg.cli_helptext_printed)
     return 0;
+  if (cfg.cluster.wanted())
+    return echo_cluster::run(cfg, cfg.cluster, cfg.host, cfg.port,
+                             stop_signals);
   caf::actor_system sys{cfg};
   auto rt = actio::runtime::start(sys);
   if (!rt) {

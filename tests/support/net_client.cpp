@@ -1,5 +1,6 @@
 #include "support/net_client.hpp"
 
+
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -10,6 +11,7 @@
 #include <random>
 #include <sstream>
 #include <thread>
+#include <utility>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -166,6 +168,22 @@ bool wait_until(const std::function<bool()>& pred, clock::duration timeout) {
     pause = std::min<std::chrono::microseconds>(pause * 2, 20ms);
   }
   return true;
+}
+
+child_process::child_process(child_process&& other) noexcept
+  : pid(std::exchange(other.pid, -1)), out(std::exchange(other.out, -1)) {
+}
+
+child_process& child_process::operator=(child_process&& other) noexcept {
+  if (this != &other) {
+    if (pid > 0)
+      stop(SIGKILL, 10s);
+    if (out >= 0)
+      ::close(out);
+    pid = std::exchange(other.pid, -1);
+    out = std::exchange(other.out, -1);
+  }
+  return *this;
 }
 
 child_process::~child_process() {

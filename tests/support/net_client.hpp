@@ -54,6 +54,12 @@ bool wait_until(const std::function<bool()>& pred,
 struct child_process {
   int pid = -1;
   int out = -1; // read end of the child's stdout
+  child_process() = default;
+  child_process(const child_process&) = delete;
+  child_process& operator=(const child_process&) = delete;
+  /// Movable: the moved-from object no longer owns the child.
+  child_process(child_process&& other) noexcept;
+  child_process& operator=(child_process&& other) noexcept;
   ~child_process();
   /// Reads one line within `timeout`; empty on EOF/timeout.
   std::string read_line(clock::duration timeout = 10s);

@@ -1,0 +1,143 @@
+#include "cluster.hpp"
+
+#include <csignal>
+#include <iostream>
+
+#include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
+
+#include "actio/actors/errc.hpp"
+#include "actio/actors/runtime.hpp"
+#include "actio/net/tcp_listener.hpp"
+#include "line_client.hpp"
+#include "pool.hpp"
+
+namespace echo_cluster {
+
+namespace {
+
+caf::behavior echo_worker(caf::event_based_actor*, size_t /*unused*/) {
+  return {
+    [](std::string& line) { return std::move(line); },
+  };
+}
+
+int wait_for_signal(sigset_t stop_signals, const char* what) {
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  std::cout << "actio-echo: " << (sig == SIGINT ? "SIGINT" : "SIGTERM")
+            << ", stopping the " << what << std::endl;
+  return 0;
+}
+
+int run_worker(caf::actor_system& sys, const actio::node_config& cfg,
+               sigset_t stop_signals) {
+  auto worker = sys.spawn(echo_worker, size_t{0});
+  auto port = actio::node::publish(sys, worker, cfg.node);
+  if (!port) {
+    std::cerr << "actio-echo: cannot publish the worker: "
+              << actio::describe(port.error()) << '\n';
+    caf::anon_send_exit(worker, caf::exit_reason::user_shutdown);
+    return 1;
+  }
+  std::cout << "actio-echo: worker listening on " << cfg.node.host << ':'
+            << *port << (cfg.node.secure ? " (TLS)" : " (plain)")
+            << std::endl;
+  wait_for_signal(stop_signals, "worker");
+  caf::anon_send_exit(worker, caf::exit_reason::user_shutdown);
+  return 0;
+}
+
+int run_front_end(caf::actor_system& sys, const actio::node_config& cfg,
+                  const settings& s, const std::string& host, uint16_t port,
+                  sigset_t stop_signals) {
+  pool_options popts;
+  popts.node = cfg.node;
+  std::string list = s.workers;
+  size_t start = 0;
+  while (start <= list.size()) {
+    auto comma = list.find(',', start);
+    auto item = list.substr(start, comma == std::string::npos
+                                     ? std::string::npos
+                                     : comma - start);
+    if (!item.empty()) {
+      auto addr = actio::node::parse_address(item);
+      if (!addr) {
+        std::cerr << "actio-echo: --workers: " << actio::describe(addr.error())
+                  << '\n';
+        return 2;
+      }
+      popts.workers.push_back(*addr);
+    }
+    if (comma == std::string::npos)
+      break;
+    start = comma + 1;
+  }
+  if (popts.workers.empty()) {
+    std::cerr << "actio-echo: --workers names no worker\n";
+    return 2;
+  }
+  auto rt = actio::runtime::start(sys);
+  if (!rt) {
+    std::cerr << "actio-echo: " << actio::describe(rt.error()) << '\n';
+    return 1;
+  }
+  auto pool = spawn_pool(sys, popts);
+  auto srv = actio::net::tcp_listen(
+    **rt, {host, port},
+    [pool](actio::net::connection* self) { return line_client(self, pool); });
+  if (!srv) {
+    std::cerr << "actio-echo: " << actio::describe(srv.error()) << '\n';
+    caf::anon_send_exit(pool, caf::exit_reason::user_shutdown);
+    return 1;
+  }
+  std::cout << "actio-echo: listening on " << host << ':' << srv->port
+            << " (front-end for " << popts.workers.size() << " worker(s), "
+            << (cfg.node.secure ? "TLS" : "plain") << ")" << std::endl;
+  caf::anon_send(pool, caf::connect_atom::value); // now "worker ... up"
+  wait_for_signal(stop_signals, "front-end");
+  (*rt)->shutdown();
+  caf::anon_send_exit(pool, caf::exit_reason::user_shutdown);
+  return 0;
+}
+
+} // namespace
+
+void add_options(caf::config_option_set& opts, settings& s,
+                 actio::node_options& node) {
+  caf::config_option_adder{opts, "global"}
+    .add(s.worker, "worker",
+         "run as an echo worker node (publishes on --node-port)")
+    .add(s.workers, "workers",
+         "front-end: echo each line on these worker nodes, "
+         "HOST:PORT[,HOST:PORT...]")
+    .add(node.port, "node-port",
+         "worker: node port to publish on, 0 = any (default 0)")
+    .add(node.secure, "secure",
+         "TLS between nodes (= actio.node.secure; needs the next three)")
+    .add(node.certificate, "certificate",
+         "this node's certificate, PEM (= actio.node.certificate)")
+    .add(node.key, "key", "this node's private key, PEM (= actio.node.key)")
+    .add(node.passphrase, "passphrase",
+         "passphrase of the key (= actio.node.passphrase)")
+    .add(node.cafile, "cafile",
+         "CA trusted for peers, PEM (= actio.node.cafile)");
+}
+
+int run(actio::node_config& cfg, const settings& s, const std::string& host,
+        uint16_t port, sigset_t stop_signals) {
+  if (s.worker && !s.workers.empty()) {
+    std::cerr << "actio-echo: --worker and --workers exclude each other\n";
+    return 2;
+  }
+  if (auto err = cfg.prepare()) {
+    std::cerr << "actio-echo: " << actio::describe(err) << '\n';
+    return 2;
+  }
+  caf::actor_system sys{cfg};
+  if (s.worker)
+    return run_worker(sys, cfg, stop_signals);
+  return run_front_end(sys, cfg, s, host, port, stop_signals);
+}
+
+} // namespace echo_cluster
