@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <future>
@@ -18,6 +19,7 @@
 #include "actio/io/sinks.hpp"
 #include "actio/io/sources.hpp"
 #include "actio/io/stages.hpp"
+#include "actio/io/stream.hpp"
 #include "support/fixture.hpp"
 #include "support/net_client.hpp"
 
@@ -187,6 +189,96 @@ TEST_F(stages_test, slow_sink_keeps_memory_bounded_while_the_source_offers_1_gib
   auto st = fut.get();
   EXPECT_EQ(st.bytes, total);
   auto growth = rss_peak.load() > rss_before ? rss_peak.load() - rss_before : 0;
+  EXPECT_LT(growth, 64u * 1024 * 1024) << "RSS grew by " << growth;
+  RecordProperty("rss_growth", static_cast<int>(growth));
+}
+
+/// A sink that inspects every byte of every element (a checksum: slower
+/// than the source) and samples the process RSS; `Elem` is byte_chunk or
+/// line_batch.
+template <class Elem>
+struct slow_sink_probe {
+  struct result {
+    uint64_t bytes = 0;
+    uint64_t items = 0; // lines for line_batch
+    caf::error err;
+  };
+  std::atomic<size_t> rss_peak{0};
+  std::promise<result> done;
+
+  caf::actor spawn(caf::actor_system& sys) {
+    return sys.spawn(
+      [this](caf::event_based_actor* self, int) -> caf::behavior {
+        return {[this, self](caf::stream<Elem> in) {
+          struct state {
+            result res;
+            uint64_t sum = 0;
+            uint64_t elems = 0;
+          };
+          return caf::attach_stream_sink(
+            self, in, [](state&) {},
+            [this](state& st, Elem e) {
+              const auto& bytes = [&]() -> auto& {
+                if constexpr (std::is_same_v<Elem, line_batch>)
+                  return e.text;
+                else
+                  return e.bytes;
+              }();
+              for (auto b : bytes)
+                st.sum += static_cast<uint8_t>(b);
+              st.res.bytes += bytes.size();
+              if constexpr (std::is_same_v<Elem, line_batch>)
+                st.res.items += e.size();
+              if (++st.elems % 128 == 0)
+                rss_peak = std::max(rss_peak.load(), test::rss_bytes());
+            },
+            [this, self](state& st, const caf::error& err) {
+              st.res.err = err;
+              done.set_value(st.res);
+              self->quit();
+            });
+        }};
+      },
+      0);
+  }
+};
+
+TEST_F(stages_test, slow_sink_behind_take_keeps_memory_bounded) {
+  // 1 GiB offered through take(1 GiB): take only moves chunks, so CAF's
+  // default stage credit let the source run ~370 MiB ahead of the sink.
+  constexpr uint64_t total = 1024ull * 1024 * 1024;
+  auto rss_before = test::rss_bytes();
+  slow_sink_probe<byte_chunk> probe;
+  auto fut = probe.done.get_future();
+  auto snk = probe.spawn(sys_);
+  spawn_repeat_source(sys_, byte_buffer{1, 2, 3, 4, 5, 6, 7}, total,
+                      snk * spawn_take(sys_, total));
+  ASSERT_EQ(fut.wait_for(300s), std::future_status::ready);
+  auto res = fut.get();
+  EXPECT_FALSE(res.err) << describe(res.err);
+  EXPECT_EQ(res.bytes, total);
+  auto peak = probe.rss_peak.load();
+  auto growth = peak > rss_before ? peak - rss_before : 0;
+  EXPECT_LT(growth, 64u * 1024 * 1024) << "RSS grew by " << growth;
+  RecordProperty("rss_growth", static_cast<int>(growth));
+}
+
+TEST_F(stages_test, slow_sink_behind_lines_keeps_memory_bounded) {
+  // 256 MiB of 8-byte lines through lines(): ~33 M lines.
+  constexpr uint64_t total = 256ull * 1024 * 1024;
+  auto rss_before = test::rss_bytes();
+  slow_sink_probe<line_batch> probe;
+  auto fut = probe.done.get_future();
+  auto snk = probe.spawn(sys_);
+  spawn_repeat_source(sys_, byte_buffer{'a', 'b', 'c', 'd', 'e', 'f', 'g', '\n'},
+                      total, snk * spawn_lines(sys_));
+  ASSERT_EQ(fut.wait_for(300s), std::future_status::ready);
+  auto res = fut.get();
+  EXPECT_FALSE(res.err) << describe(res.err);
+  EXPECT_EQ(res.items, total / 8);
+  EXPECT_EQ(res.bytes, total / 8 * 7); // newlines stripped
+  auto peak = probe.rss_peak.load();
+  auto growth = peak > rss_before ? peak - rss_before : 0;
   EXPECT_LT(growth, 64u * 1024 * 1024) << "RSS grew by " << growth;
   RecordProperty("rss_growth", static_cast<int>(growth));
 }
