@@ -152,6 +152,54 @@ TEST_F(stages_test, frames_decode_across_chunks_and_reject_oversize) {
   EXPECT_NE(describe(err2).find("frame at byte 0"), std::string::npos);
 }
 
+TEST_F(stages_test, frame_errors_deliver_the_earlier_frames_then_the_error) {
+  // 50 rounds, alternating an oversize and a truncated frame after 0..5
+  // good ones, cut at random (every third round in 1-byte chunks): the
+  // good frames arrive, then the error naming the bad frame's offset; the
+  // sink's finaliser runs every time (an early stop once lost it).
+  std::mt19937 gen{9};
+  for (int round = 0; round < 50; ++round) {
+    std::string wire;
+    std::vector<byte_buffer> frames;
+    for (auto n = gen() % 6; n > 0; --n) {
+      byte_buffer payload(gen() % 100, static_cast<uint8_t>(n));
+      auto f = encode_frame(payload.data(), payload.size());
+      wire.append(f->begin(), f->end());
+      frames.push_back(payload);
+    }
+    auto offset = std::to_string(wire.size());
+    bool truncated = round % 2 == 1;
+    if (truncated)
+      wire.append(std::string("\0\0\0\x0a\x01\x02\x03", 7));
+    else
+      wire.append(std::string("\x40\0\0\0\x01", 5));
+    std::vector<byte_buffer> chunks;
+    if (round % 3 == 0)
+      for (auto c : wire)
+        chunks.push_back(byte_buffer{static_cast<uint8_t>(c)});
+    else
+      chunks = cut(wire, gen);
+    using result = std::pair<std::vector<byte_buffer>, caf::error>;
+    auto done = std::make_shared<std::promise<result>>();
+    auto fut = done->get_future();
+    auto sink = spawn_collect_buffers(
+      sys_, [done](std::vector<byte_buffer> items, const caf::error& e) {
+        done->set_value({std::move(items), e});
+      });
+    spawn_memory_source(sys_, std::move(chunks), sink * spawn_frames(sys_, 1024));
+    ASSERT_EQ(fut.wait_for(60s), std::future_status::ready)
+      << "the sink's finaliser did not run (round " << round << ")";
+    auto [items, err] = fut.get();
+    ASSERT_TRUE(err) << "round " << round;
+    EXPECT_EQ(err.code(), static_cast<uint8_t>(truncated ? errc::malformed
+                                                          : errc::too_long))
+      << describe(err);
+    EXPECT_NE(describe(err).find("frame at byte " + offset + " "), std::string::npos)
+      << describe(err) << " (expected offset " << offset << ")";
+    EXPECT_EQ(items, frames) << "round " << round;
+  }
+}
+
 TEST_F(stages_test, slow_sink_keeps_memory_bounded_while_the_source_offers_1_gib) {
   constexpr uint64_t total = 1024ull * 1024 * 1024;
   auto rss_before = test::rss_bytes();
