@@ -3,6 +3,7 @@
 // parse names its byte offset; oversize frames are too_long; and the
 // inspect wrapper round-trips through CAF's serializers, rejecting garbage.
 
+#include <atomic>
 #include <future>
 #include <memory>
 #include <optional>
@@ -19,6 +20,7 @@
 #include "actio/proto/io.pb.h"
 #include "actio/proto/message.hpp"
 #include "support/fixture.hpp"
+#include "support/net_client.hpp"
 
 using namespace std::chrono_literals;
 using namespace actio;
@@ -363,6 +365,48 @@ TEST_F(protobuf_frames_test, encoder_rejects_an_oversize_message_after_the_earli
     EXPECT_EQ(err.code(), static_cast<uint8_t>(errc::too_long)) << describe(err);
     EXPECT_EQ(bytes, expected) << "round " << round;
   }
+}
+
+TEST_F(protobuf_frames_test, slow_sink_behind_the_decoder_keeps_memory_bounded) {
+  // 256 MiB of 1 KiB frames (one Request each) offered; the sink
+  // re-serialises every message (slower than the source). The decoder
+  // holds at most the sink's credit plus 4 batches.
+  request r;
+  r.set_id(7);
+  r.mutable_write_at()->set_data(std::string(1000, 'd'));
+  auto one = frame(r.SerializeAsString());
+  constexpr uint64_t frames = 256 * 1024;
+  auto rss_before = test::rss_bytes();
+  std::atomic<size_t> rss_peak{0};
+  auto done = std::make_shared<std::promise<std::pair<uint64_t, caf::error>>>();
+  auto fut = done->get_future();
+  auto snk = sys_.spawn(
+    [&rss_peak, done](caf::event_based_actor* self, int) -> caf::behavior {
+      return {[&rss_peak, done, self](caf::stream<proto_batch<request>> in) {
+        return caf::attach_stream_sink(
+          self, in, [](uint64_t& n) { n = 0; },
+          [&rss_peak](uint64_t& n, proto_batch<request> b) {
+            for (auto& m : b.items)
+              if (m->SerializeAsString().size() > 1000 && ++n % 1024 == 0)
+                rss_peak = std::max(rss_peak.load(), test::rss_bytes());
+          },
+          [done, self](uint64_t& n, const caf::error& err) {
+            done->set_value({n, err});
+            self->quit();
+          });
+      }};
+    },
+    0);
+  spawn_repeat_source(sys_, one, one.size() * frames,
+                      snk * spawn_protobuf_decoder<request>(sys_));
+  ASSERT_EQ(fut.wait_for(300s), std::future_status::ready);
+  auto [n, err] = fut.get();
+  EXPECT_FALSE(err) << describe(err);
+  EXPECT_EQ(n, frames);
+  auto peak = rss_peak.load();
+  auto growth = peak > rss_before ? peak - rss_before : 0;
+  EXPECT_LT(growth, 64u * 1024 * 1024) << "RSS grew by " << growth;
+  RecordProperty("rss_growth", static_cast<int>(growth));
 }
 
 TEST_F(protobuf_frames_test, message_wrapper_round_trips_and_rejects_garbage) {
