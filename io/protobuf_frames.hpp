@@ -8,9 +8,9 @@
 ///   A frame that does not parse as `Msg` is `errc::malformed`, naming the
 ///   frame's byte offset in the stream; a frame longer than `max_frame` is
 ///   `errc::too_long`; input ending inside a frame is `errc::malformed`.
-///   Each error stops the stream (the sink sees it, the source stops);
-///   messages decoded before the error but still waiting for the sink's
-///   credit may be dropped with it (CAF 0.17's stop discards them).
+///   On each error the source is stopped at once; every message decoded
+///   before the bad frame (also those of the same chunk) reaches the sink
+///   first, then the sink's finaliser gets the error (bounded_stage.hpp).
 /// - `spawn_protobuf_encoder<Msg>`: stage proto_batch<Msg> -> byte_chunk,
 ///   one chunk per batch. A message over `max_frame` is `errc::too_long`.
 ///
@@ -24,12 +24,12 @@
 
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
-#include <caf/attach_stream_stage.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/meta/type_name.hpp>
 #include <caf/stream.hpp>
 
 #include "actio/actors/errc.hpp"
+#include "actio/io/bounded_stage.hpp"
 #include "actio/io/length_delimited.hpp"
 #include "actio/io/stream.hpp"
 #include "actio/proto/message.hpp"
@@ -50,15 +50,6 @@ typename Inspector::result_type inspect(Inspector& f, proto_batch<Msg>& x) {
 
 namespace detail {
 
-/// Stops every stream of `self` with `err` (quit() would not, in a stage).
-inline void stop_all_streams(caf::scheduled_actor* self, const caf::error& err) {
-  std::vector<caf::stream_manager_ptr> mgrs;
-  for (auto& kvp : self->stream_managers())
-    mgrs.push_back(kvp.second);
-  for (auto& mgr : mgrs)
-    mgr->stop(err);
-}
-
 template <class Msg>
 struct protobuf_decoder_state {
   explicit protobuf_decoder_state(size_t max_frame) : codec(max_frame) {
@@ -66,7 +57,6 @@ struct protobuf_decoder_state {
   length_delimited_codec codec;
   uint64_t next_frame = 0; // stream offset of the next complete frame
   std::vector<byte_buffer> payloads;
-  bool failed = false;
 };
 
 } // namespace detail
@@ -80,12 +70,10 @@ caf::actor spawn_protobuf_decoder(caf::actor_system& sys,
                std::shared_ptr<state> st) -> caf::behavior {
     return {
       [=](caf::stream<byte_chunk> in) {
-        return caf::attach_stream_stage(
-          self, in, [](caf::unit_t&) {},
-          [=](caf::unit_t&, caf::downstream<proto_batch<Msg>>& out,
-              byte_chunk chunk) {
-            if (st->failed)
-              return;
+        return detail::attach_bounded_stage<proto_batch<Msg>>(
+          self, in,
+          [=](caf::downstream<proto_batch<Msg>>& out, byte_chunk& chunk,
+              detail::stage_end& end) {
             st->payloads.clear();
             auto err = st->codec.push(chunk.bytes.data(), chunk.bytes.size(),
                                       st->payloads);
@@ -111,12 +99,9 @@ caf::actor spawn_protobuf_decoder(caf::actor_system& sys,
             }
             if (!batch.items.empty() || batch.last)
               out.push(std::move(batch));
-            if (err) {
-              st->failed = true;
-              detail::stop_all_streams(self, err);
-            }
-          },
-          [](caf::unit_t&, const caf::error&) {});
+            if (err)
+              end.fail(std::move(err));
+          });
       },
     };
   };
@@ -128,27 +113,26 @@ template <class Msg>
 caf::actor spawn_protobuf_encoder(caf::actor_system& sys,
                                   size_t max_frame = 8 * 1024 * 1024) {
   auto fn = [](caf::event_based_actor* self, size_t max) -> caf::behavior {
-    auto failed = std::make_shared<bool>(false);
     return {
       [=](caf::stream<proto_batch<Msg>> in) {
-        return caf::attach_stream_stage(
-          self, in, [](caf::unit_t&) {},
-          [=](caf::unit_t&, caf::downstream<byte_chunk>& out,
-              proto_batch<Msg> batch) {
-            if (*failed)
-              return;
+        return detail::attach_bounded_stage<byte_chunk>(
+          self, in,
+          [=](caf::downstream<byte_chunk>& out, proto_batch<Msg>& batch,
+              detail::stage_end& end) {
             byte_chunk chunk;
             std::string buf;
             for (auto& m : batch.items) {
               buf.clear();
               m.value.SerializeToString(&buf);
               if (buf.size() > max || buf.size() > UINT32_MAX) {
-                *failed = true;
-                detail::stop_all_streams(
-                  self, make_actio_error(errc::too_long,
-                                         "message of " + std::to_string(buf.size())
-                                           + " bytes exceeds the maximum frame of "
-                                           + std::to_string(max)));
+                // The messages before it go out first, then the error.
+                if (!chunk.bytes.empty())
+                  out.push(std::move(chunk));
+                std::string what = "message of ";
+                what.append(std::to_string(buf.size()))
+                  .append(" bytes exceeds the maximum frame of ")
+                  .append(std::to_string(max));
+                end.fail(make_actio_error(errc::too_long, what));
                 return;
               }
               auto n = static_cast<uint32_t>(buf.size());
@@ -162,8 +146,7 @@ caf::actor spawn_protobuf_encoder(caf::actor_system& sys,
             chunk.last = batch.last;
             if (!chunk.bytes.empty() || chunk.last)
               out.push(std::move(chunk));
-          },
-          [](caf::unit_t&, const caf::error&) {});
+          });
       },
     };
   };

@@ -4,10 +4,10 @@
 #include <memory>
 
 #include <caf/actor_system.hpp>
-#include <caf/attach_stream_stage.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/stream.hpp>
 
+#include "actio/io/bounded_stage.hpp"
 #include "actio/io/length_delimited.hpp"
 #include "actio/io/lines.hpp"
 #include "actio/io/split.hpp"
@@ -17,23 +17,10 @@ namespace actio::io {
 
 namespace {
 
-/// Stops every stream of `self` with `err` (or normally): the way to end a
-/// stream from inside a stage, since quit() would not.
-void stop_streams(caf::scheduled_actor* self, const caf::error& err) {
-  std::vector<caf::stream_manager_ptr> mgrs;
-  for (auto& kvp : self->stream_managers())
-    mgrs.push_back(kvp.second);
-  for (auto& mgr : mgrs) {
-    if (err)
-      mgr->stop(err);
-    else
-      mgr->shutdown();
-  }
-}
-
 /// Runs a codec (push/finish into a batch) as a stage byte_chunk -> Batch.
-/// On a codec error the stage stops its manager with that error: downstream
-/// sees it in its finaliser, upstream is stopped.
+/// On a codec error the items decoded before it are delivered, then the
+/// receiver sees the error in its finaliser; the source is stopped at once
+/// (bounded_stage.hpp).
 template <class Batch, class Codec>
 caf::behavior codec_stage(caf::event_based_actor* self,
                           std::shared_ptr<Codec> codec) {
@@ -42,9 +29,10 @@ caf::behavior codec_stage(caf::event_based_actor* self,
   auto expected = std::make_shared<size_t>(0);
   return {
     [=](caf::stream<byte_chunk> in) {
-      return caf::attach_stream_stage(
-        self, in, [](caf::unit_t&) {},
-        [=](caf::unit_t&, caf::downstream<Batch>& out, byte_chunk chunk) {
+      return detail::attach_bounded_stage<Batch>(
+        self, in,
+        [=](caf::downstream<Batch>& out, byte_chunk& chunk,
+            detail::stage_end& end) {
           Batch batch;
           auto& items = [&]() -> auto& {
             if constexpr (std::is_same_v<Batch, line_batch>)
@@ -62,16 +50,13 @@ caf::behavior codec_stage(caf::event_based_actor* self,
           *expected = items.size() + items.size() / 8;
           if (!err && chunk.last) {
             err = codec->finish(items);
-            batch.last = true;
-          }
-          if (err) {
-            stop_streams(self, err);
-            return;
+            batch.last = !err;
           }
           if (!items.empty() || batch.last)
             out.push(std::move(batch));
-        },
-        [](caf::unit_t&, const caf::error&) {});
+          if (err)
+            end.fail(std::move(err));
+        });
     },
   };
 }
@@ -99,24 +84,23 @@ caf::actor spawn_take(caf::actor_system& sys, uint64_t n) {
     auto left = std::make_shared<uint64_t>(limit);
     return {
       [=](caf::stream<byte_chunk> in) {
-        return caf::attach_stream_stage(
-          self, in, [](caf::unit_t&) {},
-          [=](caf::unit_t&, caf::downstream<byte_chunk>& out, byte_chunk chunk) {
-            if (*left == 0)
-              return; // ended: drop what is still in flight
+        return detail::attach_bounded_stage<byte_chunk>(
+          self, in,
+          [=](caf::downstream<byte_chunk>& out, byte_chunk& chunk,
+              detail::stage_end& end) {
             if (chunk.bytes.size() >= *left) {
               chunk.bytes.resize(*left);
               *left = 0;
               chunk.last = true;
               out.push(std::move(chunk));
-              // Done: close downstream normally, stop the source.
-              stop_streams(self, caf::error{});
+              // Done: the receiver gets the rest then a regular close; the
+              // source is stopped.
+              end.finish();
               return;
             }
             *left -= chunk.bytes.size();
             out.push(std::move(chunk));
-          },
-          [](caf::unit_t&, const caf::error&) {});
+          });
       },
     };
   }, n);

@@ -3,6 +3,12 @@
 /// Stream stages (each an actor taking `stream<byte_chunk>`), with Tokio's
 /// io::util semantics. Compose with sources and sinks:
 /// `spawn_file_source(sys, files, path, sink * spawn_lines(sys))`.
+///
+/// On an error (lines, split, frames) the source is stopped at once; the
+/// items produced before the error (also from the same chunk) reach the
+/// sink first, then its finaliser gets the error. Each stage holds at most
+/// the sink's credit plus 4 elements, whatever the speed of the source
+/// (see bounded_stage.hpp).
 
 #include <cstddef>
 #include <cstdint>

@@ -3,7 +3,10 @@
 // parse names its byte offset; oversize frames are too_long; and the
 // inspect wrapper round-trips through CAF's serializers, rejecting garbage.
 
+#include <atomic>
 #include <future>
+#include <memory>
+#include <optional>
 #include <random>
 
 #include <caf/all.hpp>
@@ -17,6 +20,7 @@
 #include "actio/proto/io.pb.h"
 #include "actio/proto/message.hpp"
 #include "support/fixture.hpp"
+#include "support/net_client.hpp"
 
 using namespace std::chrono_literals;
 using namespace actio;
@@ -88,21 +92,22 @@ caf::actor spawn_request_source(caf::actor_system& sys,
     std::move(batches), std::move(dest));
 }
 
+using decoded = std::pair<std::vector<std::string>, caf::error>;
+
 /// Collects decoded messages (as wire strings) and the stream's error.
-caf::actor spawn_request_collector(
-  caf::actor_system& sys,
-  std::promise<std::pair<std::vector<std::string>, caf::error>>& done) {
+caf::actor spawn_request_collector(caf::actor_system& sys,
+                                   std::shared_ptr<std::promise<decoded>> done) {
   return sys.spawn(
-    [&done](caf::event_based_actor* self, int) -> caf::behavior {
-      return {[&done, self](caf::stream<proto_batch<request>> in) {
+    [done](caf::event_based_actor* self, int) -> caf::behavior {
+      return {[done, self](caf::stream<proto_batch<request>> in) {
         return caf::attach_stream_sink(
           self, in, [](std::vector<std::string>&) {},
           [](std::vector<std::string>& all, proto_batch<request> b) {
             for (auto& m : b.items)
               all.push_back(m->SerializeAsString());
           },
-          [&done, self](std::vector<std::string>& all, const caf::error& err) {
-            done.set_value({std::move(all), err});
+          [done, self](std::vector<std::string>& all, const caf::error& err) {
+            done->set_value({std::move(all), err});
             self->quit();
           });
       }};
@@ -128,16 +133,48 @@ byte_buffer frame(const std::string& payload) {
   return std::move(*f);
 }
 
+/// `n` random requests as frames: their wire strings and the frame bytes.
+struct framed {
+  std::vector<std::string> msgs;
+  byte_buffer bytes;
+};
+
+framed random_frames(std::mt19937& gen, size_t n, uint64_t first_id = 0) {
+  framed out;
+  for (size_t i = 0; i < n; ++i) {
+    out.msgs.push_back(random_request(gen, first_id + i).SerializeAsString());
+    auto f = frame(out.msgs.back());
+    out.bytes.insert(out.bytes.end(), f.begin(), f.end());
+  }
+  return out;
+}
+
+/// Every third round 1-byte chunks, else a random rechunking.
+std::vector<byte_buffer> chunks_for(const byte_buffer& bytes, std::mt19937& gen,
+                                    int round) {
+  if (round % 3 != 0)
+    return rechunk(bytes, gen);
+  std::vector<byte_buffer> out;
+  for (auto b : bytes)
+    out.push_back(byte_buffer{b});
+  return out;
+}
+
 class protobuf_frames_test : public ::testing::Test {
 protected:
-  std::pair<std::vector<std::string>, caf::error>
-  decode(std::vector<byte_buffer> chunks, size_t max_frame = 8 * 1024 * 1024) {
-    std::promise<std::pair<std::vector<std::string>, caf::error>> done;
-    auto fut = done.get_future();
+  /// The sink's messages and error; nullopt (and a failure) if its
+  /// finaliser did not run within a minute (the hang this guards against).
+  std::optional<decoded> decode(std::vector<byte_buffer> chunks,
+                                size_t max_frame = 8 * 1024 * 1024) {
+    auto done = std::make_shared<std::promise<decoded>>();
+    auto fut = done->get_future();
     auto snk = spawn_request_collector(sys_, done);
     spawn_memory_source(sys_, std::move(chunks),
                         snk * spawn_protobuf_decoder<request>(sys_, max_frame));
-    EXPECT_EQ(fut.wait_for(60s), std::future_status::ready);
+    if (fut.wait_for(60s) != std::future_status::ready) {
+      ADD_FAILURE() << "the sink's finaliser did not run";
+      return std::nullopt;
+    }
     return fut.get();
   }
 
@@ -172,7 +209,9 @@ TEST_F(protobuf_frames_test, round_trip_with_random_rechunking) {
     ASSERT_FALSE(enc_err) << describe(enc_err);
     ASSERT_EQ(bytes, expected_bytes) << "round " << round;
     // Decoder: the same bytes, cut anywhere.
-    auto [msgs, err] = decode(rechunk(bytes, gen));
+    auto res = decode(rechunk(bytes, gen));
+    ASSERT_TRUE(res);
+    auto& [msgs, err] = *res;
     EXPECT_FALSE(err) << describe(err);
     EXPECT_EQ(msgs, expected) << "round " << round;
   }
@@ -187,9 +226,187 @@ TEST_F(protobuf_frames_test, one_byte_chunks) {
     for (auto b : frame(expected.back()))
       chunks.push_back(byte_buffer{b});
   }
-  auto [msgs, err] = decode(std::move(chunks));
+  auto res = decode(std::move(chunks));
+  ASSERT_TRUE(res);
+  auto& [msgs, err] = *res;
   EXPECT_FALSE(err) << describe(err);
   EXPECT_EQ(msgs, expected);
+}
+
+// Each error test runs 50 pipelines (random rechunkings, every third one in
+// 1-byte chunks): the sink's finaliser once failed to run now and then when
+// the decoder stopped early (see bounded_stage.hpp).
+
+TEST_F(protobuf_frames_test, malformed_frame_is_an_error_naming_its_offset) {
+  std::mt19937 gen{21};
+  for (int round = 0; round < 50; ++round) {
+    auto good = random_frames(gen, gen() % 8);
+    auto wire = good.bytes;
+    auto offset = wire.size();
+    // Field 0 with wire type 7: never a valid Request.
+    auto bad = frame(std::string("\x07\xff\xff", 3));
+    wire.insert(wire.end(), bad.begin(), bad.end());
+    auto after = random_frames(gen, 1 + gen() % 4, 100);
+    wire.insert(wire.end(), after.bytes.begin(), after.bytes.end());
+    auto res = decode(chunks_for(wire, gen, round));
+    ASSERT_TRUE(res) << "round " << round;
+    auto& [msgs, err] = *res;
+    ASSERT_TRUE(err) << "round " << round;
+    EXPECT_EQ(err.code(), static_cast<uint8_t>(errc::malformed)) << describe(err);
+    auto text = describe(err);
+    EXPECT_NE(text.find("frame at byte " + std::to_string(offset) + " "),
+              std::string::npos)
+      << text << " (expected offset " << offset << ", round " << round << ")";
+    // The messages before the bad frame arrive first, none after it.
+    EXPECT_EQ(msgs, good.msgs) << "round " << round;
+  }
+}
+
+TEST_F(protobuf_frames_test, oversize_frame_is_too_long) {
+  std::mt19937 gen{22};
+  for (int round = 0; round < 50; ++round) {
+    auto good = random_frames(gen, gen() % 8);
+    auto wire = good.bytes;
+    auto offset = wire.size();
+    // A header declaring 1 MiB against a 4 KiB maximum (the random
+    // requests stay below 2.1 KiB).
+    byte_buffer bad{0, 0x10, 0, 0, 1, 2, 3};
+    wire.insert(wire.end(), bad.begin(), bad.end());
+    auto res = decode(chunks_for(wire, gen, round), 4096);
+    ASSERT_TRUE(res) << "round " << round;
+    auto& [msgs, err] = *res;
+    ASSERT_TRUE(err) << "round " << round;
+    EXPECT_EQ(err.code(), static_cast<uint8_t>(errc::too_long)) << describe(err);
+    EXPECT_NE(describe(err).find("frame at byte " + std::to_string(offset) + " "),
+              std::string::npos)
+      << describe(err) << " (expected offset " << offset << ")";
+    EXPECT_EQ(msgs, good.msgs) << "round " << round;
+  }
+}
+
+TEST_F(protobuf_frames_test, input_ending_inside_a_frame_is_malformed) {
+  std::mt19937 gen{23};
+  for (int round = 0; round < 50; ++round) {
+    auto good = random_frames(gen, gen() % 8);
+    auto wire = good.bytes;
+    auto offset = wire.size();
+    auto cut = random_frames(gen, 1, 200).bytes;
+    // 1 .. size-1 bytes of it: inside the header or the payload.
+    cut.resize(1 + gen() % (cut.size() - 1));
+    wire.insert(wire.end(), cut.begin(), cut.end());
+    auto res = decode(chunks_for(wire, gen, round));
+    ASSERT_TRUE(res) << "round " << round;
+    auto& [msgs, err] = *res;
+    ASSERT_TRUE(err) << "round " << round;
+    EXPECT_EQ(err.code(), static_cast<uint8_t>(errc::malformed)) << describe(err);
+    EXPECT_NE(describe(err).find("frame at byte " + std::to_string(offset)
+                                 + " is truncated"),
+              std::string::npos)
+      << describe(err) << " (expected offset " << offset << ")";
+    EXPECT_EQ(msgs, good.msgs) << "round " << round;
+  }
+}
+
+TEST_F(protobuf_frames_test, error_stops_a_source_that_would_offer_1_gib) {
+  // Garbage declaring a 2 GiB frame, repeated up to 1 GiB: the decoder must
+  // report too_long at byte 0 and stop the source (it terminates).
+  for (int round = 0; round < 5; ++round) {
+    auto done = std::make_shared<std::promise<decoded>>();
+    auto fut = done->get_future();
+    auto snk = spawn_request_collector(sys_, done);
+    auto src = spawn_repeat_source(sys_, byte_buffer{0x7f, 0xff, 0xff, 0xff},
+                                   1024ull * 1024 * 1024,
+                                   snk * spawn_protobuf_decoder<request>(sys_),
+                                   4096);
+    caf::scoped_actor self{sys_};
+    self->monitor(src);
+    ASSERT_EQ(fut.wait_for(60s), std::future_status::ready) << "round " << round;
+    auto [msgs, err] = fut.get();
+    EXPECT_TRUE(msgs.empty());
+    ASSERT_TRUE(err);
+    EXPECT_EQ(err.code(), static_cast<uint8_t>(errc::too_long)) << describe(err);
+    EXPECT_NE(describe(err).find("frame at byte 0 "), std::string::npos)
+      << describe(err);
+    bool down = false;
+    self->receive([&](const caf::down_msg&) { down = true; },
+                  caf::after(60s) >> [] {});
+    EXPECT_TRUE(down) << "the source was not stopped (round " << round << ")";
+  }
+}
+
+TEST_F(protobuf_frames_test, encoder_rejects_an_oversize_message_after_the_earlier_ones) {
+  std::mt19937 gen{24};
+  for (int round = 0; round < 50; ++round) {
+    std::vector<std::vector<request>> batches(1 + gen() % 4);
+    byte_buffer expected;
+    uint64_t id = 0;
+    for (auto& b : batches)
+      for (auto n = gen() % 4; n > 0; --n) {
+        b.push_back(random_request(gen, id++));
+        auto f = frame(b.back().SerializeAsString());
+        expected.insert(expected.end(), f.begin(), f.end());
+      }
+    // Then a message over the 4 KiB maximum, and more after it.
+    request big;
+    big.set_id(id++);
+    big.mutable_write_at()->set_data(std::string(8192, 'x'));
+    batches.back().push_back(big);
+    batches.push_back({random_request(gen, id++)});
+    auto done = std::make_shared<std::promise<std::pair<byte_buffer, caf::error>>>();
+    auto fut = done->get_future();
+    auto bytes_sink = spawn_collect_bytes(sys_, [done](byte_buffer b, const caf::error& e) {
+      done->set_value({std::move(b), e});
+    });
+    spawn_request_source(sys_, batches,
+                         bytes_sink * spawn_protobuf_encoder<request>(sys_, 4096));
+    ASSERT_EQ(fut.wait_for(60s), std::future_status::ready) << "round " << round;
+    auto [bytes, err] = fut.get();
+    ASSERT_TRUE(err) << "round " << round;
+    EXPECT_EQ(err.code(), static_cast<uint8_t>(errc::too_long)) << describe(err);
+    EXPECT_EQ(bytes, expected) << "round " << round;
+  }
+}
+
+TEST_F(protobuf_frames_test, slow_sink_behind_the_decoder_keeps_memory_bounded) {
+  // 256 MiB of 1 KiB frames (one Request each) offered; the sink
+  // re-serialises every message (slower than the source). The decoder
+  // holds at most the sink's credit plus 4 batches.
+  request r;
+  r.set_id(7);
+  r.mutable_write_at()->set_data(std::string(1000, 'd'));
+  auto one = frame(r.SerializeAsString());
+  constexpr uint64_t frames = 256 * 1024;
+  auto rss_before = test::rss_bytes();
+  std::atomic<size_t> rss_peak{0};
+  auto done = std::make_shared<std::promise<std::pair<uint64_t, caf::error>>>();
+  auto fut = done->get_future();
+  auto snk = sys_.spawn(
+    [&rss_peak, done](caf::event_based_actor* self, int) -> caf::behavior {
+      return {[&rss_peak, done, self](caf::stream<proto_batch<request>> in) {
+        return caf::attach_stream_sink(
+          self, in, [](uint64_t& n) { n = 0; },
+          [&rss_peak](uint64_t& n, proto_batch<request> b) {
+            for (auto& m : b.items)
+              if (m->SerializeAsString().size() > 1000 && ++n % 1024 == 0)
+                rss_peak = std::max(rss_peak.load(), test::rss_bytes());
+          },
+          [done, self](uint64_t& n, const caf::error& err) {
+            done->set_value({n, err});
+            self->quit();
+          });
+      }};
+    },
+    0);
+  spawn_repeat_source(sys_, one, one.size() * frames,
+                      snk * spawn_protobuf_decoder<request>(sys_));
+  ASSERT_EQ(fut.wait_for(300s), std::future_status::ready);
+  auto [n, err] = fut.get();
+  EXPECT_FALSE(err) << describe(err);
+  EXPECT_EQ(n, frames);
+  auto peak = rss_peak.load();
+  auto growth = peak > rss_before ? peak - rss_before : 0;
+  EXPECT_LT(growth, 64u * 1024 * 1024) << "RSS grew by " << growth;
+  RecordProperty("rss_growth", static_cast<int>(growth));
 }
 
 TEST_F(protobuf_frames_test, message_wrapper_round_trips_and_rejects_garbage) {

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <future>
@@ -18,6 +19,7 @@
 #include "actio/io/sinks.hpp"
 #include "actio/io/sources.hpp"
 #include "actio/io/stages.hpp"
+#include "actio/io/stream.hpp"
 #include "support/fixture.hpp"
 #include "support/net_client.hpp"
 
@@ -150,6 +152,54 @@ TEST_F(stages_test, frames_decode_across_chunks_and_reject_oversize) {
   EXPECT_NE(describe(err2).find("frame at byte 0"), std::string::npos);
 }
 
+TEST_F(stages_test, frame_errors_deliver_the_earlier_frames_then_the_error) {
+  // 50 rounds, alternating an oversize and a truncated frame after 0..5
+  // good ones, cut at random (every third round in 1-byte chunks): the
+  // good frames arrive, then the error naming the bad frame's offset; the
+  // sink's finaliser runs every time (an early stop once lost it).
+  std::mt19937 gen{9};
+  for (int round = 0; round < 50; ++round) {
+    std::string wire;
+    std::vector<byte_buffer> frames;
+    for (auto n = gen() % 6; n > 0; --n) {
+      byte_buffer payload(gen() % 100, static_cast<uint8_t>(n));
+      auto f = encode_frame(payload.data(), payload.size());
+      wire.append(f->begin(), f->end());
+      frames.push_back(payload);
+    }
+    auto offset = std::to_string(wire.size());
+    bool truncated = round % 2 == 1;
+    if (truncated)
+      wire.append(std::string("\0\0\0\x0a\x01\x02\x03", 7));
+    else
+      wire.append(std::string("\x40\0\0\0\x01", 5));
+    std::vector<byte_buffer> chunks;
+    if (round % 3 == 0)
+      for (auto c : wire)
+        chunks.push_back(byte_buffer{static_cast<uint8_t>(c)});
+    else
+      chunks = cut(wire, gen);
+    using result = std::pair<std::vector<byte_buffer>, caf::error>;
+    auto done = std::make_shared<std::promise<result>>();
+    auto fut = done->get_future();
+    auto sink = spawn_collect_buffers(
+      sys_, [done](std::vector<byte_buffer> items, const caf::error& e) {
+        done->set_value({std::move(items), e});
+      });
+    spawn_memory_source(sys_, std::move(chunks), sink * spawn_frames(sys_, 1024));
+    ASSERT_EQ(fut.wait_for(60s), std::future_status::ready)
+      << "the sink's finaliser did not run (round " << round << ")";
+    auto [items, err] = fut.get();
+    ASSERT_TRUE(err) << "round " << round;
+    EXPECT_EQ(err.code(), static_cast<uint8_t>(truncated ? errc::malformed
+                                                          : errc::too_long))
+      << describe(err);
+    EXPECT_NE(describe(err).find("frame at byte " + offset + " "), std::string::npos)
+      << describe(err) << " (expected offset " << offset << ")";
+    EXPECT_EQ(items, frames) << "round " << round;
+  }
+}
+
 TEST_F(stages_test, slow_sink_keeps_memory_bounded_while_the_source_offers_1_gib) {
   constexpr uint64_t total = 1024ull * 1024 * 1024;
   auto rss_before = test::rss_bytes();
@@ -187,6 +237,96 @@ TEST_F(stages_test, slow_sink_keeps_memory_bounded_while_the_source_offers_1_gib
   auto st = fut.get();
   EXPECT_EQ(st.bytes, total);
   auto growth = rss_peak.load() > rss_before ? rss_peak.load() - rss_before : 0;
+  EXPECT_LT(growth, 64u * 1024 * 1024) << "RSS grew by " << growth;
+  RecordProperty("rss_growth", static_cast<int>(growth));
+}
+
+/// A sink that inspects every byte of every element (a checksum: slower
+/// than the source) and samples the process RSS; `Elem` is byte_chunk or
+/// line_batch.
+template <class Elem>
+struct slow_sink_probe {
+  struct result {
+    uint64_t bytes = 0;
+    uint64_t items = 0; // lines for line_batch
+    caf::error err;
+  };
+  std::atomic<size_t> rss_peak{0};
+  std::promise<result> done;
+
+  caf::actor spawn(caf::actor_system& sys) {
+    return sys.spawn(
+      [this](caf::event_based_actor* self, int) -> caf::behavior {
+        return {[this, self](caf::stream<Elem> in) {
+          struct state {
+            result res;
+            uint64_t sum = 0;
+            uint64_t elems = 0;
+          };
+          return caf::attach_stream_sink(
+            self, in, [](state&) {},
+            [this](state& st, Elem e) {
+              const auto& bytes = [&]() -> auto& {
+                if constexpr (std::is_same_v<Elem, line_batch>)
+                  return e.text;
+                else
+                  return e.bytes;
+              }();
+              for (auto b : bytes)
+                st.sum += static_cast<uint8_t>(b);
+              st.res.bytes += bytes.size();
+              if constexpr (std::is_same_v<Elem, line_batch>)
+                st.res.items += e.size();
+              if (++st.elems % 128 == 0)
+                rss_peak = std::max(rss_peak.load(), test::rss_bytes());
+            },
+            [this, self](state& st, const caf::error& err) {
+              st.res.err = err;
+              done.set_value(st.res);
+              self->quit();
+            });
+        }};
+      },
+      0);
+  }
+};
+
+TEST_F(stages_test, slow_sink_behind_take_keeps_memory_bounded) {
+  // 1 GiB offered through take(1 GiB): take only moves chunks, so CAF's
+  // default stage credit let the source run ~370 MiB ahead of the sink.
+  constexpr uint64_t total = 1024ull * 1024 * 1024;
+  auto rss_before = test::rss_bytes();
+  slow_sink_probe<byte_chunk> probe;
+  auto fut = probe.done.get_future();
+  auto snk = probe.spawn(sys_);
+  spawn_repeat_source(sys_, byte_buffer{1, 2, 3, 4, 5, 6, 7}, total,
+                      snk * spawn_take(sys_, total));
+  ASSERT_EQ(fut.wait_for(300s), std::future_status::ready);
+  auto res = fut.get();
+  EXPECT_FALSE(res.err) << describe(res.err);
+  EXPECT_EQ(res.bytes, total);
+  auto peak = probe.rss_peak.load();
+  auto growth = peak > rss_before ? peak - rss_before : 0;
+  EXPECT_LT(growth, 64u * 1024 * 1024) << "RSS grew by " << growth;
+  RecordProperty("rss_growth", static_cast<int>(growth));
+}
+
+TEST_F(stages_test, slow_sink_behind_lines_keeps_memory_bounded) {
+  // 256 MiB of 8-byte lines through lines(): ~33 M lines.
+  constexpr uint64_t total = 256ull * 1024 * 1024;
+  auto rss_before = test::rss_bytes();
+  slow_sink_probe<line_batch> probe;
+  auto fut = probe.done.get_future();
+  auto snk = probe.spawn(sys_);
+  spawn_repeat_source(sys_, byte_buffer{'a', 'b', 'c', 'd', 'e', 'f', 'g', '\n'},
+                      total, snk * spawn_lines(sys_));
+  ASSERT_EQ(fut.wait_for(300s), std::future_status::ready);
+  auto res = fut.get();
+  EXPECT_FALSE(res.err) << describe(res.err);
+  EXPECT_EQ(res.items, total / 8);
+  EXPECT_EQ(res.bytes, total / 8 * 7); // newlines stripped
+  auto peak = probe.rss_peak.load();
+  auto growth = peak > rss_before ? peak - rss_before : 0;
   EXPECT_LT(growth, 64u * 1024 * 1024) << "RSS grew by " << growth;
   RecordProperty("rss_growth", static_cast<int>(growth));
 }
