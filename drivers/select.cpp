@@ -13,6 +13,9 @@
 #ifdef ACTIO_HAVE_EPOLL
 #  include "actio/drivers/epoll/epoll_driver.hpp"
 #endif
+#ifdef ACTIO_HAVE_KQUEUE
+#  include "actio/drivers/kqueue/kqueue_driver.hpp"
+#endif
 
 namespace actio {
 
@@ -48,6 +51,13 @@ const candidate candidates[] = {
 #else
   {"epoll", false, nullptr},
 #endif
+// Last: on Linux kqueue (libkqueue over epoll) is for verification; on
+// BSD/macOS, where uring and epoll are not built, it comes first.
+#ifdef ACTIO_HAVE_KQUEUE
+  {"kqueue", true, &always_ok},
+#else
+  {"kqueue", false, nullptr},
+#endif
 };
 
 caf::expected<std::unique_ptr<driver>> make_named(const std::string& name) {
@@ -58,6 +68,10 @@ caf::expected<std::unique_ptr<driver>> make_named(const std::string& name) {
 #ifdef ACTIO_HAVE_EPOLL
   if (name == "epoll")
     return epoll_driver::make();
+#endif
+#ifdef ACTIO_HAVE_KQUEUE
+  if (name == "kqueue")
+    return kqueue_driver::make();
 #endif
   return make_actio_error(errc::backend_unavailable,
                           "backend '" + name + "' is not built in");
