@@ -6,15 +6,24 @@
 #include <caf/message.hpp>
 
 #include "actio/actors/errc.hpp"
+#include "actio/drivers/driver.hpp"
 
 namespace actio {
 
 config::config() {
+  // Before CAF's threads exist (the actor_system built from this config
+  // starts them): they inherit the mask (drivers/aio/aio_signal.hpp).
+  prepare_backend_signals();
   opt_group{custom_options_, "actio.io"}
-    .add<std::string>("backend", "I/O backend: auto, epoll")
+    .add<std::string>("backend", "I/O backend: auto, uring, epoll, aio")
     .add<size_t>("drivers", "number of driver threads (default 1)")
     .add<size_t>("max-throughput",
-                 "messages a pinned actor handles per turn (default 64)");
+                 "messages a pinned actor handles per turn (default 64)")
+    .add<size_t>("aio-fds-per-file",
+                 "aio backend: dup'd descriptors per open file (default 4)")
+    .add<size_t>("aio-threads",
+                 "aio backend: glibc aio_init aio_threads (default 8)")
+    .add<size_t>("aio-num", "aio backend: glibc aio_init aio_num (default 64)");
   // Stream credit is sized from measured throughput over one credit round
   // (2x per round): with 10 ms rounds, a fast sink of 64 KiB chunks is
   // granted ~100 MB of credit. Shorter rounds keep a pipeline's buffers

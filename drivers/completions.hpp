@@ -11,6 +11,7 @@
 #include <caf/meta/type_name.hpp>
 
 #include "actio/drivers/types.hpp"
+#include "actio/net/address.hpp"
 
 namespace actio {
 
@@ -87,6 +88,23 @@ struct connected {
   caf::error reason;
 };
 
+/// One datagram, read under one credit. `truncated`: it was longer than the
+/// socket's receive size and `bytes` holds only its first part (MSG_TRUNC).
+struct datagram_received {
+  socket_id sock = 0;
+  net::address from;
+  byte_buffer bytes;
+  bool truncated = false;
+};
+
+/// An error the kernel reported on a datagram socket while receiving (an
+/// ICMP error for an earlier send: `connection_refused`, `unreachable`).
+/// The socket stays open; no credit was used.
+struct datagram_error {
+  socket_id sock = 0;
+  caf::error reason;
+};
+
 /// A timer started with `driver::start_timer` expired.
 struct timer_expired {
   op_id id = 0;
@@ -149,6 +167,17 @@ typename Inspector::result_type inspect(Inspector& f, connection_closed& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, connected& x) {
   return f(caf::meta::type_name("actio.connected"), x.sock, x.id, x.reason);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, datagram_received& x) {
+  return f(caf::meta::type_name("actio.datagram_received"), x.sock, x.from,
+           x.bytes, x.truncated);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, datagram_error& x) {
+  return f(caf::meta::type_name("actio.datagram_error"), x.sock, x.reason);
 }
 
 template <class Inspector>

@@ -53,6 +53,12 @@ struct socket_progress {
   bool reading = false;       ///< read side open (no EOF or error yet)
 };
 
+/// Per-socket limits of a datagram socket.
+struct datagram_limits {
+  size_t max_size = 64 * 1024; ///< receive size: longer datagrams arrive truncated
+  size_t max_queued = 1024;    ///< datagrams waiting to be sent; beyond: write_queue_full
+};
+
 class driver {
 public:
   using clock = std::chrono::steady_clock;
@@ -97,6 +103,32 @@ public:
   /// Returns false, like `send`, when `sock` is unknown.
   virtual bool shutdown_write(socket_id sock, op_id id,
                               caf::response_promise rp = {}) = 0;
+
+  // -- datagram sockets (UDP, AF_UNIX SOCK_DGRAM) ------------------------------
+  //
+  // `grant` counts datagrams on these sockets: one credit, one
+  // `datagram_received`. Without credit nothing is read and the kernel drops
+  // what does not fit its receive buffer: the process never queues. `close`
+  // works as for streams. Errors the kernel reports asynchronously (ICMP:
+  // connection refused, unreachable) fail the next send, or arrive as
+  // `datagram_error` when a receive sees them; the socket stays open.
+
+  /// Registers a non-blocking datagram socket for `owner`. On failure `fd`
+  /// is closed.
+  virtual caf::expected<socket_id>
+  adopt_datagram(int fd, caf::strong_actor_ptr owner, datagram_limits limits) = 0;
+
+  /// Queues one datagram to `to` (`len == 0`: to the connected peer);
+  /// completes with `write_completed{id, bytes}`, or via `rp` when pending.
+  /// Returns false, taking nothing, when `sock` is unknown.
+  virtual bool send_to(socket_id sock, op_id id, byte_buffer buf,
+                       const sockaddr_storage& to, socklen_t len,
+                       caf::response_promise rp = {}) = 0;
+
+  /// Connects a datagram socket: `to` becomes the default destination and
+  /// the only accepted source. Never blocks; the result comes back at once.
+  virtual caf::error connect_datagram(socket_id sock, const sockaddr_storage& to,
+                                      socklen_t len) = 0;
 
   /// Fails pending requests with `reason`, or `errc::cancelled` when it is
   /// empty, deregisters and closes the socket, then reports
@@ -185,6 +217,12 @@ make_driver(std::string_view backend, caf::actor_system& sys);
 
 /// The backends this build offers and this machine supports, best first.
 std::vector<std::string> available_backends();
+
+/// Prepares the process for backends that need it before any thread runs:
+/// blocks the aio backend's completion signal in the calling thread, so the
+/// threads it starts afterwards inherit that (see drivers/aio/aio_signal.hpp).
+/// `actio::config`'s constructor calls it. No-op without such backends.
+void prepare_backend_signals() noexcept;
 
 /// One line on every backend: built, available, or why not ("uring:
 /// available; epoll: available"), for logging `auto`'s choice.

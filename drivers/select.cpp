@@ -16,16 +16,24 @@
 #ifdef ACTIO_HAVE_KQUEUE
 #  include "actio/drivers/kqueue/kqueue_driver.hpp"
 #endif
+#ifdef ACTIO_HAVE_AIO
+#  include "actio/drivers/aio/aio_driver.hpp"
+#  include "actio/drivers/aio/aio_signal.hpp"
+#  include <caf/actor_system.hpp>
+#endif
 
 namespace actio {
 
 namespace {
 
 /// Whether `name` was built in, and if so why it cannot run here (none: ok).
+/// `automatic`: `auto` may pick it (portability backends such as aio only
+/// run when asked for by name).
 struct candidate {
   const char* name;
   bool built;
   caf::error (*probe)();
+  bool automatic = true;
 };
 
 caf::error always_ok() {
@@ -51,16 +59,22 @@ const candidate candidates[] = {
 #else
   {"epoll", false, nullptr},
 #endif
-// Last: on Linux kqueue (libkqueue over epoll) is for verification; on
-// BSD/macOS, where uring and epoll are not built, it comes first.
+// After epoll: on Linux kqueue (libkqueue over epoll) is for verification;
+// on BSD/macOS, where uring and epoll are not built, it comes first.
 #ifdef ACTIO_HAVE_KQUEUE
   {"kqueue", true, &always_ok},
 #else
   {"kqueue", false, nullptr},
 #endif
+#ifdef ACTIO_HAVE_AIO
+  {"aio", true, &always_ok, false},
+#else
+  {"aio", false, nullptr, false},
+#endif
 };
 
-caf::expected<std::unique_ptr<driver>> make_named(const std::string& name) {
+caf::expected<std::unique_ptr<driver>>
+make_named(const std::string& name, [[maybe_unused]] caf::actor_system& sys) {
 #ifdef ACTIO_HAVE_URING
   if (name == "uring")
     return uring_driver::make();
@@ -72,6 +86,10 @@ caf::expected<std::unique_ptr<driver>> make_named(const std::string& name) {
 #ifdef ACTIO_HAVE_KQUEUE
   if (name == "kqueue")
     return kqueue_driver::make();
+#endif
+#ifdef ACTIO_HAVE_AIO
+  if (name == "aio")
+    return aio_driver::make(aio_driver::options_from(sys.config()));
 #endif
   return make_actio_error(errc::backend_unavailable,
                           "backend '" + name + "' is not built in");
@@ -88,12 +106,12 @@ std::vector<std::string> available_backends() {
 }
 
 caf::expected<std::unique_ptr<driver>>
-make_driver(std::string_view backend, caf::actor_system&) {
+make_driver(std::string_view backend, caf::actor_system& sys) {
   std::string name{backend};
   if (name == "auto") {
     for (auto& c : candidates)
-      if (c.built && !c.probe())
-        return make_named(c.name);
+      if (c.automatic && c.built && !c.probe())
+        return make_named(c.name, sys);
     return make_actio_error(errc::backend_unavailable,
                             "no I/O backend of this build works here");
   }
@@ -108,15 +126,17 @@ make_driver(std::string_view backend, caf::actor_system&) {
       return make_actio_error(errc::backend_unavailable,
                               "backend '" + name + "' is not available: "
                                 + describe(err));
-    return make_named(name);
+    return make_named(name, sys);
   }
-  if (name == "kqueue" || name == "aio")
-    return make_actio_error(errc::backend_unavailable,
-                            "backend '" + name
-                              + "' is not available in this build");
   return make_actio_error(errc::invalid_argument,
                           "unknown backend '" + name
-                            + "' (expected auto, uring or epoll)");
+                            + "' (expected auto, uring, epoll, kqueue or aio)");
+}
+
+void prepare_backend_signals() noexcept {
+#ifdef ACTIO_HAVE_AIO
+  block_aio_signal();
+#endif
 }
 
 /// Why `auto` chose what it chose, for the start-up log line.
@@ -130,6 +150,8 @@ std::string auto_choice_reason() {
       result += ": not built";
     else if (auto err = c.probe())
       result += ": unavailable (" + describe(err) + ")";
+    else if (!c.automatic)
+      result += ": available (only by name)";
     else
       result += ": available";
   }

@@ -23,7 +23,9 @@ caf::actor spawn_fold_sink(caf::actor_system& sys, Fold fold,
       return {
         [=](caf::stream<In> in) {
           return caf::attach_stream_sink(
-            self, in, [](State&) {},
+            // (CAF default-initialises the state: a scalar State would
+            // start indeterminate without this.)
+            self, in, [](State& st) { st = State{}; },
             [=](State& st, In x) { fold(st, x); },
             [=](State& st, const caf::error& err) {
               done(st, err);

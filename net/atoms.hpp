@@ -29,4 +29,11 @@ using stats_atom = caf::atom_constant<caf::atom("aio_stats")>;
 /// `(port_atom) -> uint16_t`: a listener's bound port.
 using port_atom = caf::atom_constant<caf::atom("aio_port")>;
 
+/// `(send_to_atom, address, byte_buffer) -> size_t`: send one datagram.
+using send_to_atom = caf::atom_constant<caf::atom("aio_sendto")>;
+/// `(send_atom, byte_buffer) -> size_t`: one datagram to the connected peer.
+using send_atom = caf::atom_constant<caf::atom("aio_send")>;
+/// `(connect_atom, address) -> unit`: a datagram socket's default peer.
+using connect_atom = caf::atom_constant<caf::atom("aio_conn")>;
+
 } // namespace actio::net

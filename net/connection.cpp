@@ -3,6 +3,13 @@
 #include <caf/message_view.hpp>
 #include <caf/result.hpp>
 
+#include <cerrno>
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <caf/skip.hpp>
+
 #include "actio/actors/errc.hpp"
 #include "actio/net/atoms.hpp"
 #include "actio/net/socket.hpp"
@@ -22,7 +29,9 @@ bool is_event(const caf::type_erased_tuple& xs) {
              || xs.match_element<timer_expired>(0)
              || xs.match_element<connected>(0)
              || xs.match_element<draining>(0)
-             || xs.match_element<connection_closed>(0));
+             || xs.match_element<connection_closed>(0)
+             // a resolver's answer after the connect timed out or closed:
+             || xs.match_element<resolved>(0));
 }
 
 caf::error closed_error(const char* what) {
@@ -30,50 +39,214 @@ caf::error closed_error(const char* what) {
                           std::string{what} + ": connection is closed");
 }
 
+caf::result<caf::message> drop_events(caf::scheduled_actor* self,
+                                      caf::message_view& x) {
+  if (is_event(x.content()))
+    return caf::message{};
+  return caf::print_and_drop(self, x);
+}
+
+/// `reason` re-worded to name what we connect to, keeping its code.
+caf::error naming(const caf::error& reason, const std::string& name) {
+  std::string text = "connect to ";
+  text += name;
+  text += ": ";
+  auto& ctx = reason.context();
+  if (ctx.match_elements<std::string>()) {
+    auto what = ctx.get_as<std::string>(0);
+    // The driver says "connect: Connection refused": keep the reason only.
+    if (auto pos = what.find(": "); pos != std::string::npos)
+      what.erase(0, pos + 2);
+    text += what;
+  } else {
+    text += to_string(reason);
+  }
+  return caf::error{reason.code(), reason.category(),
+                    caf::make_message(std::move(text))};
+}
+
+bool is_tcp(const sockaddr_storage& addr) {
+  return addr.ss_family == AF_INET || addr.ss_family == AF_INET6;
+}
+
 } // namespace
 
 connection::connection(caf::actor_config& cfg, owned_fd fd,
-                       connection_factory factory, connection_options opts,
-                       std::optional<connect_target> target)
+                       connection_factory factory, connection_options opts)
   : super(cfg), fd_(std::move(fd)), factory_(std::move(factory)),
-    opts_(opts), target_(target) {
-  set_default_handler(
-    [](caf::scheduled_actor* self,
-       caf::message_view& x) -> caf::result<caf::message> {
-      if (is_event(x.content()))
-        return caf::message{};
-      return caf::print_and_drop(self, x);
-    });
+    opts_(opts) {
+  set_default_handler(drop_events);
+}
+
+connection::connection(caf::actor_config& cfg, connect_request req,
+                       connection_factory factory, connection_options opts)
+  : super(cfg), factory_(std::move(factory)), opts_(opts),
+    request_(std::move(req)) {
+  // Requests from other actors wait in the mailbox until the connection is
+  // up (or failed); the user's behaviour then answers them.
+  set_default_handler(caf::skip);
 }
 
 caf::behavior connection::make_behavior() {
+  if (request_) {
+    peer_ = request_->name;
+    connect_timer_ = start_timer(opts_.connect_timeout);
+    if (!request_->host.empty())
+      resolve_async(system(), request_->host, request_->port,
+                    caf::actor_cast<caf::actor>(this));
+    else
+      try_next_target();
+    return connecting_behavior();
+  }
   peer_ = peer_name(fd_.get());
-  if (opts_.nodelay)
-    set_nodelay(fd_.get(), true); // best effort: fails only on odd sockets
+  // Best effort: options were validated; failing here means an odd socket.
+  sockaddr_storage local{};
+  socklen_t len = sizeof(local);
+  getsockname(fd_.get(), reinterpret_cast<sockaddr*>(&local), &len);
+  apply_socket_options(fd_.get(), opts_.socket, is_tcp(local));
+  native_fd_ = fd_.get();
   auto sock = io().adopt(fd_.release(), ctrl(), opts_.limits);
   if (!sock) {
     quit(sock.error());
     return {};
   }
   sock_ = *sock;
-  if (target_)
-    io().connect(sock_, target_->addr, target_->len, next_op_++);
-  if (opts_.timeouts.any()) {
+  return user_behavior();
+}
+
+caf::behavior connection::connecting_behavior() {
+  return {
+    [this](resolved& r) {
+      if (aborting_)
+        return;
+      if (r.error) {
+        abort_connect(std::move(r.error));
+        return;
+      }
+      request_->targets = std::move(r.targets);
+      try_next_target();
+    },
+    [this](connected& c) {
+      if (c.sock != attempt_ || aborting_)
+        return; // a cancelled attempt; its connection_closed follows
+      if (!c.reason) {
+        finish_connect(c.sock, c.id, caf::error{});
+        return;
+      }
+      // This address failed: close its socket, then try the next one.
+      last_error_ = naming(c.reason, request_->name);
+      io().close(attempt_, caf::error{});
+    },
+    [this](const connection_closed& c) {
+      if (c.sock != attempt_)
+        return;
+      attempt_ = 0;
+      if (aborting_)
+        abort_connect(last_error_);
+      else if (c.reason) // the driver closed it (shutting down): give up
+        abort_connect(naming(c.reason, request_->name));
+      else
+        try_next_target();
+    },
+    [this](const timer_expired& t) {
+      if (t.id != connect_timer_)
+        return;
+      connect_timer_ = 0;
+      auto ms = std::to_string(opts_.connect_timeout.count());
+      abort_connect(make_actio_error(errc::timed_out,
+                                     "connect to " + request_->name
+                                       + ": timed out after " + ms + " ms"));
+    },
+    [this](close_atom) {
+      abort_connect(make_actio_error(errc::cancelled,
+                                     "connect to " + request_->name
+                                       + ": closed while connecting"));
+    },
+  };
+}
+
+void connection::try_next_target() {
+  auto& targets = request_->targets;
+  while (next_target_ < targets.size()) {
+    auto& t = targets[next_target_++];
+    int fd = ::socket(t.addr.ss_family,
+                      SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+      last_error_ = naming(make_errno_error("socket", errno), request_->name);
+      continue;
+    }
+    if (auto err = apply_socket_options(fd, opts_.socket, is_tcp(t.addr))) {
+      ::close(fd);
+      last_error_ = naming(err, request_->name);
+      continue;
+    }
+    auto sock = io().adopt(fd, ctrl(), opts_.limits); // closes fd on failure
+    if (!sock) {
+      last_error_ = naming(sock.error(), request_->name);
+      continue;
+    }
+    attempt_ = *sock;
+    attempt_fd_ = fd;
+    io().connect(attempt_, t.addr, t.len, next_op_++);
+    return;
+  }
+  if (!last_error_)
+    last_error_ = make_actio_error(errc::resolve_failed,
+                                   "connect to " + request_->name
+                                     + ": no address");
+  abort_connect(last_error_);
+}
+
+void connection::abort_connect(caf::error reason) {
+  last_error_ = std::move(reason);
+  aborting_ = true;
+  if (attempt_ != 0) { // finish once its connection_closed is in
+    io().close(attempt_, caf::error{});
+    return;
+  }
+  finish_connect(0, 0, last_error_);
+}
+
+void connection::finish_connect(socket_id sock, op_id op, caf::error reason) {
+  if (connect_timer_ != 0 && !cancel_timer(connect_timer_))
+    stale_timer_ = connect_timer_; // fired already: its message is queued
+  connect_timer_ = 0;
+  sock_ = sock;
+  attempt_ = 0;
+  if (sock != 0) {
+    native_fd_ = attempt_fd_;
+    peer_ = peer_name(native_fd_);
+  }
+  set_default_handler(drop_events);
+  become(user_behavior());
+  to_self(connected{sock, op, reason});
+  if (reason) // nothing to close: the end comes right after the reason
+    to_self(connection_closed{0, std::move(reason)});
+}
+
+caf::behavior connection::user_behavior() {
+  if (sock_ != 0 && opts_.timeouts.any()) {
     watch_.emplace(opts_.timeouts, driver::clock::now());
     watch_timer_ = start_timer(watch_->period());
   }
   auto user = factory_ ? factory_(this) : caf::behavior{};
   caf::message_handler protocol{
+    // (Check before making the promise: once made, it owns the reply, and
+    // a returned error would go nowhere.)
     [this](write_atom, byte_buffer& buf) -> caf::result<size_t> {
-      auto rp = make_response_promise();
-      if (sock_ == 0 || !io().send(sock_, next_op_++, std::move(buf), rp))
+      if (sock_ == 0)
         return closed_error("write");
+      auto rp = make_response_promise();
+      if (!io().send(sock_, next_op_++, std::move(buf), rp))
+        rp.deliver(closed_error("write"));
       return rp;
     },
     [this](shutdown_atom) -> caf::result<void> {
-      auto rp = make_response_promise();
-      if (sock_ == 0 || !io().shutdown_write(sock_, next_op_++, rp))
+      if (sock_ == 0)
         return closed_error("shutdown");
+      auto rp = make_response_promise();
+      if (!io().shutdown_write(sock_, next_op_++, rp))
+        rp.deliver(closed_error("shutdown"));
       return rp;
     },
     [this](close_atom) {
@@ -171,10 +344,15 @@ caf::invoke_message_result connection::consume(caf::mailbox_element& x) {
     check_timeouts(); // ours: the behaviour never sees it
     return caf::invoke_message_result::consumed;
   }
+  if (stale_timer_ != 0 && xs.size() == 1 && xs.match_element<timer_expired>(0)
+      && xs.get_as<timer_expired>(0).id == stale_timer_) {
+    stale_timer_ = 0; // our connect deadline, not the behaviour's timer
+    return caf::invoke_message_result::consumed;
+  }
   bool last = xs.size() == 1 && xs.match_element<connection_closed>(0)
               && xs.get_as<connection_closed>(0).sock == sock_;
   bool failed_connect = xs.size() == 1 && xs.match_element<connected>(0)
-                        && xs.get_as<connected>(0).reason;
+                        && xs.get_as<connected>(0).reason && sock_ != 0;
   if (last) {
     sock_ = 0; // the driver already released it
     for (auto* t : {&watch_timer_, &drain_timer_})
@@ -184,7 +362,7 @@ caf::invoke_message_result connection::consume(caf::mailbox_element& x) {
       }
   }
   auto result = super::consume(x);
-  if (last)
+  if (last && !stay_)
     quit(forced_ ? make_actio_error(errc::shutting_down, "drain deadline passed")
                  : caf::error{});
   else if (failed_connect)
@@ -196,6 +374,10 @@ void connection::on_exit() {
   // Exiting (shutdown, exit message, error) with the socket open: close it
   // so pending requests from other actors get their `cancelled` responses
   // and the driver drops its reference to us.
+  if (attempt_ != 0 && unit().on_thread()) {
+    io().close(attempt_, caf::error{});
+    attempt_ = 0;
+  }
   if (sock_ != 0 && unit().on_thread()) {
     auto sock = sock_;
     sock_ = 0;

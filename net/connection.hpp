@@ -30,8 +30,11 @@
 /// `errc::shutting_down` (its monitors see it), otherwise normally.
 /// Requests get exactly one response: the result or an `actio::errc` error.
 
+#include <chrono>
 #include <functional>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include <caf/event_based_actor.hpp>
 
@@ -40,19 +43,26 @@
 #include "actio/drivers/driver.hpp"
 #include "actio/net/draining.hpp"
 #include "actio/net/timeouts.hpp"
+#include "actio/net/resolver.hpp"
+#include "actio/net/socket_options.hpp"
 
 namespace actio::net {
 
-/// Where a client connection connects to (see `tcp_connect`).
-struct connect_target {
-  sockaddr_storage addr{};
-  socklen_t len = 0;
+/// What a client connection connects to (see `tcp_connect`, `unix_connect`).
+struct connect_request {
+  std::string host;  ///< non-empty: resolved off the driver thread first
+  uint16_t port = 0; ///< with `host`
+  std::vector<connect_target> targets; ///< else: tried in order
+  std::string name;  ///< "host:port" or the path, for error texts
 };
 
 /// Per-connection settings.
 struct connection_options {
-  write_limits limits;  ///< write-queue watermarks and hard limit
-  bool nodelay = true;  ///< TCP_NODELAY
+  write_limits limits;   ///< write-queue watermarks and hard limit
+  socket_options socket; ///< kernel socket options (net/socket_options.hpp)
+  /// Client connections: resolving plus connecting (all addresses) must
+  /// finish within this, else `connected{errc::timed_out}`.
+  std::chrono::milliseconds connect_timeout{10'000};
   connection_timeouts timeouts; ///< idle/read/write timeouts, all off
 };
 
@@ -65,11 +75,17 @@ class connection : public pinned<caf::event_based_actor> {
 public:
   using super = pinned<caf::event_based_actor>;
 
-  /// With `target`, the socket is connected first: the behaviour's first
-  /// event is `connected{reason}`; on failure the connection then closes.
+  /// An accepted connection on the connected socket `fd`.
   connection(caf::actor_config& cfg, owned_fd fd, connection_factory factory,
-             connection_options opts,
-             std::optional<connect_target> target = std::nullopt);
+             connection_options opts);
+
+  /// A client connection: resolves `req.host` (if any) on a helper thread,
+  /// then tries each address in order until one connects. The behaviour is
+  /// made once that is decided; its first event is `connected{reason}`, and
+  /// on failure `connection_closed` follows. Requests from other actors
+  /// wait meanwhile.
+  connection(caf::actor_config& cfg, connect_request req,
+             connection_factory factory, connection_options opts);
 
   // -- requests (only from this actor's own handlers) ------------------------
 
@@ -93,14 +109,33 @@ public:
   /// Cancels a timer; false if it already fired.
   bool cancel_timer(op_id id);
 
+  /// After `connection_closed` the actor stays and its behaviour keeps
+  /// answering requests (with errors) until the last handle to it is gone
+  /// or it gets an exit message (runtime shutdown). Default: it ends.
+  void stay_after_close() noexcept {
+    stay_ = true;
+  }
+
+  /// True for client connections (made by `tcp_connect` / `unix_connect`).
+  bool is_client() const noexcept {
+    return request_.has_value();
+  }
+
   /// The socket's id with the driver; 0 once closed.
   socket_id socket() const noexcept {
     return sock_;
   }
 
-  /// "address:port" of the peer.
+  /// "address:port" of the peer (numeric), "unix:PATH" for Unix sockets;
+  /// for a client connection before it connected, the name it connects to.
   const std::string& peer() const noexcept {
     return peer_;
+  }
+
+  /// The socket's descriptor, for getsockopt and the like; -1 when none.
+  /// Owned by the driver: never close, read or write it.
+  int native_handle() const noexcept {
+    return sock_ != 0 ? native_fd_ : -1;
   }
 
   const char* name() const override {
@@ -121,12 +156,18 @@ private:
 
   void check_timeouts();
   void start_drain(caf::timespan deadline);
+  caf::behavior user_behavior();
+  caf::behavior connecting_behavior();
+  void try_next_target();
+  void abort_connect(caf::error reason);
+  void finish_connect(socket_id sock, op_id op, caf::error reason);
 
   owned_fd fd_;
   connection_factory factory_;
   connection_options opts_;
-  std::optional<connect_target> target_;
+  std::optional<connect_request> request_;
   socket_id sock_ = 0;
+  int native_fd_ = -1;
   op_id next_op_ = 1;
   std::string peer_;
   std::optional<timeout_watch> watch_;
@@ -134,6 +175,15 @@ private:
   op_id drain_timer_ = 0;
   bool draining_ = false;
   bool forced_ = false; // closed at the drain deadline
+  // -- client connections while connecting --
+  size_t next_target_ = 0;
+  socket_id attempt_ = 0;   ///< the socket trying the current address
+  int attempt_fd_ = -1;
+  op_id connect_timer_ = 0; ///< pending deadline timer
+  op_id stale_timer_ = 0;   ///< a deadline that fired too late: drop it
+  bool aborting_ = false;   ///< giving up once `attempt_` closed
+  caf::error last_error_;
+  bool stay_ = false;
 };
 
 } // namespace actio::net

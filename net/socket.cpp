@@ -1,6 +1,7 @@
 #include "actio/net/socket.hpp"
 
 #include <cerrno>
+#include <cstddef>
 #include <cstring>
 
 #include <arpa/inet.h>
@@ -8,6 +9,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "actio/actors/errc.hpp"
@@ -15,6 +17,10 @@
 namespace actio::net {
 
 caf::expected<int> make_tcp_listen_socket(const listen_options& opts) {
+  if (opts.backlog < 1)
+    return make_actio_error(errc::invalid_argument,
+                            "listen backlog must be at least 1, not "
+                              + std::to_string(opts.backlog));
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
@@ -36,8 +42,18 @@ caf::expected<int> make_tcp_listen_socket(const listen_options& opts) {
       continue;
     }
     int one = 1;
-    if (opts.reuse_address)
-      setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (opts.reuse_address
+        && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0) {
+      last = make_errno_error("setsockopt(SO_REUSEADDR)", errno);
+      ::close(fd);
+      continue;
+    }
+    if (opts.reuse_port
+        && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0) {
+      last = make_errno_error("setsockopt(SO_REUSEPORT)", errno);
+      ::close(fd);
+      continue;
+    }
     if (::bind(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
       last = make_errno_error(("bind " + opts.host + ":" + port).c_str(), errno);
       ::close(fd);
@@ -79,6 +95,8 @@ std::string peer_name(int fd) {
   socklen_t len = sizeof(ss);
   if (getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len) < 0)
     return "?";
+  if (ss.ss_family == AF_UNIX)
+    return unix_name(ss, len);
   char host[NI_MAXHOST];
   char serv[NI_MAXSERV];
   if (getnameinfo(reinterpret_cast<sockaddr*>(&ss), len, host, sizeof(host),
@@ -86,6 +104,17 @@ std::string peer_name(int fd) {
       != 0)
     return "?";
   return std::string{host} + ":" + serv;
+}
+
+std::string unix_name(const sockaddr_storage& addr, socklen_t len) {
+  const auto& un = reinterpret_cast<const sockaddr_un&>(addr);
+  auto offset = offsetof(sockaddr_un, sun_path);
+  if (len <= offset)
+    return "unix:(unnamed)";
+  auto size = static_cast<size_t>(len) - offset;
+  if (un.sun_path[0] == '\0') // abstract: shown as "@name"
+    return "unix:@" + std::string{un.sun_path + 1, size - 1};
+  return "unix:" + std::string{un.sun_path, strnlen(un.sun_path, size)};
 }
 
 } // namespace actio::net

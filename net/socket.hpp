@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <string>
 
+#include <sys/socket.h>
+
 #include <caf/expected.hpp>
 
 namespace actio::net {
@@ -15,8 +17,9 @@ namespace actio::net {
 struct listen_options {
   std::string host = "127.0.0.1"; ///< numeric address or name; "::" for IPv6 any
   uint16_t port = 0;              ///< 0: the OS picks one
-  int backlog = 1024;
-  bool reuse_address = true;
+  int backlog = 1024;          ///< listen(2) backlog, at least 1
+  bool reuse_address = true;   ///< SO_REUSEADDR: rebind while TIME_WAIT lingers
+  bool reuse_port = false;     ///< SO_REUSEPORT: several listeners share the port
   size_t max_connections = 0; ///< 0: no limit; excess are accepted and closed
 };
 
@@ -29,7 +32,11 @@ caf::expected<uint16_t> local_port(int fd);
 /// Sets TCP_NODELAY.
 caf::error set_nodelay(int fd, bool enable);
 
-/// "host:port" of the peer, or "?" when unknown.
+/// "host:port" of the peer, "unix:PATH" / "unix:@name" for Unix sockets,
+/// or "?" when unknown.
 std::string peer_name(int fd);
+
+/// "unix:PATH", "unix:@name" (abstract) or "unix:(unnamed)".
+std::string unix_name(const sockaddr_storage& addr, socklen_t len);
 
 } // namespace actio::net

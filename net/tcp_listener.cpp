@@ -18,10 +18,12 @@ public:
   using super = pinned<caf::event_based_actor>;
 
   listener_actor(caf::actor_config& cfg, runtime* rt, owned_fd fd,
-                 uint16_t port, size_t max_conns, connection_factory factory,
+                 uint16_t port, size_t max_conns, std::string label,
+                 std::shared_ptr<void> keep, connection_factory factory,
                  connection_options opts)
     : super(cfg), rt_(rt), fd_(std::move(fd)), port_(port),
-      max_conns_(max_conns), factory_(std::move(factory)), opts_(opts) {
+      max_conns_(max_conns), label_(std::move(label)), keep_(std::move(keep)),
+      factory_(std::move(factory)), opts_(opts) {
   }
 
   const char* name() const override {
@@ -51,13 +53,12 @@ protected:
         conns_.emplace(conn.address(), conn);
       },
       [this](const accept_paused& ev) {
-        std::cerr << "actio: listener on port " << port_
+        std::cerr << "actio: listener on " << label_
                   << " pauses accepting: " << system().render(ev.reason)
                   << '\n';
       },
       [this](const accept_resumed&) {
-        std::cerr << "actio: listener on port " << port_
-                  << " accepts again\n";
+        std::cerr << "actio: listener on " << label_ << " accepts again\n";
       },
       [this](const timer_expired& t) {
         if (t.id == log_timer_) {
@@ -117,6 +118,7 @@ protected:
     drain_.reset();
     conns_.clear();
     factory_ = nullptr;
+    keep_.reset(); // a Unix listener's path goes now
     super::on_exit();
   }
 
@@ -161,7 +163,7 @@ private:
       return;
     auto now = driver::clock::now();
     if (now - last_log_ >= 1s) {
-      std::cerr << "actio: listener on port " << port_ << " rejected "
+      std::cerr << "actio: listener on " << label_ << " rejected "
                 << unlogged_ << " connection(s)"
                 << (drain_ ? " while draining" : "") << " (limit "
                 << max_conns_ << ", " << conns_.size() << " active, "
@@ -177,6 +179,8 @@ private:
   owned_fd fd_;
   uint16_t port_;
   size_t max_conns_;
+  std::string label_;         ///< "port N" or "unix:PATH", for logs
+  std::shared_ptr<void> keep_; ///< released when the listener ends
   connection_factory factory_;
   connection_options opts_;
   socket_id sock_ = 0;
@@ -191,9 +195,25 @@ private:
 
 } // namespace
 
+namespace detail {
+
+caf::actor spawn_listener(runtime& rt, owned_fd fd, uint16_t port,
+                          std::string label, std::shared_ptr<void> keep,
+                          size_t max_connections, connection_factory factory,
+                          connection_options conn_opts) {
+  auto actor = spawn_pinned<listener_actor>(
+    rt.next_unit(), &rt, std::move(fd), port, max_connections, std::move(label),
+    std::move(keep), std::move(factory), conn_opts);
+  return caf::actor_cast<caf::actor>(actor);
+}
+
+} // namespace detail
+
 caf::expected<listener> tcp_listen(runtime& rt, const listen_options& opts,
                                    connection_factory factory,
                                    connection_options conn_opts) {
+  if (auto err = validate(conn_opts.socket))
+    return err;
   auto fd = make_tcp_listen_socket(opts);
   if (!fd)
     return std::move(fd.error());
@@ -201,10 +221,11 @@ caf::expected<listener> tcp_listen(runtime& rt, const listen_options& opts,
   auto port = local_port(*fd);
   if (!port)
     return std::move(port.error());
-  auto actor = spawn_pinned<listener_actor>(
-    rt.next_unit(), &rt, std::move(owned), *port, opts.max_connections,
-    std::move(factory), conn_opts);
-  return listener{caf::actor_cast<caf::actor>(actor), *port};
+  auto actor = detail::spawn_listener(rt, std::move(owned), *port,
+                                      "port " + std::to_string(*port), nullptr,
+                                      opts.max_connections, std::move(factory),
+                                      conn_opts);
+  return listener{std::move(actor), *port};
 }
 
 } // namespace actio::net

@@ -25,6 +25,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <string>
 
 #include <caf/actor.hpp>
 #include <caf/expected.hpp>
@@ -71,5 +73,17 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, drain_result& x) {
   return f(caf::meta::type_name("actio.drain_result"), x.drained, x.forced);
 }
+
+namespace detail {
+
+/// Starts the listener actor on the bound, listening `fd` (TCP or Unix).
+/// `keep` is released when the listener ends (a Unix listener removes its
+/// path then); `label` names it in logs.
+caf::actor spawn_listener(runtime& rt, owned_fd fd, uint16_t port,
+                          std::string label, std::shared_ptr<void> keep,
+                          size_t max_connections, connection_factory factory,
+                          connection_options conn_opts);
+
+} // namespace detail
 
 } // namespace actio::net

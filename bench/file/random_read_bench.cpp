@@ -15,7 +15,7 @@
 // per operation of each path, not the disk.
 //
 // Run:   build/bin/actio-file-bench [--file PATH] [--size 256M]
-//            [--duration 5] [--depth 32] [--backend uring|epoll] [--seed N]
+//            [--duration 5] [--depth 32] [--backend uring|epoll|aio] [--seed N]
 //            [--only liburing|actio] [--actio.io.drivers N]
 //            [--scheduler.policy sharing] [...]
 // Without --file it creates (or reuses, if it has the right size)
@@ -80,7 +80,7 @@ void usage(std::ostream& out) {
          "  --size N         size of the created file, suffixes K M G (default 256M)\n"
          "  --duration T     seconds per side, suffix s or ms allowed (default 5)\n"
          "  --depth D        reads in flight (default 32)\n"
-         "  --backend B      actio's backend: uring, epoll, auto (default auto)\n"
+         "  --backend B      actio's backend: uring, epoll, aio, auto (default auto)\n"
          "  --seed N         offset generator seed (default 42)\n"
          "  --only SIDE      run one side only: liburing or actio (for profiling)\n"
          "  --actio.io.*     actio's options (e.g. --actio.io.drivers 2)\n"
@@ -196,7 +196,7 @@ int parse_options(int argc, char** argv, options& opt) {
       auto v = take();
       if (!v)
         return 2;
-      if (*v != "uring" && *v != "epoll" && *v != "auto")
+      if (*v != "uring" && *v != "epoll" && *v != "aio" && *v != "auto")
         return bad(*v);
       opt.backend = *v == "auto" ? std::string{} : *v;
     } else if (name == "--only") {

@@ -24,6 +24,7 @@ namespace {
 // values because generations start at 1 and slots at 0.
 constexpr uint64_t wake_token = ~uint64_t{0};
 constexpr uint64_t timer_token = ~uint64_t{0} - 1;
+constexpr uint64_t watch_token = ~uint64_t{0} - 2;
 
 // Bounded work per socket and wake-up, so one busy peer cannot starve the
 // others; leftover work goes on the ready list.
@@ -87,6 +88,16 @@ epoll_driver::~epoll_driver() {
   ::close(epfd_);
 }
 
+caf::error epoll_driver::watch(int fd, std::function<void()> on_ready) {
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u64 = watch_token;
+  if (epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) < 0)
+    return make_errno_error("epoll_ctl", errno);
+  watch_ = std::move(on_ready);
+  return caf::none;
+}
+
 // -- any thread ---------------------------------------------------------------
 
 void epoll_driver::wake() noexcept {
@@ -135,6 +146,18 @@ caf::expected<socket_id> epoll_driver::adopt(int fd,
   s.limits = limits;
   s.writable = true;
   return id_of(index);
+}
+
+caf::expected<socket_id>
+epoll_driver::adopt_datagram(int fd, caf::strong_actor_ptr owner,
+                             datagram_limits limits) {
+  auto id = adopt(fd, std::move(owner), write_limits{});
+  if (id) {
+    auto& s = slots_[static_cast<uint32_t>(*id)];
+    s.datagram = true;
+    s.dlimits = limits;
+  }
+  return id;
 }
 
 void epoll_driver::mark_ready(uint32_t index) {
@@ -246,6 +269,48 @@ bool epoll_driver::send(socket_id id, op_id op, byte_buffer buf,
   return true;
 }
 
+bool epoll_driver::send_to(socket_id id, op_id op, byte_buffer buf,
+                           const sockaddr_storage& to, socklen_t len,
+                           caf::response_promise rp) {
+  auto* s = find(id);
+  if (s == nullptr)
+    return false;
+  dgram_op dop{write_op{op, std::move(buf), 0, std::move(rp)}, to, len};
+  if (!s->datagram) {
+    complete(*s, id, dop.w,
+             make_actio_error(errc::invalid_argument,
+                              "send_to: not a datagram socket"));
+    return true;
+  }
+  if (s->dq.size() >= s->dlimits.max_queued) {
+    complete(*s, id, dop.w,
+             make_actio_error(errc::write_queue_full,
+                              "send_to: " + std::to_string(s->dq.size())
+                                + " datagrams queued, limit "
+                                + std::to_string(s->dlimits.max_queued)));
+    return true;
+  }
+  s->dq.push_back(std::move(dop));
+  if (s->writable)
+    do_dgram_write(static_cast<uint32_t>(id));
+  return true;
+}
+
+caf::error epoll_driver::connect_datagram(socket_id id,
+                                          const sockaddr_storage& to,
+                                          socklen_t len) {
+  auto* s = find(id);
+  if (s == nullptr)
+    return make_actio_error(errc::closed, "connect: socket is closed");
+  if (!s->datagram)
+    return make_actio_error(errc::invalid_argument,
+                            "connect: not a datagram socket");
+  // Connecting a datagram socket only records the peer: it never blocks.
+  if (::connect(s->fd, reinterpret_cast<const sockaddr*>(&to), len) < 0)
+    return make_errno_error("connect", errno);
+  return caf::none;
+}
+
 bool epoll_driver::shutdown_write(socket_id id, op_id op,
                                   caf::response_promise rp) {
   auto* s = find(id);
@@ -328,7 +393,11 @@ void epoll_driver::fail(uint32_t index, caf::error err) {
     complete(s, id, *s.shut, err);
     s.shut.reset();
   }
-  if (!s.read_done && !s.listener) {
+  while (!s.dq.empty()) {
+    complete(s, id, s.dq.front().w, err);
+    s.dq.pop_front();
+  }
+  if (!s.read_done && !s.listener && !s.datagram) {
     s.read_done = true;
     deliver(s.owner, caf::make_message(read_closed{id, err}));
   }
@@ -342,6 +411,11 @@ void epoll_driver::release(uint32_t index, caf::error reason) {
     complete(s, id, s.wq.front(),
              reason ? reason : cancelled("write cancelled by close"));
     s.wq.pop_front();
+  }
+  while (!s.dq.empty()) {
+    complete(s, id, s.dq.front().w,
+             reason ? reason : cancelled("send cancelled by close"));
+    s.dq.pop_front();
   }
   if (s.shut) {
     complete(s, id, *s.shut,
@@ -379,6 +453,13 @@ void epoll_driver::do_io(uint32_t index) {
     return;
   if (s.listener) {
     do_accept(index);
+    return;
+  }
+  if (s.datagram) {
+    if (s.writable && !s.dq.empty())
+      do_dgram_write(index);
+    if (slots_[index].fd >= 0)
+      do_dgram_read(index);
     return;
   }
   if (s.connecting) {
@@ -474,6 +555,86 @@ void epoll_driver::do_read(uint32_t index) {
   }
   if (s.readable && s.credit > 0 && !s.read_done)
     mark_ready(index);
+}
+
+/// One recvmsg per credit. The kernel reports a datagram longer than the
+/// buffer with MSG_TRUNC in msg_flags (and drops the rest): it arrives
+/// marked `truncated`, never silently cut.
+void epoll_driver::do_dgram_read(uint32_t index) {
+  auto& s = slots_[index];
+  auto id = id_of(index);
+  if (scratch_.size() < s.dlimits.max_size)
+    scratch_.resize(s.dlimits.max_size);
+  for (int i = 0; i < max_reads_per_turn; ++i) {
+    if (!s.readable || s.credit == 0)
+      return;
+    sockaddr_storage from{};
+    iovec iov{scratch_.data(), s.dlimits.max_size};
+    msghdr msg{};
+    msg.msg_name = &from;
+    msg.msg_namelen = sizeof(from);
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    auto n = ::recvmsg(s.fd, &msg, 0);
+    if (n >= 0) {
+      --s.credit;
+      datagram_received ev{id,
+                           net::address{reinterpret_cast<sockaddr*>(&from),
+                                        msg.msg_namelen},
+                           byte_buffer(scratch_.begin(), scratch_.begin() + n),
+                           (msg.msg_flags & MSG_TRUNC) != 0};
+      deliver(s.owner, caf::make_message(std::move(ev)));
+      continue;
+    }
+    auto err = errno;
+    if (err == EINTR)
+      continue;
+    if (err == EAGAIN || err == EWOULDBLOCK) {
+      s.readable = false;
+      return;
+    }
+    // An asynchronous error (ICMP for an earlier send): reading consumed
+    // it; the socket stays usable.
+    deliver(s.owner, caf::make_message(
+                       datagram_error{id, make_errno_error("recvmsg", err)}));
+  }
+  if (s.readable && s.credit > 0)
+    mark_ready(index);
+}
+
+/// One sendmsg per datagram, in order; EAGAIN waits for EPOLLOUT. A failed
+/// datagram (EMSGSIZE, ICMP error) fails only its own request.
+void epoll_driver::do_dgram_write(uint32_t index) {
+  auto& s = slots_[index];
+  auto id = id_of(index);
+  while (s.writable && !s.dq.empty()) {
+    auto& op = s.dq.front();
+    iovec iov{op.w.buf.data(), op.w.buf.size()};
+    msghdr msg{};
+    msg.msg_name = op.len > 0 ? &op.to : nullptr;
+    msg.msg_namelen = op.len;
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    auto n = ::sendmsg(s.fd, &msg, MSG_NOSIGNAL);
+    caf::error err;
+    if (n < 0) {
+      auto code = errno;
+      if (code == EINTR)
+        continue;
+      if (code == EAGAIN || code == EWOULDBLOCK || code == ENOBUFS) {
+        s.writable = false;
+        want_writable(index, true);
+        return;
+      }
+      err = make_errno_error("sendmsg", code);
+    } else {
+      op.w.offset = static_cast<size_t>(n);
+    }
+    complete(s, id, op.w, std::move(err));
+    s.dq.pop_front();
+  }
+  if (s.dq.empty() && s.out_armed)
+    want_writable(index, false);
 }
 
 void epoll_driver::do_write(uint32_t index) {
@@ -688,6 +849,11 @@ caf::error epoll_driver::poll(std::optional<clock::duration> timeout) {
     }
     if (token == timer_token) {
       fire_timers();
+      continue;
+    }
+    if (token == watch_token) {
+      if (watch_)
+        watch_();
       continue;
     }
     auto* s = find(token);

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <deque>
+#include <functional>
 #include <map>
 #include <optional>
 #include <unordered_map>
@@ -40,6 +41,13 @@ public:
             caf::response_promise rp) override;
   bool shutdown_write(socket_id sock, op_id id,
                       caf::response_promise rp) override;
+  caf::expected<socket_id> adopt_datagram(int fd, caf::strong_actor_ptr owner,
+                                          datagram_limits limits) override;
+  bool send_to(socket_id sock, op_id id, byte_buffer buf,
+               const sockaddr_storage& to, socklen_t len,
+               caf::response_promise rp) override;
+  caf::error connect_datagram(socket_id sock, const sockaddr_storage& to,
+                              socklen_t len) override;
   void close(socket_id sock, caf::error reason) override;
   std::optional<socket_progress> progress(socket_id sock) override;
   op_id start_timer(clock::duration delay,
@@ -61,6 +69,11 @@ public:
   size_t sockets() const noexcept override;
   void close_all() override;
 
+  /// Also watches `fd` for readability (level-triggered); `on_ready` runs
+  /// in `poll`, on the driver thread. For backends built on this one (the
+  /// aio backend's signalfd). One watch per driver; `fd` stays the caller's.
+  caf::error watch(int fd, std::function<void()> on_ready);
+
 private:
   struct write_op {
     op_id id;
@@ -72,6 +85,12 @@ private:
   struct shutdown_op {
     op_id id;
     caf::response_promise rp;
+  };
+
+  struct dgram_op {
+    write_op w; // w.offset: bytes sent
+    sockaddr_storage to;
+    socklen_t len;
   };
 
   struct slot {
@@ -99,6 +118,10 @@ private:
     std::deque<write_op> wq;
     size_t queued = 0;
     std::optional<shutdown_op> shut;
+    // datagram sockets: credit counts datagrams
+    bool datagram = false;
+    datagram_limits dlimits;
+    std::deque<dgram_op> dq;
   };
 
   struct timer {
@@ -116,6 +139,8 @@ private:
   void do_read(uint32_t index);
   void do_write(uint32_t index);
   void finish_connect(uint32_t index);
+  void do_dgram_read(uint32_t index);
+  void do_dgram_write(uint32_t index);
   void want_writable(uint32_t index, bool on);
   void complete(slot& s, socket_id id, write_op& op, caf::error err);
   void complete(slot& s, socket_id id, shutdown_op& op, caf::error err);
@@ -143,6 +168,7 @@ private:
   /// `process()` on this thread. Created on first use.
   file_pool& files();
   std::unique_ptr<file_pool> files_;
+  std::function<void()> watch_; ///< see `watch`
 };
 
 } // namespace actio

@@ -44,6 +44,13 @@ public:
             caf::response_promise rp) override;
   bool shutdown_write(socket_id sock, op_id id,
                       caf::response_promise rp) override;
+  caf::expected<socket_id> adopt_datagram(int fd, caf::strong_actor_ptr owner,
+                                          datagram_limits limits) override;
+  bool send_to(socket_id sock, op_id id, byte_buffer buf,
+               const sockaddr_storage& to, socklen_t len,
+               caf::response_promise rp) override;
+  caf::error connect_datagram(socket_id sock, const sockaddr_storage& to,
+                              socklen_t len) override;
   void close(socket_id sock, caf::error reason) override;
   std::optional<socket_progress> progress(socket_id sock) override;
   op_id start_timer(clock::duration delay,
@@ -78,6 +85,12 @@ private:
     caf::response_promise rp;
   };
 
+  struct dgram_op {
+    write_op w; // w.offset: bytes sent
+    sockaddr_storage to;
+    socklen_t len;
+  };
+
   struct slot {
     int fd = -1;
     uint32_t gen = 1;
@@ -105,6 +118,10 @@ private:
     std::deque<write_op> wq;
     size_t queued = 0;
     std::optional<shutdown_op> shut;
+    // datagram sockets: credit counts datagrams
+    bool datagram = false;
+    datagram_limits dlimits;
+    std::deque<dgram_op> dq;
   };
 
   struct timer {
@@ -122,6 +139,8 @@ private:
   void do_read(uint32_t index);
   void do_write(uint32_t index);
   void finish_connect(uint32_t index);
+  void do_dgram_read(uint32_t index);
+  void do_dgram_write(uint32_t index);
   bool change(int fd, int filter, unsigned flags, socket_id id);
   void want_writable(uint32_t index, bool on);
   void complete(slot& s, socket_id id, write_op& op, caf::error err);

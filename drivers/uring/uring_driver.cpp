@@ -36,7 +36,8 @@ const int used_opcodes[] = {
   IORING_OP_READ,   IORING_OP_WRITE,  IORING_OP_ACCEPT,        IORING_OP_RECV,
   IORING_OP_SEND,   IORING_OP_SHUTDOWN, IORING_OP_CLOSE,       IORING_OP_OPENAT,
   IORING_OP_FSYNC,  IORING_OP_STATX,  IORING_OP_ASYNC_CANCEL,  IORING_OP_TIMEOUT,
-  IORING_OP_TIMEOUT_REMOVE, IORING_OP_PROVIDE_BUFFERS,
+  IORING_OP_TIMEOUT_REMOVE, IORING_OP_PROVIDE_BUFFERS, IORING_OP_RECVMSG,
+  IORING_OP_SENDMSG,
 };
 
 __kernel_timespec to_timespec(driver::clock::duration d) {
@@ -220,6 +221,8 @@ bool uring_driver::process() {
         continue;
       if (s.listener)
         arm_accept(index);
+      else if (s.datagram)
+        arm_dgram_recv(index);
       else
         arm_recv(index);
     }
@@ -281,6 +284,12 @@ void uring_driver::dispatch(io_uring_cqe* cqe) {
       return;
     case op_kind::send:
       on_send(o, res);
+      return;
+    case op_kind::recvmsg:
+      on_dgram_recv(o, res);
+      return;
+    case op_kind::sendmsg:
+      on_dgram_send(o, res);
       return;
     case op_kind::shutdown:
       on_shutdown(o, res);
@@ -397,13 +406,179 @@ void uring_driver::grant(socket_id id, size_t bytes) {
     return;
   s->credit += bytes;
   auto index = static_cast<uint32_t>(id);
+  if (s->datagram) {
+    arm_dgram_recv(index);
+    return;
+  }
   flush_stash(index);
   arm_recv(index);
 }
 
+// -- datagram sockets ----------------------------------------------------------
+
+caf::expected<socket_id>
+uring_driver::adopt_datagram(int fd, caf::strong_actor_ptr owner,
+                             datagram_limits limits) {
+  auto id = adopt(fd, std::move(owner), write_limits{});
+  if (id) {
+    auto& s = slots_[static_cast<uint32_t>(*id)];
+    s.datagram = true;
+    s.dlimits = limits;
+  }
+  return id;
+}
+
+caf::error uring_driver::connect_datagram(socket_id id,
+                                          const sockaddr_storage& to,
+                                          socklen_t len) {
+  auto* s = find(id);
+  if (s == nullptr)
+    return make_actio_error(errc::closed, "connect: socket is closed");
+  if (!s->datagram)
+    return make_actio_error(errc::invalid_argument,
+                            "connect: not a datagram socket");
+  // Connecting a datagram socket only records the peer: it never blocks.
+  if (::connect(s->fd, reinterpret_cast<const sockaddr*>(&to), len) < 0)
+    return make_errno_error("connect", errno);
+  return caf::none;
+}
+
+bool uring_driver::send_to(socket_id id, op_id op, byte_buffer buf,
+                           const sockaddr_storage& to, socklen_t len,
+                           caf::response_promise rp) {
+  auto* s = find(id);
+  if (s == nullptr)
+    return false;
+  dgram_req d{write_req{op, std::move(buf), std::move(rp)}, to, len};
+  if (!s->datagram) {
+    complete_write(*s, id, d.w, 0,
+                   make_actio_error(errc::invalid_argument,
+                                    "send_to: not a datagram socket"));
+    return true;
+  }
+  if (s->dq.size() >= s->dlimits.max_queued) {
+    complete_write(*s, id, d.w, 0,
+                   make_actio_error(errc::write_queue_full,
+                                    "send_to: " + std::to_string(s->dq.size())
+                                      + " datagrams queued, limit "
+                                      + std::to_string(s->dlimits.max_queued)));
+    return true;
+  }
+  s->dq.push_back(std::move(d));
+  submit_dgram_send(static_cast<uint32_t>(id));
+  return true;
+}
+
+/// One sendmsg in flight per socket keeps datagrams in order.
+void uring_driver::submit_dgram_send(uint32_t index) {
+  auto& s = slots_[index];
+  if (s.send_op != nullptr || s.closing || s.dq.empty())
+    return;
+  auto* o = new_op(op_kind::sendmsg);
+  o->target = id_of(index);
+  auto& d = s.dq.front();
+  o->w = std::move(d.w);
+  o->addr = d.to;
+  o->addr_len = d.len;
+  s.dq.pop_front();
+  o->iov = iovec{o->w.buf.data(), o->w.buf.size()};
+  o->msg.msg_name = o->addr_len > 0 ? &o->addr : nullptr;
+  o->msg.msg_namelen = o->addr_len;
+  o->msg.msg_iov = &o->iov;
+  o->msg.msg_iovlen = 1;
+  s.send_op = o;
+  ++s.ops;
+  auto* e = sqe();
+  io_uring_prep_sendmsg(e, s.fd, &o->msg, MSG_NOSIGNAL);
+  io_uring_sqe_set_data(e, o);
+}
+
+void uring_driver::on_dgram_send(op* o, int res) {
+  auto index = static_cast<uint32_t>(o->target);
+  auto& s = slots_[index];
+  auto id = id_of(index);
+  s.send_op = nullptr;
+  --s.ops;
+  if (s.closing) {
+    // The kernel may have sent it before the cancel reached it: say so.
+    if (res >= 0)
+      complete_write(s, id, o->w, static_cast<size_t>(res), caf::error{});
+    else
+      complete_write(s, id, o->w, 0, cancelled("send cancelled by close"));
+    op_done(o);
+    maybe_finish_close(index);
+    return;
+  }
+  if (res == -EINTR || res == -EAGAIN || res == -ENOBUFS) {
+    // Retry the same datagram first: order is kept.
+    s.dq.push_front(dgram_req{std::move(o->w), o->addr, o->addr_len});
+    op_done(o);
+    submit_dgram_send(index);
+    return;
+  }
+  // A failed datagram (EMSGSIZE, an ICMP error) fails only its request.
+  if (res < 0)
+    complete_write(s, id, o->w, 0, make_errno_error("sendmsg", -res));
+  else
+    complete_write(s, id, o->w, static_cast<size_t>(res), caf::error{});
+  op_done(o);
+  submit_dgram_send(index);
+}
+
+/// Single-shot recvmsg, armed only while there is credit: the datagram goes
+/// into the op's own buffer of the receive size; the kernel writes the
+/// source address and msg_flags (MSG_TRUNC) back into the op's msghdr.
+void uring_driver::arm_dgram_recv(uint32_t index) {
+  auto& s = slots_[index];
+  if (s.credit == 0 || s.recv_op != nullptr || s.closing)
+    return;
+  auto* o = new_op(op_kind::recvmsg);
+  o->target = id_of(index);
+  o->buf.resize(s.dlimits.max_size);
+  o->iov = iovec{o->buf.data(), o->buf.size()};
+  o->msg.msg_name = &o->addr;
+  o->msg.msg_namelen = sizeof(o->addr);
+  o->msg.msg_iov = &o->iov;
+  o->msg.msg_iovlen = 1;
+  s.recv_op = o;
+  ++s.ops;
+  auto* e = sqe();
+  io_uring_prep_recvmsg(e, s.fd, &o->msg, 0);
+  io_uring_sqe_set_data(e, o);
+}
+
+void uring_driver::on_dgram_recv(op* o, int res) {
+  auto index = static_cast<uint32_t>(o->target);
+  auto& s = slots_[index];
+  auto id = id_of(index);
+  s.recv_op = nullptr;
+  --s.ops;
+  if (s.closing) {
+    op_done(o);
+    maybe_finish_close(index);
+    return;
+  }
+  if (res >= 0) {
+    --s.credit;
+    // Copy out at the datagram's size: the op's buffer has the receive size.
+    datagram_received ev{id,
+                         net::address{reinterpret_cast<sockaddr*>(&o->addr),
+                                      o->msg.msg_namelen},
+                         byte_buffer(o->buf.begin(), o->buf.begin() + res),
+                         (o->msg.msg_flags & MSG_TRUNC) != 0};
+    deliver(s.owner, caf::make_message(std::move(ev)));
+  } else if (res != -EINTR && res != -EAGAIN && res != -ECANCELED) {
+    // An asynchronous error (ICMP for an earlier send); the socket stays.
+    deliver(s.owner, caf::make_message(
+                       datagram_error{id, make_errno_error("recvmsg", -res)}));
+  }
+  op_done(o);
+  arm_dgram_recv(index);
+}
+
 void uring_driver::arm_recv(uint32_t index) {
   auto& s = slots_[index];
-  if (s.connecting || s.credit == 0 || s.recv_op != nullptr || s.read_done || s.closing
+  if (s.datagram || s.connecting || s.credit == 0 || s.recv_op != nullptr || s.read_done || s.closing
       || !s.stash.empty())
     return;
   auto* o = new_op(op_kind::recv);
@@ -792,6 +967,12 @@ void uring_driver::begin_close(uint32_t index, caf::error reason) {
                    s.close_reason ? s.close_reason
                                   : cancelled("write cancelled by close"));
     s.wq.pop_front();
+  }
+  while (!s.dq.empty()) {
+    complete_write(s, id, s.dq.front().w, 0,
+                   s.close_reason ? s.close_reason
+                                  : cancelled("send cancelled by close"));
+    s.dq.pop_front();
   }
   if (s.shut) {
     auto w = std::move(*s.shut);

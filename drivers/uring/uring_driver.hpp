@@ -58,6 +58,13 @@ public:
             caf::response_promise rp) override;
   bool shutdown_write(socket_id sock, op_id id,
                       caf::response_promise rp) override;
+  caf::expected<socket_id> adopt_datagram(int fd, caf::strong_actor_ptr owner,
+                                          datagram_limits limits) override;
+  bool send_to(socket_id sock, op_id id, byte_buffer buf,
+               const sockaddr_storage& to, socklen_t len,
+               caf::response_promise rp) override;
+  caf::error connect_datagram(socket_id sock, const sockaddr_storage& to,
+                              socklen_t len) override;
   void close(socket_id sock, caf::error reason) override;
   std::optional<socket_progress> progress(socket_id sock) override;
   op_id start_timer(clock::duration delay,
@@ -90,6 +97,8 @@ private:
     accept,
     recv,
     send,
+    recvmsg, // datagram: one per credit
+    sendmsg, // datagram: one in flight per socket
     shutdown,
     connect,
     close_socket,
@@ -108,6 +117,12 @@ private:
     op_id id;
     byte_buffer buf;
     caf::response_promise rp;
+  };
+
+  struct dgram_req {
+    write_req w;
+    sockaddr_storage to;
+    socklen_t len;
   };
 
   struct slot {
@@ -143,6 +158,11 @@ private:
     std::optional<write_req> shut; // pending shutdown (buf unused)
     bool write_shut = false;
     bool connecting = false; // reads and writes wait for the connect
+    // datagram sockets: credit counts datagrams; recv_op/send_op are the
+    // single recvmsg/sendmsg in flight
+    bool datagram = false;
+    datagram_limits dlimits;
+    std::deque<dgram_req> dq;
   };
 
   struct file_slot {
@@ -175,6 +195,10 @@ private:
   void on_send(op* o, int res);
   void on_shutdown(op* o, int res);
   void on_connect(op* o, int res);
+  void arm_dgram_recv(uint32_t index);
+  void submit_dgram_send(uint32_t index);
+  void on_dgram_recv(op* o, int res);
+  void on_dgram_send(op* o, int res);
   void on_close_socket(op* o, int res);
   void complete_write(slot& s, socket_id id, write_req& w, size_t bytes,
                       caf::error err);

@@ -5,6 +5,8 @@
 
 #include <linux/stat.h>
 #include <string>
+#include <sys/socket.h>
+#include <sys/uio.h>
 
 #include "actio/drivers/uring/uring_driver.hpp"
 
@@ -25,6 +27,8 @@ struct uring_driver::op {
   struct statx stx {};
   sockaddr_storage addr{}; // connect: the kernel reads it after submission
   socklen_t addr_len = 0;
+  msghdr msg{}; // recvmsg/sendmsg: points into addr and buf
+  iovec iov{};
   int fd = -1;
   bool cancelled = false;
 };

@@ -1,4 +1,5 @@
-// actio-echo: a TCP echo service written as connection actors.
+// actio-echo: a TCP (or Unix stream socket) echo service written as
+// connection actors.
 //
 // Shows: a listener that spawns one pinned connection actor per client, and
 // a connection behaviour with credit-based reads (it reads only as much as
@@ -6,9 +7,11 @@
 // buffer without bound), acknowledged writes and half-close.
 //
 // Run:   build/bin/actio-echo --port 7000 [--host 127.0.0.1]
+//        build/bin/actio-echo --unix /tmp/echo.sock   (or --unix @name)
 //        (options: --help; --actio.io.drivers=N,
 //         --actio.io.backend=auto|uring|epoll)
 // Try:   nc 127.0.0.1 7000      (type a line, it comes back; Ctrl-D, Ctrl-C)
+//        nc -U /tmp/echo.sock   (with --unix /tmp/echo.sock)
 // Stop:  Ctrl-C (SIGINT) or SIGTERM: graceful drain. The port closes, each
 //        connection finishes the echo in flight, shuts down its write side
 //        (the client sees EOF) and ends when the client closes; whatever is
@@ -27,6 +30,7 @@
 #include "actio/actors/runtime.hpp"
 #include "actio/net/atoms.hpp"
 #include "actio/net/tcp_listener.hpp"
+#include "actio/net/unix_listener.hpp"
 
 namespace {
 
@@ -91,12 +95,16 @@ struct echo_config : actio::config {
   std::string host = "127.0.0.1";
   uint16_t port = 7000;
   double drain_timeout = 5;
+  std::string unix_path;
   echo_config() {
     opt_group{custom_options_, "global"}
       .add(host, "host", "address to listen on (default 127.0.0.1)")
       .add(port, "port,p", "port to listen on, 0 = any (default 7000)")
       .add(drain_timeout, "drain-timeout",
-           "seconds a graceful stop waits for connections (default 5)");
+           "seconds a graceful stop waits for connections (default 5)")
+      .add(unix_path, "unix",
+           "serve on this Unix stream socket path (\"@name\": abstract) "
+           "instead of TCP; a stale socket file is replaced");
   }
 };
 
@@ -123,13 +131,19 @@ int main(int argc, char** argv) {
     std::cerr << "actio-echo: " << sys.render(rt.error()) << '\n';
     return 1;
   }
-  auto srv = actio::net::tcp_listen(**rt, {cfg.host, cfg.port}, echo);
+  auto srv = cfg.unix_path.empty()
+               ? actio::net::tcp_listen(**rt, {cfg.host, cfg.port}, echo)
+               : actio::net::unix_listen(**rt, {cfg.unix_path}, echo);
   if (!srv) {
     std::cerr << "actio-echo: " << sys.render(srv.error()) << '\n';
     return 1;
   }
-  std::cout << "actio-echo: listening on " << cfg.host << ':' << srv->port
-            << " (backend " << (*rt)->backend_name() << ", "
+  std::cout << "actio-echo: listening on ";
+  if (cfg.unix_path.empty())
+    std::cout << cfg.host << ':' << srv->port;
+  else
+    std::cout << "unix:" << cfg.unix_path;
+  std::cout << " (backend " << (*rt)->backend_name() << ", "
             << (*rt)->drivers() << " driver thread(s))" << std::endl;
   std::cout << "actio-echo: backend " << (*rt)->backend_name() << ": "
             << (*rt)->backend_reason() << std::endl;

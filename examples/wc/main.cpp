@@ -4,9 +4,15 @@
 // driver) streaming chunks into a counting sink, with CAF's credit-based
 // backpressure; errors arriving at the sink as typed errors.
 //
-// Run:   build/bin/actio-wc [-l] [-w] [-c] [--backend=uring|epoll] [FILE...]
+// Run:   build/bin/actio-wc [-l] [-w] [-c] [--backend=uring|epoll]
+//                           [--tcp HOST:PORT]... [FILE...]
 //        (no FILE, or "-": standard input)
 // Try:   build/bin/actio-wc README.md; printf 'a b\nc' | build/bin/actio-wc
+//        nc -l 7001 < README.md & build/bin/actio-wc --tcp 127.0.0.1:7001
+//
+// --tcp connects (net::tcp_connect) and counts what the peer sends until it
+// closes: the connection speaks the endpoint protocol (net::passive) and an
+// endpoint source streams it into the same counting sink as files.
 //
 // Output is byte-for-byte GNU wc's (coreutils 9) in the C locale (words as
 // in io/word_count.hpp; multibyte spaces of UTF-8 locales are not special);
@@ -21,6 +27,8 @@
 #include <future>
 #include <iostream>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include <caf/all.hpp>
@@ -28,26 +36,40 @@
 #include "actio/actors/config.hpp"
 #include "actio/actors/errc.hpp"
 #include "actio/actors/runtime.hpp"
+#include "actio/io/endpoint_stream.hpp"
 #include "actio/io/file_service.hpp"
 #include "actio/io/sinks.hpp"
 #include "actio/io/sources.hpp"
+#include "actio/net/atoms.hpp"
+#include "actio/net/passive.hpp"
+#include "actio/net/tcp_connect.hpp"
 
 namespace {
 
 using namespace actio;
 
+/// A file name ("-": standard input) or, with `tcp`, a HOST:PORT.
+struct input {
+  std::string name;
+  bool tcp = false;
+};
+
 struct options {
   bool lines = false, words = false, bytes = false;
   std::string backend = "auto";
-  std::vector<std::string> files;
+  std::vector<input> files;
 };
 
 int usage(int status) {
   (status == 0 ? std::cout : std::cerr)
-    << "usage: actio-wc [-l] [-w] [-c] [--backend=auto|uring|epoll] [FILE...]\n"
-       "  -l, --lines   print the newline counts\n"
-       "  -w, --words   print the word counts\n"
-       "  -c, --bytes   print the byte counts\n"
+    << "usage: actio-wc [-l] [-w] [-c] [--backend=auto|uring|epoll]\n"
+       "                [--tcp HOST:PORT]... [FILE...]\n"
+       "  -l, --lines          print the newline counts\n"
+       "  -w, --words          print the word counts\n"
+       "  -c, --bytes          print the byte counts\n"
+       "  --tcp HOST:PORT      connect to HOST:PORT and count the bytes the\n"
+       "                       peer sends until it closes; the line is named\n"
+       "                       HOST:PORT (IPv6: [::1]:PORT); mixes with FILEs\n"
        "With no FILE, or when FILE is -, read standard input.\n";
   return status;
 }
@@ -58,7 +80,13 @@ std::optional<int> parse(int argc, char** argv, options& opt) {
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (only_files || arg == "-" || arg.empty() || arg[0] != '-') {
-      opt.files.push_back(arg);
+      opt.files.push_back({arg});
+    } else if (arg == "--tcp" || arg.rfind("--tcp=", 0) == 0) {
+      if (arg == "--tcp" && i + 1 == argc) {
+        std::cerr << "actio-wc: option '--tcp' requires an argument\n";
+        return usage(1);
+      }
+      opt.files.push_back({arg == "--tcp" ? argv[++i] : arg.substr(6), true});
     } else if (arg == "--") {
       only_files = true;
     } else if (arg == "--help") {
@@ -97,13 +125,17 @@ std::optional<int> parse(int argc, char** argv, options& opt) {
 /// wc's column width: 1 for a single count of a single input; else the
 /// digits of the regular files' total size, at least 7 when an input is
 /// not a regular file (a pipe, a terminal, a directory).
-int number_width(const options& opt, const std::vector<std::string>& inputs) {
+int number_width(const options& opt, const std::vector<input>& inputs) {
   int counts = int{opt.lines} + int{opt.words} + int{opt.bytes};
   if (inputs.size() == 1 && counts == 1)
     return 1;
   int minimum = 1;
   uint64_t total = 0;
-  for (auto& name : inputs) {
+  for (auto& [name, tcp] : inputs) {
+    if (tcp) {
+      minimum = 7; // a stream, like a pipe
+      continue;
+    }
     struct stat st {};
     int rc = name == "-" ? fstat(0, &st) : stat(name.c_str(), &st);
     if (rc != 0)
@@ -153,6 +185,51 @@ std::string reason_of(const caf::error& err) {
   return pos == std::string::npos ? text : text.substr(pos + 2);
 }
 
+/// Splits "HOST:PORT" ("[v6]:PORT"); false if malformed.
+bool split_host_port(const std::string& text, std::string& host,
+                     uint16_t& port) {
+  auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size())
+    return false;
+  host = text.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  unsigned long value = 0;
+  for (auto c : text.substr(colon + 1)) {
+    if (c < '0' || c > '9')
+      return false;
+    value = value * 10 + static_cast<unsigned long>(c - '0');
+    if (value > 65535)
+      return false;
+  }
+  port = static_cast<uint16_t>(value);
+  return port != 0;
+}
+
+/// Counts what a TCP peer sends: a passive connection, an endpoint source,
+/// the wc sink. Returns the counts and the error (connect, reset, ...).
+std::pair<io::word_count, caf::error>
+count_tcp(caf::actor_system& sys, runtime& rt, const std::string& where) {
+  std::string host;
+  uint16_t port = 0;
+  if (!split_host_port(where, host, port))
+    return {{}, make_actio_error(errc::invalid_argument,
+                                 "address: expected HOST:PORT")};
+  auto conn = net::tcp_connect(rt, host, port, net::passive());
+  if (!conn)
+    return {{}, conn.error()};
+  std::promise<std::pair<io::word_count, caf::error>> done;
+  auto fut = done.get_future();
+  auto sink = io::spawn_wc_sink(sys, [&](const io::word_count& wc,
+                                         const caf::error& err) {
+    done.set_value({wc, err});
+  });
+  io::spawn_endpoint_source(sys, *conn, sink);
+  auto result = fut.get();
+  caf::anon_send(*conn, net::close_atom::value);
+  return result;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -167,7 +244,7 @@ int main(int argc, char** argv) {
   if (auto status = parse(argc, argv, opt))
     return *status;
   bool named = !opt.files.empty();
-  auto inputs = named ? opt.files : std::vector<std::string>{"-"};
+  auto inputs = named ? opt.files : std::vector<input>{{"-"}};
   auto width = number_width(opt, inputs);
   actio::config cfg;
   caf::put(cfg.content, "actio.io.backend", opt.backend);
@@ -180,19 +257,27 @@ int main(int argc, char** argv) {
   auto files = io::spawn_file_service(**rt);
   int status = 0;
   io::word_count total;
-  for (auto& name : inputs) {
-    std::promise<std::pair<io::word_count, caf::error>> done;
-    auto fut = done.get_future();
-    auto sink = io::spawn_wc_sink(sys, [&](const io::word_count& wc,
-                                           const caf::error& err) {
-      done.set_value({wc, err});
-    }, opt.words); // without -w: the vectorised newline count
-    io::spawn_file_source(sys, files, name, sink);
-    auto [wc, err] = fut.get();
+  for (auto& [name, tcp] : inputs) {
+    io::word_count wc;
+    caf::error err;
+    if (tcp) {
+      std::tie(wc, err) = count_tcp(sys, **rt, name);
+    } else {
+      std::promise<std::pair<io::word_count, caf::error>> done;
+      auto fut = done.get_future();
+      auto sink = io::spawn_wc_sink(sys, [&](const io::word_count& wc,
+                                             const caf::error& err) {
+        done.set_value({wc, err});
+      }, opt.words); // without -w: the vectorised newline count
+      io::spawn_file_source(sys, files, name, sink);
+      std::tie(wc, err) = fut.get();
+    }
     if (err) {
       std::fflush(stdout);
       std::cerr << "actio-wc: " << name << ": " << reason_of(err) << '\n';
       status = 1;
+      if (tcp)
+        continue; // no counts for a peer we could not (fully) read
       // Like wc: a file that opened but could not be read (a directory)
       // still gets its (zero) line.
       if (describe(err).find("open ") != std::string::npos)

@@ -80,13 +80,6 @@ TEST_P(connect_test, refused_connection_is_a_typed_error_and_the_actor_ends) {
     << "the failed connection actor did not end";
 }
 
-TEST_P(connect_test, unresolvable_host_is_a_typed_error) {
-  auto client = net::tcp_connect(rt(), "no such host.invalid", 80,
-                                 test::echo_behavior);
-  ASSERT_FALSE(client);
-  EXPECT_EQ(client.error().code(), static_cast<uint8_t>(errc::invalid_argument));
-}
-
 ACTIO_TEST_ALL_BACKENDS(connect_test);
 
 } // namespace

@@ -1,0 +1,173 @@
+#pragma once
+
+/// Protobuf messages over byte streams: each message is one
+/// length-delimited frame (u32 big-endian payload length, then the
+/// message's wire format; see length_delimited.hpp).
+///
+/// - `spawn_protobuf_decoder<Msg>`: stage byte_chunk -> proto_batch<Msg>.
+///   A frame that does not parse as `Msg` is `errc::malformed`, naming the
+///   frame's byte offset in the stream; a frame longer than `max_frame` is
+///   `errc::too_long`; input ending inside a frame is `errc::malformed`.
+///   Each error stops the stream (the sink sees it, the source stops);
+///   messages decoded before the error but still waiting for the sink's
+///   credit may be dropped with it (CAF 0.17's stop discards them).
+/// - `spawn_protobuf_encoder<Msg>`: stage proto_batch<Msg> -> byte_chunk,
+///   one chunk per batch. A message over `max_frame` is `errc::too_long`.
+///
+/// Both pass the in-band end (`last`) on, as every actio stage does.
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <caf/actor.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/attach_stream_stage.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/meta/type_name.hpp>
+#include <caf/stream.hpp>
+
+#include "actio/actors/errc.hpp"
+#include "actio/io/length_delimited.hpp"
+#include "actio/io/stream.hpp"
+#include "actio/proto/message.hpp"
+
+namespace actio::io {
+
+/// Decoded messages. `last`: nothing follows.
+template <class Msg>
+struct proto_batch {
+  std::vector<proto::message<Msg>> items;
+  bool last = false;
+};
+
+template <class Inspector, class Msg>
+typename Inspector::result_type inspect(Inspector& f, proto_batch<Msg>& x) {
+  return f(caf::meta::type_name("actio.proto_batch"), x.items, x.last);
+}
+
+namespace detail {
+
+/// Stops every stream of `self` with `err` (quit() would not, in a stage).
+inline void stop_all_streams(caf::scheduled_actor* self, const caf::error& err) {
+  std::vector<caf::stream_manager_ptr> mgrs;
+  for (auto& kvp : self->stream_managers())
+    mgrs.push_back(kvp.second);
+  for (auto& mgr : mgrs)
+    mgr->stop(err);
+}
+
+template <class Msg>
+struct protobuf_decoder_state {
+  explicit protobuf_decoder_state(size_t max_frame) : codec(max_frame) {
+  }
+  length_delimited_codec codec;
+  uint64_t next_frame = 0; // stream offset of the next complete frame
+  std::vector<byte_buffer> payloads;
+  bool failed = false;
+};
+
+} // namespace detail
+
+/// byte_chunk -> proto_batch<Msg>.
+template <class Msg>
+caf::actor spawn_protobuf_decoder(caf::actor_system& sys,
+                                  size_t max_frame = 8 * 1024 * 1024) {
+  using state = detail::protobuf_decoder_state<Msg>;
+  auto fn = [](caf::event_based_actor* self,
+               std::shared_ptr<state> st) -> caf::behavior {
+    return {
+      [=](caf::stream<byte_chunk> in) {
+        return caf::attach_stream_stage(
+          self, in, [](caf::unit_t&) {},
+          [=](caf::unit_t&, caf::downstream<proto_batch<Msg>>& out,
+              byte_chunk chunk) {
+            if (st->failed)
+              return;
+            st->payloads.clear();
+            auto err = st->codec.push(chunk.bytes.data(), chunk.bytes.size(),
+                                      st->payloads);
+            proto_batch<Msg> batch;
+            // Frames completed before an error still go out first.
+            for (auto& p : st->payloads) {
+              auto offset = st->next_frame;
+              st->next_frame += 4 + p.size();
+              proto::message<Msg> m;
+              if (!m.value.ParseFromArray(p.data(), static_cast<int>(p.size()))) {
+                err = make_actio_error(errc::malformed,
+                                       "frame at byte " + std::to_string(offset)
+                                         + " (" + std::to_string(p.size())
+                                         + " bytes) does not parse as "
+                                         + m.value.GetTypeName());
+                break;
+              }
+              batch.items.push_back(std::move(m));
+            }
+            if (!err && chunk.last) {
+              err = st->codec.finish(st->payloads);
+              batch.last = !err;
+            }
+            if (!batch.items.empty() || batch.last)
+              out.push(std::move(batch));
+            if (err) {
+              st->failed = true;
+              detail::stop_all_streams(self, err);
+            }
+          },
+          [](caf::unit_t&, const caf::error&) {});
+      },
+    };
+  };
+  return sys.spawn(fn, std::make_shared<state>(max_frame));
+}
+
+/// proto_batch<Msg> -> byte_chunk (one chunk of frames per batch).
+template <class Msg>
+caf::actor spawn_protobuf_encoder(caf::actor_system& sys,
+                                  size_t max_frame = 8 * 1024 * 1024) {
+  auto fn = [](caf::event_based_actor* self, size_t max) -> caf::behavior {
+    auto failed = std::make_shared<bool>(false);
+    return {
+      [=](caf::stream<proto_batch<Msg>> in) {
+        return caf::attach_stream_stage(
+          self, in, [](caf::unit_t&) {},
+          [=](caf::unit_t&, caf::downstream<byte_chunk>& out,
+              proto_batch<Msg> batch) {
+            if (*failed)
+              return;
+            byte_chunk chunk;
+            std::string buf;
+            for (auto& m : batch.items) {
+              buf.clear();
+              m.value.SerializeToString(&buf);
+              if (buf.size() > max || buf.size() > UINT32_MAX) {
+                *failed = true;
+                detail::stop_all_streams(
+                  self, make_actio_error(errc::too_long,
+                                         "message of " + std::to_string(buf.size())
+                                           + " bytes exceeds the maximum frame of "
+                                           + std::to_string(max)));
+                return;
+              }
+              auto n = static_cast<uint32_t>(buf.size());
+              uint8_t header[4] = {static_cast<uint8_t>(n >> 24),
+                                   static_cast<uint8_t>(n >> 16),
+                                   static_cast<uint8_t>(n >> 8),
+                                   static_cast<uint8_t>(n)};
+              chunk.bytes.insert(chunk.bytes.end(), header, header + 4);
+              chunk.bytes.insert(chunk.bytes.end(), buf.begin(), buf.end());
+            }
+            chunk.last = batch.last;
+            if (!chunk.bytes.empty() || chunk.last)
+              out.push(std::move(chunk));
+          },
+          [](caf::unit_t&, const caf::error&) {});
+      },
+    };
+  };
+  return sys.spawn(fn, max_frame);
+}
+
+} // namespace actio::io
