@@ -13,6 +13,9 @@
 #ifdef ACTIO_HAVE_EPOLL
 #  include "actio/drivers/epoll/epoll_driver.hpp"
 #endif
+#ifdef ACTIO_HAVE_KQUEUE
+#  include "actio/drivers/kqueue/kqueue_driver.hpp"
+#endif
 #ifdef ACTIO_HAVE_AIO
 #  include "actio/drivers/aio/aio_driver.hpp"
 #  include "actio/drivers/aio/aio_signal.hpp"
@@ -56,6 +59,13 @@ const candidate candidates[] = {
 #else
   {"epoll", false, nullptr},
 #endif
+// After epoll: on Linux kqueue (libkqueue over epoll) is for verification;
+// on BSD/macOS, where uring and epoll are not built, it comes first.
+#ifdef ACTIO_HAVE_KQUEUE
+  {"kqueue", true, &always_ok},
+#else
+  {"kqueue", false, nullptr},
+#endif
 #ifdef ACTIO_HAVE_AIO
   {"aio", true, &always_ok, false},
 #else
@@ -72,6 +82,10 @@ make_named(const std::string& name, [[maybe_unused]] caf::actor_system& sys) {
 #ifdef ACTIO_HAVE_EPOLL
   if (name == "epoll")
     return epoll_driver::make();
+#endif
+#ifdef ACTIO_HAVE_KQUEUE
+  if (name == "kqueue")
+    return kqueue_driver::make();
 #endif
 #ifdef ACTIO_HAVE_AIO
   if (name == "aio")
@@ -114,13 +128,9 @@ make_driver(std::string_view backend, caf::actor_system& sys) {
                                 + describe(err));
     return make_named(name, sys);
   }
-  if (name == "kqueue")
-    return make_actio_error(errc::backend_unavailable,
-                            "backend '" + name
-                              + "' is not available in this build");
   return make_actio_error(errc::invalid_argument,
                           "unknown backend '" + name
-                            + "' (expected auto, uring, epoll or aio)");
+                            + "' (expected auto, uring, epoll, kqueue or aio)");
 }
 
 void prepare_backend_signals() noexcept {
