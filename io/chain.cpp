@@ -1,6 +1,7 @@
 #include "actio/io/chain.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <memory>
 #include <utility>
 
@@ -9,6 +10,7 @@
 #include <caf/broadcast_downstream_manager.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/inbound_path.hpp>
+#include <caf/scheduled_actor.hpp>
 #include <caf/stream.hpp>
 #include <caf/stream_stage_driver.hpp>
 #include <caf/detail/stream_stage_impl.hpp>
@@ -124,8 +126,41 @@ public:
       this->stop(std::exchange(pending_, caf::error{}));
   }
 
+  /// Records a slot this actor used (the outbound path's).
+  void used_slot(caf::stream_slot slot) {
+    highest_slot_ = std::max(highest_slot_, slot);
+  }
+
+  /// `add_inbound_path` on a slot this actor never used before.
+  ///
+  /// CAF 0.17.6 numbers a new slot max(slots in use) + 1, so the next
+  /// source gets the slot of the previous one once that one closed. But
+  /// accepting a stream attaches a stream_aborter to the source that is
+  /// never removed on a regular close: when the previous source actor
+  /// exits (file_source does, after closing its file) it sends a
+  /// forced_close for its old slot, which then hits the *next* source's
+  /// path. With an empty exit reason that closed the chain early (dest got
+  /// a normal end, the copy was short), or dropped the running source's
+  /// path. A placeholder at the highest slot used makes CAF pick a fresh
+  /// one, so a late forced_close finds no path and is dropped.
+  caf::inbound_stream_slot<byte_chunk>
+  add_source(const caf::stream<byte_chunk>& in) {
+    auto& reserved = this->self()->pending_stream_managers();
+    bool placeholder = false;
+    if (highest_slot_ > 0
+        && highest_slot_ < std::numeric_limits<caf::stream_slot>::max())
+      placeholder
+        = reserved.emplace(highest_slot_, caf::stream_manager_ptr{this}).second;
+    auto slot = this->add_inbound_path(in);
+    if (placeholder)
+      reserved.erase(highest_slot_);
+    used_slot(slot.value());
+    return slot;
+  }
+
 private:
   caf::error pending_; // a source's error, sent after the buffered chunks
+  caf::stream_slot highest_slot_ = 0; // slots are never reused (add_source)
 };
 
 // The stage is "continuous" only while no source is attached (before the
@@ -141,11 +176,11 @@ caf::behavior chain_actor(caf::event_based_actor* self,
   auto stage = caf::make_counted<chain_stage>(self, self, sources, mgr);
   stage->continuous(true);
   *mgr = stage.get();
-  stage->add_unchecked_outbound_path<byte_chunk>(dest);
+  stage->used_slot(stage->add_unchecked_outbound_path<byte_chunk>(dest).value());
   (*sources)[0](caf::actor_cast<caf::actor>(self));
   return {
     [=](caf::stream<byte_chunk> in) {
-      auto slot = stage->add_inbound_path(in);
+      auto slot = stage->add_source(in);
       stage->continuous(false);
       return slot;
     },

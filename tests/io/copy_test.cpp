@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <memory>
 #include <random>
 #include <thread>
 #include <cstring>
@@ -20,6 +21,7 @@
 #include "actio/io/copy.hpp"
 #include "actio/io/file_service.hpp"
 #include "actio/io/file_sink.hpp"
+#include "actio/io/sinks.hpp"
 #include "actio/io/source.hpp"
 #include "actio/io/sources.hpp"
 #include "support/fixture.hpp"
@@ -146,6 +148,60 @@ TEST_P(copy_test, chained_files_into_one_file_with_fsync) {
   expected.insert(expected.end(), c.begin(), c.end());
   EXPECT_EQ(n, expected.size());
   EXPECT_TRUE(read_all(path("out")) == expected);
+}
+
+// Regression: the chain reused a finished source's stream slot for the next
+// source, and the finished source's exit (CAF's stream aborter) then closed
+// the next source's path: the copy ended early (short, or differing file).
+// Many chains of real file sources, empty ones at random places, random
+// chunk sizes, into the file sink (with and without fsync) and into a
+// collector.
+TEST_P(copy_test, random_file_chains_with_empty_sources_are_byte_exact) {
+  std::mt19937 gen{20261122};
+  const size_t chunk_sizes[] = {512, 4096, 65536, 128 * 1024};
+  for (int round = 0; round < 16; ++round) {
+    auto count = 2 + gen() % 5;
+    std::vector<source> parts;
+    byte_buffer expected;
+    for (size_t i = 0; i < count; ++i) {
+      auto chunk = chunk_sizes[gen() % 4];
+      auto kind = gen() % 3;
+      // Empty, up to a few chunks, or a whole multiple of the chunk size.
+      size_t size = kind == 0   ? 0
+                    : kind == 1 ? gen() % (3 * chunk + 1)
+                                : chunk * (1 + gen() % 3);
+      auto bytes = random_bytes(size, static_cast<uint32_t>(gen()));
+      auto name = "in-" + std::to_string(round) + "-" + std::to_string(i);
+      write_all(path(name), bytes);
+      expected.insert(expected.end(), bytes.begin(), bytes.end());
+      parts.push_back(file_source(sys(), files_, path(name), chunk));
+    }
+    if (round % 2 == 0) {
+      file_sink_options opts;
+      opts.fsync = round % 4 == 0;
+      auto out = path("out-" + std::to_string(round));
+      report r;
+      copy(chain(sys(), parts), file_sink(sys(), files_, out, opts),
+           r.callback());
+      auto [n, err] = r.wait();
+      ASSERT_FALSE(err) << "round " << round << ": " << describe(err);
+      ASSERT_EQ(n, expected.size()) << "round " << round;
+      ASSERT_TRUE(read_all(out) == expected) << "round " << round;
+    } else {
+      auto got = std::make_shared<std::promise<std::pair<byte_buffer, caf::error>>>();
+      auto fut = got->get_future();
+      chain(sys(), parts)(spawn_collect_bytes(
+        sys(), [got](byte_buffer b, const caf::error& err) {
+          got->set_value({std::move(b), err});
+        }));
+      ASSERT_EQ(fut.wait_for(120s), std::future_status::ready)
+        << "round " << round << ": the chain did not finish";
+      auto [bytes, err] = fut.get();
+      ASSERT_FALSE(err) << "round " << round << ": " << describe(err);
+      ASSERT_EQ(bytes.size(), expected.size()) << "round " << round;
+      ASSERT_TRUE(bytes == expected) << "round " << round;
+    }
+  }
 }
 
 TEST_P(copy_test, into_discard_counts_the_bytes) {
