@@ -97,6 +97,29 @@ bool aio_driver::send(socket_id sock, op_id id, byte_buffer buf,
   return net_->send(sock, id, std::move(buf), std::move(rp));
 }
 
+// Datagrams and socket progress: the epoll driver's, like streams.
+caf::expected<socket_id>
+aio_driver::adopt_datagram(int fd, caf::strong_actor_ptr owner,
+                           datagram_limits limits) {
+  return net_->adopt_datagram(fd, std::move(owner), limits);
+}
+
+bool aio_driver::send_to(socket_id sock, op_id id, byte_buffer buf,
+                         const sockaddr_storage& to, socklen_t len,
+                         caf::response_promise rp) {
+  return net_->send_to(sock, id, std::move(buf), to, len, std::move(rp));
+}
+
+caf::error aio_driver::connect_datagram(socket_id sock,
+                                        const sockaddr_storage& to,
+                                        socklen_t len) {
+  return net_->connect_datagram(sock, to, len);
+}
+
+std::optional<socket_progress> aio_driver::progress(socket_id sock) {
+  return net_->progress(sock);
+}
+
 bool aio_driver::shutdown_write(socket_id sock, op_id id,
                                 caf::response_promise rp) {
   return net_->shutdown_write(sock, id, std::move(rp));

@@ -46,7 +46,15 @@ public:
             caf::response_promise rp) override;
   bool shutdown_write(socket_id sock, op_id id,
                       caf::response_promise rp) override;
+  caf::expected<socket_id> adopt_datagram(int fd, caf::strong_actor_ptr owner,
+                                          datagram_limits limits) override;
+  bool send_to(socket_id sock, op_id id, byte_buffer buf,
+               const sockaddr_storage& to, socklen_t len,
+               caf::response_promise rp) override;
+  caf::error connect_datagram(socket_id sock, const sockaddr_storage& to,
+                              socklen_t len) override;
   void close(socket_id sock, caf::error reason) override;
+  std::optional<socket_progress> progress(socket_id sock) override;
   op_id start_timer(clock::duration delay,
                     caf::strong_actor_ptr owner) override;
   bool cancel_timer(op_id id) override;
