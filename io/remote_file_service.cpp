@@ -14,6 +14,7 @@
 
 #include <caf/event_based_actor.hpp>
 #include <caf/response_promise.hpp>
+#include <caf/send.hpp>
 
 #include "actio/actors/errc.hpp"
 #include "actio/drivers/types.hpp"
@@ -93,7 +94,7 @@ public:
 
   void on_exit() override {
     for (auto& kv : open_)
-      anon_send(files_, close_atom::value, kv.second.file);
+      caf::anon_send(files_, close_atom::value, kv.second.file);
     open_.clear();
   }
 
@@ -110,6 +111,12 @@ protected:
                                   "bytes do not parse as "
                                     + req.GetTypeName());
         return serve(std::move(req));
+      },
+      // What CAF delivers when a remote wrapper's bytes do not parse
+      // (proto/message.hpp's inspect fails): an empty message.
+      [this]() -> completion_msg {
+        return error_completion(0, errc::malformed,
+                                "a request that does not deserialise");
       },
     };
   }
@@ -277,7 +284,7 @@ private:
     watched_.erase(who);
     for (auto i = open_.begin(); i != open_.end();) {
       if (i->second.owner == who) {
-        anon_send(files_, close_atom::value, i->second.file);
+        caf::anon_send(files_, close_atom::value, i->second.file);
         i = open_.erase(i);
       } else {
         ++i;

@@ -11,7 +11,8 @@
 /// (read_at: the bytes, short only at end of file) or `error` (an
 /// `actio::errc` code and readable text). A `std::string` holding the wire
 /// bytes of a Request is accepted too (for peers without the C++ type);
-/// bytes that do not parse complete with id 0 and `errc::malformed`.
+/// bytes that do not parse complete with id 0 and `errc::malformed`, and
+/// so does a wrapper whose bytes do not parse (CAF delivers it empty).
 ///
 /// Paths are relative to the root directory. They are resolved with
 /// openat2(2) and RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS on a descriptor of

@@ -302,8 +302,8 @@ TEST_P(remote_file, malformed_payloads_never_crash_the_service) {
     EXPECT_TRUE(answered);
   }
   // Garbage inside the wrapper, from a peer whose type under the request's
-  // name writes raw bytes: CAF's BASP cannot deserialise it and drops it
-  // (no completion can be addressed); the service stays up.
+  // name writes raw bytes: it does not deserialise on the server, which
+  // answers a malformed completion with id 0 and stays up.
   {
     raw_client_config cfg;
     caf::actor_system sys{cfg};
@@ -311,10 +311,17 @@ TEST_P(remote_file, malformed_payloads_never_crash_the_service) {
     ASSERT_TRUE(remote) << describe(remote.error());
     caf::scoped_actor self{sys};
     bool answered = false;
-    self->request(*remote, 2s, raw_request{garbage})
-      .receive([&](proto::message<Completion>&) { answered = true; },
-               [&](caf::error&) {});
-    EXPECT_FALSE(answered);
+    self->request(*remote, 30s, raw_request{garbage})
+      .receive(
+        [&](proto::message<Completion>& c) {
+          answered = true;
+          EXPECT_EQ(c->id(), 0u);
+          ASSERT_TRUE(c->has_error());
+          EXPECT_EQ(static_cast<errc>(c->error().code()), errc::malformed);
+        },
+        [&](caf::error& err) { ADD_FAILURE() << describe(err); });
+    EXPECT_TRUE(answered);
+    answered = false;
     // A well-formed request through the same raw type still works.
     Request ok;
     ok.set_id(42);
