@@ -19,6 +19,7 @@
 #include <caf/scoped_actor.hpp>
 
 #include "actio/actors/errc.hpp"
+#include "actio/actors/proto_types.hpp"
 
 namespace actio {
 
@@ -177,6 +178,7 @@ caf::error validate_node_options(const node_options& opts) {
 }
 
 node_config::node_config() {
+  register_proto_types(*this);
   opt_group{custom_options_, "actio.node"}
     .add(node.host, "host", "address a published actor binds to "
                             "(default 127.0.0.1)")

@@ -1,0 +1,164 @@
+// actio-file-node: a node that publishes a file service confined to a root
+// directory (io/remote_file_service.hpp), and a small client for it.
+//
+//   actio-file-node --root DIR [--node-port P] [--node-host H] [TLS options]
+//       serves DIR; prints "file-node listening on HOST:PORT"; SIGINT or
+//       SIGTERM stops it (exit 0).
+//   actio-file-node --connect HOST:PORT --cat PATH
+//       prints the file PATH (relative to the server's root) to stdout;
+//       exits 1 with the error text on stderr if it fails.
+
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <string>
+
+#include <caf/actor_system.hpp>
+#include <caf/scoped_actor.hpp>
+
+#include "actio/actors/errc.hpp"
+#include "actio/actors/node.hpp"
+#include "actio/actors/runtime.hpp"
+#include "actio/io/remote_file_service.hpp"
+#include "actio/proto/io.pb.h"
+#include "actio/proto/message.hpp"
+
+namespace {
+
+using actio::proto::io::Completion;
+using actio::proto::io::Request;
+
+struct file_node_config : actio::node_config {
+  std::string root;
+  std::string connect;
+  std::string cat;
+  file_node_config() {
+    opt_group{custom_options_, "global"}
+      .add(root, "root", "serve the files below this directory")
+      .add(node.host, "node-host",
+           "address to publish on (= actio.node.host, default 127.0.0.1)")
+      .add(node.port, "node-port",
+           "port to publish on, 0 = any (= actio.node.port, default 0)")
+      .add(connect, "connect", "client: the file node at HOST:PORT")
+      .add(cat, "cat", "client: print this file (relative to the root)")
+      .add(node.secure, "secure",
+           "TLS between nodes (= actio.node.secure; needs the next three)")
+      .add(node.certificate, "certificate",
+           "this node's certificate, PEM (= actio.node.certificate)")
+      .add(node.key, "key", "this node's private key, PEM (= actio.node.key)")
+      .add(node.cafile, "cafile",
+           "CA trusted for peers, PEM (= actio.node.cafile)");
+  }
+};
+
+int fail(const std::string& what) {
+  std::cerr << "actio-file-node: " << what << '\n';
+  return 1;
+}
+
+/// One request, one completion (bounded by 30 s).
+Completion call(caf::scoped_actor& self, const caf::actor& svc,
+                const Request& req) {
+  Completion result;
+  self->request(svc, std::chrono::seconds{30}, actio::proto::message<Request>{req})
+    .receive([&](actio::proto::message<Completion>& c) { result = *c; },
+             [&](caf::error& err) {
+               result.mutable_error()->set_code(
+                 static_cast<uint32_t>(actio::errc::system_error));
+               result.mutable_error()->set_text(actio::describe(err));
+             });
+  return result;
+}
+
+int run_client(caf::actor_system& sys, const file_node_config& cfg) {
+  auto addr = actio::node::parse_address(cfg.connect);
+  if (!addr)
+    return fail(actio::describe(addr.error()));
+  auto svc = actio::node::connect(sys, addr->first, addr->second, cfg.node);
+  if (!svc)
+    return fail("cannot connect: " + actio::describe(svc.error()));
+  caf::scoped_actor self{sys};
+  uint64_t id = 0;
+  Request open;
+  open.set_id(++id);
+  open.mutable_open()->set_path(cfg.cat);
+  open.mutable_open()->set_flags(0);
+  auto opened = call(self, *svc, open);
+  if (opened.has_error())
+    return fail(opened.error().text());
+  auto file = opened.value();
+  uint64_t offset = 0;
+  int status = 0;
+  for (;;) {
+    Request read;
+    read.set_id(++id);
+    read.mutable_read_at()->set_file(file);
+    read.mutable_read_at()->set_offset(offset);
+    read.mutable_read_at()->set_length(1 << 20);
+    auto data = call(self, *svc, read);
+    if (data.has_error()) {
+      status = fail(data.error().text());
+      break;
+    }
+    if (data.data().empty())
+      break;
+    std::fwrite(data.data().data(), 1, data.data().size(), stdout);
+    offset += data.data().size();
+  }
+  std::fflush(stdout);
+  Request close;
+  close.set_id(++id);
+  close.mutable_close()->set_file(file);
+  call(self, *svc, close);
+  return status;
+}
+
+int run_server(caf::actor_system& sys, const file_node_config& cfg,
+               sigset_t stop_signals) {
+  auto rt = actio::runtime::start(sys);
+  if (!rt)
+    return fail(sys.render(rt.error()));
+  auto svc = actio::io::spawn_remote_file_service(**rt, cfg.root);
+  if (!svc)
+    return fail(actio::describe(svc.error()));
+  auto port = actio::node::publish(sys, *svc, cfg.node);
+  if (!port) {
+    caf::anon_send_exit(*svc, caf::exit_reason::user_shutdown);
+    return fail("cannot publish: " + actio::describe(port.error()));
+  }
+  std::cout << "file-node listening on " << cfg.node.host << ':' << *port
+            << (cfg.node.secure ? " (TLS)" : " (plain)") << std::endl;
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  std::cout << "file-node: stopping" << std::endl;
+  caf::anon_send_exit(*svc, caf::exit_reason::user_shutdown);
+  (*rt)->shutdown();
+  return 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  file_node_config cfg;
+  if (auto err = cfg.parse_args(argc, argv)) {
+    std::cerr << "actio-file-node: " << to_string(err) << '\n';
+    return 2;
+  }
+  if (cfg.cli_helptext_printed)
+    return 0;
+  bool client = !cfg.connect.empty();
+  if (client == !cfg.root.empty() || client == cfg.cat.empty()) {
+    std::cerr << "actio-file-node: give --root DIR (server) or --connect "
+                 "HOST:PORT --cat PATH (client); see --help\n";
+    return 2;
+  }
+  if (auto err = cfg.prepare())
+    return fail(actio::describe(err));
+  caf::actor_system sys{cfg};
+  return client ? run_client(sys, cfg) : run_server(sys, cfg, stop_signals);
+}

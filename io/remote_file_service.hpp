@@ -1,0 +1,56 @@
+#pragma once
+
+/// A file service for other nodes: requests and completions are protobuf
+/// messages (proto/io.proto) wrapped in `proto::message<>`, so they travel
+/// through CAF's middleman (node::publish / node::connect) with the type
+/// names registered by `register_proto_types` (node_config does that).
+///
+/// Each `proto::message<proto::io::Request>` is answered with exactly one
+/// `proto::message<proto::io::Completion>` with the same id: `value` (open:
+/// the handle; write_at: bytes written; stat: size; close: 0), `data`
+/// (read_at: the bytes, short only at end of file) or `error` (an
+/// `actio::errc` code and readable text). A `std::string` holding the wire
+/// bytes of a Request is accepted too (for peers without the C++ type);
+/// bytes that do not parse complete with id 0 and `errc::malformed`, and
+/// so does a wrapper whose bytes do not parse (CAF delivers it empty).
+///
+/// Paths are relative to the root directory. They are resolved with
+/// openat2(2) and RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS on a descriptor of
+/// the root, so absolute paths, `..` leaving the root and symlinks (also
+/// intermediate ones, also absolute ones) leading outside it are refused
+/// with `errc::permission_denied`; relative symlinks staying inside work.
+/// Without openat2 (Linux < 5.6) every open is refused with
+/// `errc::unsupported`. The confined open runs on a CAF worker thread, never
+/// on a driver thread; the descriptor is then handed to a local file service
+/// (io/file_service.hpp) which does the reads, writes, stat and close.
+///
+/// Handles belong to the actor that opened them: another actor's handle is
+/// `errc::invalid_argument`, a closed one `errc::closed`, one never issued
+/// `errc::invalid_argument`. When the opener goes down (also a remote node
+/// disconnecting), its files are closed; so are all files when the service
+/// exits. open flags are open(2) flags (O_RDONLY, O_WRONLY | O_CREAT |
+/// O_TRUNC, O_APPEND, O_EXCL, O_NOFOLLOW, O_DSYNC, O_SYNC); others are
+/// `errc::invalid_argument`. Directories are `errc::is_directory`. A read of
+/// more than `max_remote_read` bytes is `errc::invalid_argument`.
+
+#include <cstdint>
+#include <string>
+
+#include <caf/actor.hpp>
+#include <caf/expected.hpp>
+
+#include "actio/actors/runtime.hpp"
+
+namespace actio::io {
+
+/// The largest read_at length served (16 MiB).
+constexpr uint64_t max_remote_read = uint64_t{16} << 20;
+
+/// Opens `root` (a directory) and starts the service with its own local
+/// file service on the runtime's next driver. Errors: the root cannot be
+/// opened (not_found, permission_denied, ...) or is not a directory
+/// (invalid_argument).
+caf::expected<caf::actor> spawn_remote_file_service(runtime& rt,
+                                                    const std::string& root);
+
+} // namespace actio::io

@@ -1,0 +1,87 @@
+// actio-file-node as real processes: a server node publishing a root
+// directory and a client process printing a file from it.
+
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+#include "nodes/node_support.hpp"
+
+using namespace std::chrono_literals;
+using namespace actio;
+
+namespace {
+
+struct file_node {
+  test::child_process proc;
+  uint16_t port = 0;
+};
+
+file_node start_server(const std::string& root) {
+  file_node node;
+  node.proc = test::spawn_process(ACTIO_FILE_NODE_BIN,
+                                  {"--root", root, "--node-port", "0"});
+  auto line = node.proc.read_line(30s);
+  EXPECT_NE(line.find("file-node listening on 127.0.0.1:"), std::string::npos)
+    << line;
+  node.port = test::parse_port(line);
+  return node;
+}
+
+std::string cat(uint16_t port, const std::string& path, int& status) {
+  auto client = test::spawn_process(
+    ACTIO_FILE_NODE_BIN,
+    {"--connect", "127.0.0.1:" + std::to_string(port), "--cat", path},
+    test::spawn_options{.merge_stderr = true});
+  auto out = client.read_all(60s);
+  status = client.stop(SIGTERM, 30s);
+  return out;
+}
+
+TEST(file_node_process, client_prints_a_file_and_escapes_are_refused) {
+  test::temp_dir tmp;
+  std::filesystem::create_directories(tmp.path / "root");
+  std::string content;
+  for (int i = 0; i < 3 * 1024 * 1024 + 17; ++i)
+    content.push_back(static_cast<char>('a' + i % 26));
+  {
+    std::ofstream out{tmp.path / "root" / "big.txt", std::ios::binary};
+    out << content;
+  }
+  {
+    std::ofstream out{tmp.path / "secret"};
+    out << "secret";
+  }
+  auto server = start_server((tmp.path / "root").string());
+  ASSERT_NE(server.port, 0);
+  int status = -1;
+  auto out = cat(server.port, "big.txt", status);
+  EXPECT_TRUE(out == content) << out.size() << " bytes";
+  ASSERT_TRUE(test::exited_normally(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  auto refused = cat(server.port, "../secret", status);
+  EXPECT_NE(refused.find("outside the root"), std::string::npos) << refused;
+  EXPECT_EQ(refused.find("secret\n"), std::string::npos);
+  ASSERT_TRUE(test::exited_normally(status));
+  EXPECT_EQ(WEXITSTATUS(status), 1);
+  auto stopped = server.proc.stop(SIGTERM, 30s);
+  ASSERT_TRUE(test::exited_normally(stopped));
+  EXPECT_EQ(WEXITSTATUS(stopped), 0);
+}
+
+TEST(file_node_process, help_and_bad_usage) {
+  auto help = test::spawn_process(ACTIO_FILE_NODE_BIN, {"--help"},
+                                  test::spawn_options{.merge_stderr = true});
+  auto text = help.read_all(30s);
+  EXPECT_NE(text.find("--root"), std::string::npos) << text;
+  EXPECT_EQ(WEXITSTATUS(help.stop(SIGTERM, 30s)), 0);
+  auto bad = test::spawn_process(ACTIO_FILE_NODE_BIN, {},
+                                 test::spawn_options{.merge_stderr = true});
+  auto msg = bad.read_all(30s);
+  EXPECT_NE(msg.find("--root"), std::string::npos) << msg;
+  EXPECT_EQ(WEXITSTATUS(bad.stop(SIGTERM, 30s)), 2);
+}
+
+} // namespace
