@@ -35,10 +35,13 @@
 /// Limits (`remote_file_options`), so that one client cannot make the
 /// service hold unbounded work or buffers. A read_at asking for more than
 /// `max_transfer` bytes, or a write_at carrying more, is
-/// `errc::invalid_argument` (nothing is allocated for it). Each client (the
-/// actor that sent the request; a client on another node arrives as a
-/// proxy, one per remote actor) may have `max_in_flight` requests and
-/// `max_bytes_in_flight` bytes of reads and writes in flight, i.e. accepted
+/// `errc::invalid_argument`: no read buffer is allocated, a write's data is
+/// not copied. (The request message itself has been received by then:
+/// CAF 0.17's BASP takes payloads up to 4 GiB and has no setting to lower
+/// that; with untrusted peers use TLS with mutual certificates.) Each
+/// client (the actor that sent the request; a client on another node
+/// arrives as a proxy, one per remote actor) may have `max_in_flight`
+/// requests and `max_bytes_in_flight` bytes of reads and writes in flight, i.e. accepted
 /// and not yet completed; a request beyond either is refused at once with
 /// `errc::too_many_requests`, which is its one completion. Other clients
 /// are not affected. CAF mailboxes are unbounded and a request/response
