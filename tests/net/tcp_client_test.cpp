@@ -7,6 +7,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <optional>
+
 #include <caf/all.hpp>
 
 #include "actio/actors/errc.hpp"
@@ -14,6 +16,7 @@
 #include "actio/net/tcp_connect.hpp"
 #include "actio/net/tcp_listener.hpp"
 #include "support/client.hpp"
+#include "support/driver_stall.hpp"
 #include "support/echo.hpp"
 #include "support/fixture.hpp"
 #include "support/net_client.hpp"
@@ -230,12 +233,18 @@ TEST_P(tcp_client_test, requests_from_other_actors_wait_for_the_connection) {
 
 TEST_P(tcp_client_test, failed_connect_answers_pending_requests) {
   test::refusing_port refusing;
+  // The write must be pending before the connect can fail: hold the driver
+  // thread (the connection is pinned to it) until the request is queued.
+  std::optional<test::driver_stall> stall{std::in_place, rt().unit(0)};
+  ASSERT_TRUE(stall->holding());
   auto client = net::tcp_connect(rt(), "127.0.0.1", refusing.port, nullptr);
   ASSERT_TRUE(client);
   caf::scoped_actor self{sys()};
   caf::error err;
-  self->request(*client, 30s, net::write_atom::value, byte_buffer{1})
-    .receive([&](size_t) {}, [&](caf::error& e) { err = std::move(e); });
+  auto pending = self->request(*client, 30s, net::write_atom::value,
+                               byte_buffer{1});
+  stall.reset(); // releases the driver; its blocker actor ends too
+  pending.receive([&](size_t) {}, [&](caf::error& e) { err = std::move(e); });
   // The reply is the connection's own answer, not the request's timeout.
   EXPECT_EQ(err.category(), caf::atom("actio")) << describe(err);
   EXPECT_TRUE(all_connections_ended());
