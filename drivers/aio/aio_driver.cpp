@@ -11,7 +11,6 @@
 
 #include "actio/actors/errc.hpp"
 #include "actio/drivers/aio/aio_signal.hpp"
-#include "actio/drivers/epoll/epoll_driver.hpp"
 
 namespace actio {
 
@@ -30,16 +29,14 @@ caf::expected<std::unique_ptr<driver>> aio_driver::make(aio_options opts) {
   // Normally done by actio::config before any thread started; repeated here
   // for this thread in case the program used a plain actor_system_config.
   block_aio_signal();
-  auto net = epoll_driver::make();
-  if (!net)
-    return std::move(net.error());
-  int sfd = open_aio_signalfd();
-  if (sfd < 0)
+  std::unique_ptr<aio_driver> drv{new aio_driver(opts)};
+  if (auto err = drv->open())
+    return err;
+  drv->sfd_ = open_aio_signalfd();
+  if (drv->sfd_ < 0)
     return make_errno_error("signalfd", errno);
-  std::unique_ptr<aio_driver> drv{new aio_driver(std::move(*net), sfd, opts)};
-  auto* epoll = static_cast<epoll_driver*>(drv->net_.get());
   auto* self = drv.get();
-  if (auto err = epoll->watch(sfd, [self] {
+  if (auto err = drv->watch(drv->sfd_, [self] {
         if (drain_aio_signalfd(self->sfd_)) {
           ++aio_wakeups;
           // The signal may have been meant for another driver's request.
@@ -51,152 +48,73 @@ caf::expected<std::unique_ptr<driver>> aio_driver::make(aio_options opts) {
   return std::unique_ptr<driver>{std::move(drv)};
 }
 
-aio_driver::aio_driver(std::unique_ptr<driver> net, int sfd, aio_options opts)
-  : net_(std::move(net)), sfd_(sfd), files_(opts) {
+aio_driver::aio_driver(aio_options opts) : engine_(opts) {
 }
 
 aio_driver::~aio_driver() {
   if (registration_ != nullptr)
     unregister_aio_engine(registration_);
-  files_.shutdown();
-  net_.reset();
-  ::close(sfd_);
-}
-
-void aio_driver::sync_unit() {
-  // set_unit() is not virtual: hand the driver thread's unit on lazily.
-  net_->set_unit(eu_);
-}
-
-// -- networking and timers: the epoll backend ----------------------------------
-
-void aio_driver::wake() noexcept {
-  net_->wake();
-}
-
-caf::expected<socket_id> aio_driver::adopt(int fd, caf::strong_actor_ptr owner,
-                                           write_limits limits) {
-  return net_->adopt(fd, std::move(owner), limits);
-}
-
-caf::expected<socket_id>
-aio_driver::adopt_datagram(int fd, caf::strong_actor_ptr owner,
-                           datagram_limits limits) {
-  return net_->adopt_datagram(fd, std::move(owner), limits);
-}
-
-bool aio_driver::send_to(socket_id sock, op_id id, byte_buffer buf,
-                         const sockaddr_storage& to, socklen_t len,
-                         caf::response_promise rp) {
-  return net_->send_to(sock, id, std::move(buf), to, len, std::move(rp));
-}
-
-caf::error aio_driver::connect_datagram(socket_id sock,
-                                        const sockaddr_storage& to,
-                                        socklen_t len) {
-  return net_->connect_datagram(sock, to, len);
-}
-
-std::optional<socket_progress> aio_driver::progress(socket_id sock) {
-  return net_->progress(sock);
-}
-
-void aio_driver::start_accept(socket_id listener) {
-  net_->start_accept(listener);
-}
-
-bool aio_driver::connect(socket_id sock, const sockaddr_storage& addr,
-                         socklen_t len, op_id id) {
-  return net_->connect(sock, addr, len, id);
-}
-
-void aio_driver::grant(socket_id sock, size_t bytes) {
-  net_->grant(sock, bytes);
-}
-
-bool aio_driver::send(socket_id sock, op_id id, byte_buffer buf,
-                      caf::response_promise rp) {
-  return net_->send(sock, id, std::move(buf), std::move(rp));
-}
-
-bool aio_driver::shutdown_write(socket_id sock, op_id id,
-                                caf::response_promise rp) {
-  return net_->shutdown_write(sock, id, std::move(rp));
-}
-
-void aio_driver::close(socket_id sock, caf::error reason) {
-  net_->close(sock, std::move(reason));
-}
-
-op_id aio_driver::start_timer(clock::duration delay,
-                              caf::strong_actor_ptr owner) {
-  return net_->start_timer(delay, std::move(owner));
-}
-
-bool aio_driver::cancel_timer(op_id id) {
-  return net_->cancel_timer(id);
-}
-
-size_t aio_driver::sockets() const noexcept {
-  return net_->sockets();
+  engine_.shutdown();
+  unwatch();
+  if (sfd_ >= 0)
+    ::close(sfd_);
+  // ~epoll_driver then closes the sockets.
 }
 
 // -- files: POSIX AIO ----------------------------------------------------------
 
 void aio_driver::open_file(std::string path, int flags, unsigned mode,
                            caf::response_promise rp) {
-  files_.open_file(std::move(path), flags, mode, std::move(rp));
+  engine_.open_file(std::move(path), flags, mode, std::move(rp));
 }
 
 void aio_driver::read_at(file_id file, uint64_t offset, size_t len, op_id id,
                          caf::response_promise rp) {
-  files_.read_at(file, offset, len, id, std::move(rp));
+  engine_.read_at(file, offset, len, id, std::move(rp));
 }
 
 void aio_driver::write_at(file_id file, uint64_t offset, byte_buffer buf,
                           op_id id, caf::response_promise rp) {
-  files_.write_at(file, offset, std::move(buf), id, std::move(rp));
+  engine_.write_at(file, offset, std::move(buf), id, std::move(rp));
 }
 
 void aio_driver::sync_file(file_id file, bool datasync,
                            caf::response_promise rp) {
-  files_.sync_file(file, datasync, std::move(rp));
+  engine_.sync_file(file, datasync, std::move(rp));
 }
 
 void aio_driver::stat_file(file_id file, caf::response_promise rp) {
-  files_.stat_file(file, std::move(rp));
+  engine_.stat_file(file, std::move(rp));
 }
 
 void aio_driver::close_file(file_id file, caf::response_promise rp) {
-  files_.close_file(file, std::move(rp));
+  engine_.close_file(file, std::move(rp));
 }
 
 bool aio_driver::cancel_file_op(op_id id) {
-  return files_.cancel(id);
+  return engine_.cancel(id);
 }
 
 // -- the loop ------------------------------------------------------------------
 
 bool aio_driver::process() {
-  sync_unit();
-  bool more = files_.process();
-  return net_->process() || more;
+  bool more = engine_.process();
+  return epoll_driver::process() || more;
 }
 
 caf::error aio_driver::poll(std::optional<clock::duration> timeout) {
-  sync_unit();
   // Safety net against a completion signal that went to a thread which had
   // it unblocked (aio_signal.hpp): never sleep long with requests in flight.
-  if (files_.in_flight() > 0) {
+  if (engine_.in_flight() > 0) {
     clock::duration cap = aio_rescan_interval;
     timeout = timeout ? std::min(*timeout, cap) : cap;
   }
-  return net_->poll(timeout);
+  return epoll_driver::poll(timeout);
 }
 
 void aio_driver::close_all() {
-  files_.shutdown();
-  net_->close_all();
+  engine_.shutdown();
+  epoll_driver::close_all();
 }
 
 } // namespace actio

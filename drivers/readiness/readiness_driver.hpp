@@ -1,0 +1,194 @@
+#pragma once
+
+/// The readiness-based driver core, shared by the epoll and kqueue backends:
+/// sockets are registered once, edge-triggered; the driver remembers
+/// readiness and performs the non-blocking syscall when there is both
+/// readiness and a reason (credit to read, queued bytes to write), then
+/// reports completions. Everything but the kernel object lives here (socket
+/// state, write queue and watermarks, datagrams, accept back-off, timers,
+/// files on a worker pool); the kernel object is the `Poller`
+/// (drivers/readiness/poller.hpp), a member, so its calls are direct.
+///
+/// Instantiated once per poller, in that backend's .cpp (see
+/// drivers/epoll/epoll_driver.hpp); the definitions are in
+/// readiness_driver_impl.hpp. Backends built on one of these (aio) derive
+/// from it and override the file operations and the loop's two calls.
+
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <unordered_map>
+#include <vector>
+
+#include "actio/drivers/driver.hpp"
+#include "actio/drivers/file_pool.hpp"
+#include "actio/drivers/readiness/poller.hpp"
+#include "actio/drivers/slot_table.hpp"
+
+namespace actio {
+
+template <readiness_poller Poller>
+class readiness_driver : public driver {
+public:
+  /// Opens the poller (its kernel objects) and returns the driver.
+  static caf::expected<std::unique_ptr<driver>> make();
+
+  ~readiness_driver() override;
+
+  std::string_view name() const noexcept override {
+    return Poller::name;
+  }
+
+  void wake() noexcept override;
+  caf::expected<socket_id> adopt(int fd, caf::strong_actor_ptr owner,
+                                 write_limits limits) override;
+  void start_accept(socket_id listener) override;
+  bool connect(socket_id sock, const sockaddr_storage& addr, socklen_t len,
+               op_id id) override;
+  void grant(socket_id sock, size_t bytes) override;
+  bool send(socket_id sock, op_id id, byte_buffer buf,
+            caf::response_promise rp) override;
+  bool shutdown_write(socket_id sock, op_id id,
+                      caf::response_promise rp) override;
+  caf::expected<socket_id> adopt_datagram(int fd, caf::strong_actor_ptr owner,
+                                          datagram_limits limits) override;
+  bool send_to(socket_id sock, op_id id, byte_buffer buf,
+               const sockaddr_storage& to, socklen_t len,
+               caf::response_promise rp) override;
+  caf::error connect_datagram(socket_id sock, const sockaddr_storage& to,
+                              socklen_t len) override;
+  void close(socket_id sock, caf::error reason) override;
+  std::optional<socket_progress> progress(socket_id sock) override;
+  op_id start_timer(clock::duration delay,
+                    caf::strong_actor_ptr owner) override;
+  bool cancel_timer(op_id id) override;
+  void open_file(std::string path, int flags, unsigned mode,
+                 caf::response_promise rp) override;
+  void read_at(file_id file, uint64_t offset, size_t len, op_id id,
+               caf::response_promise rp) override;
+  void write_at(file_id file, uint64_t offset, byte_buffer buf, op_id id,
+                caf::response_promise rp) override;
+  void sync_file(file_id file, bool datasync,
+                 caf::response_promise rp) override;
+  void stat_file(file_id file, caf::response_promise rp) override;
+  void close_file(file_id file, caf::response_promise rp) override;
+  bool cancel_file_op(op_id id) override;
+  bool process() override;
+  caf::error poll(std::optional<clock::duration> timeout) override;
+  size_t sockets() const noexcept override;
+  void close_all() override;
+
+  /// Also watches `fd` for readability (level-triggered); `on_ready` runs
+  /// in `poll`, on the driver thread. For backends built on this one (the
+  /// aio backend's signalfd). One watch per driver; `fd` stays the caller's,
+  /// who calls `unwatch` before closing it.
+  caf::error watch(int fd, std::function<void()> on_ready);
+
+  /// Ends `watch`.
+  void unwatch();
+
+protected:
+  readiness_driver();
+
+  /// Creates the poller's kernel objects (`make` does this).
+  caf::error open();
+
+private:
+  struct write_op {
+    op_id id;
+    byte_buffer buf;
+    size_t offset;
+    caf::response_promise rp;
+  };
+
+  struct shutdown_op {
+    op_id id;
+    caf::response_promise rp;
+  };
+
+  struct dgram_op {
+    write_op w; // w.offset: bytes sent
+    sockaddr_storage to;
+    socklen_t len;
+  };
+
+  struct slot {
+    int fd = -1;
+    uint32_t gen = 1;
+    caf::strong_actor_ptr owner;
+    write_limits limits;
+    bool listener = false;
+    bool accepting = false;
+    bool accept_backoff = false;
+    bool accept_reported = false;
+    std::chrono::milliseconds backoff{0};
+    bool readable = false;
+    bool writable = false;
+    bool hup = false;       // last read event: peer hung up, read to EOF, not to a short read
+    bool write_eof = false; // the write side failed since connect (connect refused, reset)
+    int eof_errno = 0;      // socket error the poller consumed (libkqueue), else 0
+    bool read_done = false; // EOF or read error reported
+    bool write_shut = false;
+    bool paused = false; // above the high watermark
+    bool queued_ready = false;
+    bool out_armed = false; // write interest registered
+    std::optional<op_id> connecting; // connect in progress
+    size_t credit = 0;
+    uint64_t bytes_read = 0;
+    uint64_t bytes_written = 0;
+    std::deque<write_op> wq;
+    size_t queued = 0;
+    std::optional<shutdown_op> shut;
+    // datagram sockets: credit counts datagrams
+    bool datagram = false;
+    datagram_limits dlimits;
+    std::deque<dgram_op> dq;
+  };
+
+  struct timer {
+    caf::strong_actor_ptr owner; // null: accept back-off of `sock`
+    socket_id sock = 0;
+  };
+
+  slot* find(socket_id id) noexcept;
+  socket_id id_of(uint32_t index) const noexcept;
+  void mark_ready(uint32_t index);
+  void update(socket_id id, const readiness& r);
+  void do_io(uint32_t index);
+  void do_accept(uint32_t index);
+  void do_read(uint32_t index);
+  void do_write(uint32_t index);
+  void finish_connect(uint32_t index);
+  void do_dgram_read(uint32_t index);
+  void do_dgram_write(uint32_t index);
+  void want_writable(uint32_t index, bool on);
+  void complete(slot& s, socket_id id, write_op& op, caf::error err);
+  void complete(slot& s, socket_id id, shutdown_op& op, caf::error err);
+  void fail(uint32_t index, caf::error err);
+  void release(uint32_t index, caf::error reason);
+  op_id add_timer(clock::duration delay, timer t);
+  void arm_timer();
+  void fire_timers();
+  void retry_backed_off_accepts();
+
+  Poller poller_;
+  slot_table<slot> slots_;
+  std::vector<uint32_t> ready_;
+  size_t backed_off_ = 0;
+  op_id next_timer_ = 1;
+  std::map<std::pair<clock::time_point, op_id>, timer> timers_;
+  std::unordered_map<op_id, clock::time_point> timer_index_;
+  std::optional<clock::time_point> armed_; ///< the poller's deadline
+  std::vector<uint8_t> scratch_;
+  /// Files: readiness does not apply to regular files, so blocking
+  /// pread/pwrite run on a small worker pool; results come back through
+  /// `process()` on this thread. Created on first use.
+  file_pool& files();
+  std::unique_ptr<file_pool> files_;
+  int watch_fd_ = -1;
+  std::function<void()> watch_; ///< see `watch`
+};
+
+} // namespace actio
