@@ -28,7 +28,8 @@
 //          actio-chat --port 7003 --node-port 7103
 //                     --peer 127.0.0.1:7101,127.0.0.1:7102
 //        Each node prints "actio-chat: node port N" after the listening
-//        line. Clients on any node share the rooms: each message reaches
+//        line. Nodes do not relay: every pair needs a --peer in one
+//        direction (a node learns of nodes that link to it). Clients on any node share the rooms: each message reaches
 //        every member once, in sender order; nicks taken on a peer are
 //        refused; /list shows rooms and members of all nodes. A node that
 //        dies is noticed (heartbeats) and its members are announced as
