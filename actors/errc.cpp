@@ -37,6 +37,7 @@ std::string to_string(errc x) {
     case errc::write_timeout: return "write_timeout";
     case errc::connection_limit: return "connection_limit";
     case errc::truncated: return "truncated";
+    case errc::too_many_requests: return "too_many_requests";
   }
   return "unknown_errc";
 }

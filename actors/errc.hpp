@@ -67,6 +67,10 @@ enum class errc : uint8_t {
   connection_limit,
   /// A datagram was longer than the receive size (MSG_TRUNC).
   truncated,
+  /// The client already has as many requests (or bytes) in flight at a
+  /// service as it may; the request was refused at once, without running.
+  /// Retry after one of the earlier requests has completed.
+  too_many_requests,
 };
 
 std::string to_string(errc x);

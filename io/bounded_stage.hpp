@@ -47,6 +47,7 @@
 #include <caf/stream_stage_driver.hpp>
 
 #include "actio/io/batch_cap.hpp"
+#include "actio/io/move_downstream_manager.hpp"
 
 namespace actio::io::detail {
 
@@ -80,9 +81,9 @@ constexpr int64_t stage_max_batch = 8;
 
 template <class In, class Out, class Step>
 class bounded_stage_driver
-  : public caf::stream_stage_driver<In, caf::broadcast_downstream_manager<Out>> {
+  : public caf::stream_stage_driver<In, move_downstream_manager<Out>> {
 public:
-  using out_manager = caf::broadcast_downstream_manager<Out>;
+  using out_manager = move_downstream_manager<Out>;
   using super = caf::stream_stage_driver<In, out_manager>;
 
   bounded_stage_driver(out_manager& out, Step step, stage_end* end)
@@ -151,7 +152,7 @@ private:
 /// Attaches a bounded stage to `self` for `in`: `step(downstream<Out>&, In&,
 /// stage_end&)` runs per element (see the file comment).
 template <class Out, class In, class Step>
-caf::make_stage_result_t<In, caf::broadcast_downstream_manager<Out>>
+caf::make_stage_result_t<In, move_downstream_manager<Out>>
 attach_bounded_stage(caf::scheduled_actor* self, const caf::stream<In>& in,
                      Step step) {
   auto mgr = caf::make_counted<bounded_stage<In, Out, Step>>(self, std::move(step));

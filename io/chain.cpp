@@ -17,13 +17,14 @@
 #include <caf/make_counted.hpp>
 
 #include "actio/io/batch_cap.hpp"
+#include "actio/io/move_downstream_manager.hpp"
 #include "actio/io/stream.hpp"
 
 namespace actio::io {
 
 namespace {
 
-using out_manager = caf::broadcast_downstream_manager<byte_chunk>;
+using out_manager = detail::move_downstream_manager<byte_chunk>;
 
 /// Chunks the chain may hold beyond what `dest` has granted.
 constexpr size_t slack = 4;

@@ -14,6 +14,7 @@
 #include <caf/stream_sink_driver.hpp>
 
 #include "actio/actors/errc.hpp"
+#include "actio/io/move_downstream_manager.hpp"
 #include "actio/io/stream.hpp"
 #include "actio/net/atoms.hpp"
 
@@ -49,7 +50,9 @@ caf::behavior endpoint_source(caf::event_based_actor* self, caf::actor endpoint,
         (*refill)();
     },
     [st](const caf::unit_t&) { return st->last_pushed; },
-    [self](caf::unit_t&, const caf::error&) { self->quit(); });
+    [self](caf::unit_t&, const caf::error&) { self->quit(); },
+    // Chunks move to the receiver (CAF's default manager copies each one).
+    caf::policy::arg<detail::move_downstream_manager<byte_chunk>>{});
   auto mgr = res.ptr();
   // Stopping a stream before the sink took it is lost (CAF 0.17): an error
   // that early waits until the sink granted credit.

@@ -77,9 +77,10 @@ int open_beneath(int root_fd, const std::string& path, int flags,
 
 class remote_file_service : public caf::event_based_actor {
 public:
-  remote_file_service(caf::actor_config& cfg, caf::actor files, int root_fd)
+  remote_file_service(caf::actor_config& cfg, caf::actor files, int root_fd,
+                      remote_file_options opts)
     : caf::event_based_actor(cfg), files_(std::move(files)),
-      root_fd_(root_fd) {
+      root_fd_(root_fd), opts_(opts) {
     set_down_handler([this](caf::down_msg& msg) { owner_down(msg.source); });
   }
 
@@ -127,6 +128,21 @@ private:
     uint64_t file = 0;
   };
 
+  /// What one client has accepted and not yet completed.
+  struct load {
+    size_t requests = 0;
+    uint64_t bytes = 0;
+  };
+
+  /// One accepted request: its promise and the share of its client's load
+  /// it holds until `finish` gives it back.
+  struct ticket {
+    caf::response_promise rp;
+    caf::actor_addr client;
+    uint64_t id = 0;
+    uint64_t bytes = 0;
+  };
+
   caf::result<completion_msg> serve(Request req) {
     auto id = req.id();
     switch (req.op_case()) {
@@ -137,31 +153,45 @@ private:
         auto file = lookup(r.file());
         if (!file)
           return error_completion(id, file.error());
-        if (r.length() > max_remote_read)
+        if (r.length() > opts_.max_transfer)
           return error_completion(id, errc::invalid_argument,
-                                  "read_at length above 16 MiB");
-        auto rp = make_response_promise();
+                                  "read_at length " + std::to_string(r.length())
+                                    + " above the limit of "
+                                    + std::to_string(opts_.max_transfer)
+                                    + " bytes");
+        auto t = admit(id, r.length());
+        if (!t)
+          return error_completion(id, t.error());
         request(files_, caf::infinite, read_atom::value, *file, r.offset(),
                 r.length())
           .then(
-            [rp, id](byte_buffer& buf) mutable {
+            [this, t = *t](byte_buffer& buf) mutable {
               completion_msg c;
-              c->set_id(id);
+              c->set_id(t.id);
               c->set_data(std::string(buf.begin(), buf.end()));
-              rp.deliver(std::move(c));
+              finish(t, std::move(c));
             },
-            [rp, id](caf::error& err) mutable {
-              rp.deliver(error_completion(id, err));
+            [this, t = *t](caf::error& err) mutable {
+              finish(t, error_completion(t.id, err));
             });
-        return rp;
+        return t->rp;
       }
       case Request::kWriteAt: {
         auto& w = req.write_at();
         auto file = lookup(w.file());
         if (!file)
           return error_completion(id, file.error());
+        if (w.data().size() > opts_.max_transfer)
+          return error_completion(id, errc::invalid_argument,
+                                  "write_at of " + std::to_string(w.data().size())
+                                    + " bytes above the limit of "
+                                    + std::to_string(opts_.max_transfer)
+                                    + " bytes");
+        auto t = admit(id, w.data().size());
+        if (!t)
+          return error_completion(id, t.error());
         byte_buffer buf(w.data().begin(), w.data().end());
-        return forward_value(id, request(files_, caf::infinite,
+        return forward_value(*t, request(files_, caf::infinite,
                                          write_atom::value, *file,
                                          w.offset(), std::move(buf)));
       }
@@ -169,7 +199,10 @@ private:
         auto file = lookup(req.stat().file());
         if (!file)
           return error_completion(id, file.error());
-        return forward_value(id, request(files_, caf::infinite,
+        auto t = admit(id, 0);
+        if (!t)
+          return error_completion(id, t.error());
+        return forward_value(*t, request(files_, caf::infinite,
                                          stat_atom::value, *file));
       }
       case Request::kClose: {
@@ -177,14 +210,17 @@ private:
         auto file = lookup(h);
         if (!file)
           return error_completion(id, file.error());
+        auto t = admit(id, 0);
+        if (!t)
+          return error_completion(id, t.error());
         open_.erase(h);
-        auto rp = make_response_promise();
         request(files_, caf::infinite, close_atom::value, *file)
-          .then([rp, id]() mutable { rp.deliver(value_completion(id, 0)); },
-                [rp, id](caf::error& err) mutable {
-                  rp.deliver(error_completion(id, err));
-                });
-        return rp;
+          .then(
+            [this, t = *t]() mutable { finish(t, value_completion(t.id, 0)); },
+            [this, t = *t](caf::error& err) mutable {
+              finish(t, error_completion(t.id, err));
+            });
+        return t->rp;
       }
       default:
         return error_completion(id, errc::invalid_argument,
@@ -193,16 +229,52 @@ private:
   }
 
   template <class Handle>
-  caf::result<completion_msg> forward_value(uint64_t id, Handle&& h) {
-    auto rp = make_response_promise();
+  caf::result<completion_msg> forward_value(ticket t, Handle&& h) {
+    auto rp = t.rp;
     std::forward<Handle>(h).then(
-      [rp, id](uint64_t value) mutable {
-        rp.deliver(value_completion(id, value));
+      [this, t](uint64_t value) mutable {
+        finish(t, value_completion(t.id, value));
       },
-      [rp, id](caf::error& err) mutable {
-        rp.deliver(error_completion(id, err));
+      [this, t](caf::error& err) mutable {
+        finish(t, error_completion(t.id, err));
       });
     return rp;
+  }
+
+  /// Accepts a request of the current sender costing `bytes`, or says why
+  /// not (`too_many_requests`).
+  caf::expected<ticket> admit(uint64_t id, uint64_t bytes) {
+    auto client = caf::actor_cast<caf::actor_addr>(current_sender());
+    auto& l = load_[client];
+    if (l.requests >= opts_.max_in_flight
+        || l.bytes + bytes > opts_.max_bytes_in_flight) {
+      auto why = l.requests >= opts_.max_in_flight
+                   ? std::to_string(l.requests) + " requests in flight (limit "
+                       + std::to_string(opts_.max_in_flight) + ")"
+                   : std::to_string(l.bytes) + " bytes in flight, "
+                       + std::to_string(bytes) + " more asked (limit "
+                       + std::to_string(opts_.max_bytes_in_flight) + ")";
+      if (l.requests == 0)
+        load_.erase(client);
+      return make_actio_error(errc::too_many_requests,
+                              "request " + std::to_string(id) + " refused: "
+                                + why + "; retry after a completion");
+    }
+    ++l.requests;
+    l.bytes += bytes;
+    return ticket{make_response_promise(), std::move(client), id, bytes};
+  }
+
+  /// Completes an accepted request and gives its share of the load back.
+  void finish(ticket& t, completion_msg c) {
+    auto i = load_.find(t.client);
+    if (i != load_.end()) {
+      i->second.requests -= 1;
+      i->second.bytes -= t.bytes;
+      if (i->second.requests == 0)
+        load_.erase(i);
+    }
+    t.rp.deliver(std::move(c));
   }
 
   caf::result<completion_msg> open(uint64_t id, const proto::io::Open& op) {
@@ -216,48 +288,58 @@ private:
     if ((flags & ~allowed_flags) != 0)
       return error_completion(id, errc::invalid_argument,
                               "open " + path + ": unsupported flags");
+    auto t = admit(id, 0);
+    if (!t)
+      return error_completion(id, t.error());
+    // Completes at once (the promise exists already).
+    auto done = [&](completion_msg c) -> caf::result<completion_msg> {
+      auto rp = t->rp;
+      finish(*t, std::move(c));
+      return rp;
+    };
     auto fd = open_beneath(root_fd_, path, flags, op.mode());
     if (fd < 0) {
       auto err = -fd;
       if (err == EXDEV)
-        return error_completion(id, errc::permission_denied,
-                                "open " + path + ": leads outside the root");
+        return done(error_completion(id, errc::permission_denied,
+                                     "open " + path
+                                       + ": leads outside the root"));
       if (err == ENOSYS)
-        return error_completion(id, errc::unsupported,
-                                "open " + path
-                                  + ": openat2 not available (Linux >= 5.6 "
-                                    "needed for confined paths)");
-      return error_completion(id, make_path_error("open", path, err));
+        return done(error_completion(id, errc::unsupported,
+                                     "open " + path
+                                       + ": openat2 not available (Linux >= "
+                                         "5.6 needed for confined paths)"));
+      return done(error_completion(id, make_path_error("open", path, err)));
     }
     struct stat st {};
     if (::fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {
       ::close(fd);
-      return error_completion(id, make_path_error("open", path, EISDIR));
+      return done(error_completion(id, make_path_error("open", path, EISDIR)));
     }
     // Hand the descriptor to the file service by reopening it through
     // /proc: the same inode, no path resolution (creation and truncation
     // already happened above).
-    auto owner = caf::actor_cast<caf::actor_addr>(current_sender());
     auto reopen = "/proc/self/fd/" + std::to_string(fd);
     auto rflags = flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_NOFOLLOW);
-    auto rp = make_response_promise();
+    auto rp = t->rp;
     request(files_, caf::infinite, open_atom::value, std::move(reopen), rflags,
             uint32_t{0})
       .then(
-        [this, rp, id, fd, owner](uint64_t file) mutable {
+        [this, t = *t, fd](uint64_t file) mutable {
           ::close(fd);
           auto h = next_handle_++;
+          auto& owner = t.client;
           open_.emplace(h, entry{owner, file});
           if (owner && watched_.insert(owner).second)
             monitor(owner);
-          rp.deliver(value_completion(id, h));
+          finish(t, value_completion(t.id, h));
         },
-        [rp, id, fd, path](caf::error& err) mutable {
+        [this, t = *t, fd, path](caf::error& err) mutable {
           ::close(fd);
-          auto c = error_completion(id, err);
+          auto c = error_completion(t.id, err);
           c->mutable_error()->set_text("open " + path + ": "
                                        + c->error().text());
-          rp.deliver(std::move(c));
+          finish(t, std::move(c));
         });
     return rp;
   }
@@ -294,6 +376,8 @@ private:
 
   caf::actor files_;
   int root_fd_;
+  remote_file_options opts_;
+  std::map<caf::actor_addr, load> load_;
   uint64_t next_handle_ = 1;
   std::map<uint64_t, entry> open_;
   std::set<caf::actor_addr> watched_;
@@ -301,8 +385,15 @@ private:
 
 } // namespace
 
-caf::expected<caf::actor> spawn_remote_file_service(runtime& rt,
-                                                    const std::string& root) {
+caf::expected<caf::actor>
+spawn_remote_file_service(runtime& rt, const std::string& root,
+                          remote_file_options opts) {
+  if (opts.max_in_flight == 0 || opts.max_transfer == 0
+      || opts.max_bytes_in_flight < opts.max_transfer)
+    return make_actio_error(errc::invalid_argument,
+                            "remote file service: max_in_flight and "
+                            "max_transfer must be positive, "
+                            "max_bytes_in_flight at least max_transfer");
   auto fd = ::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) {
     auto err = errno;
@@ -312,7 +403,7 @@ caf::expected<caf::actor> spawn_remote_file_service(runtime& rt,
     return make_path_error("root", root, err);
   }
   auto files = spawn_file_service(rt);
-  return rt.system().spawn<remote_file_service>(std::move(files), fd);
+  return rt.system().spawn<remote_file_service>(std::move(files), fd, opts);
 }
 
 } // namespace actio::io

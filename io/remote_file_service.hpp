@@ -30,9 +30,25 @@
 /// disconnecting), its files are closed; so are all files when the service
 /// exits. open flags are open(2) flags (O_RDONLY, O_WRONLY | O_CREAT |
 /// O_TRUNC, O_APPEND, O_EXCL, O_NOFOLLOW, O_DSYNC, O_SYNC); others are
-/// `errc::invalid_argument`. Directories are `errc::is_directory`. A read of
-/// more than `max_remote_read` bytes is `errc::invalid_argument`.
+/// `errc::invalid_argument`. Directories are `errc::is_directory`.
+///
+/// Limits (`remote_file_options`), so that one client cannot make the
+/// service hold unbounded work or buffers. A read_at asking for more than
+/// `max_transfer` bytes, or a write_at carrying more, is
+/// `errc::invalid_argument`: no read buffer is allocated, a write's data is
+/// not copied. (The request message itself has been received by then:
+/// CAF 0.17's BASP takes payloads up to 4 GiB and has no setting to lower
+/// that; with untrusted peers use TLS with mutual certificates.) Each
+/// client (the actor that sent the request; a client on another node
+/// arrives as a proxy, one per remote actor) may have `max_in_flight`
+/// requests and `max_bytes_in_flight` bytes of reads and writes in flight, i.e. accepted
+/// and not yet completed; a request beyond either is refused at once with
+/// `errc::too_many_requests`, which is its one completion. Other clients
+/// are not affected. CAF mailboxes are unbounded and a request/response
+/// protocol has no credit, so refusing (the client retries after a
+/// completion) bounds the service where queueing would not.
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
@@ -43,14 +59,30 @@
 
 namespace actio::io {
 
-/// The largest read_at length served (16 MiB).
+/// The default largest read_at length and write_at size (16 MiB).
 constexpr uint64_t max_remote_read = uint64_t{16} << 20;
+
+/// Limits of a remote file service, each per client.
+struct remote_file_options {
+  /// Requests of one client accepted and not yet completed; beyond:
+  /// `errc::too_many_requests`. At least 1.
+  size_t max_in_flight = 64;
+  /// Largest read_at length and write_at data size; beyond:
+  /// `errc::invalid_argument`. At least 1.
+  uint64_t max_transfer = max_remote_read;
+  /// Bytes of one client's reads (their lengths) and writes (their sizes)
+  /// accepted and not yet completed; beyond: `errc::too_many_requests`.
+  /// At least `max_transfer`, so one request of any allowed size always
+  /// fits when the client has nothing else in flight.
+  uint64_t max_bytes_in_flight = uint64_t{64} << 20;
+};
 
 /// Opens `root` (a directory) and starts the service with its own local
 /// file service on the runtime's next driver. Errors: the root cannot be
 /// opened (not_found, permission_denied, ...) or is not a directory
-/// (invalid_argument).
-caf::expected<caf::actor> spawn_remote_file_service(runtime& rt,
-                                                    const std::string& root);
+/// (invalid_argument); options out of range (invalid_argument).
+caf::expected<caf::actor>
+spawn_remote_file_service(runtime& rt, const std::string& root,
+                          remote_file_options opts = {});
 
 } // namespace actio::io

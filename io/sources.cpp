@@ -14,10 +14,15 @@
 
 #include "actio/actors/errc.hpp"
 #include "actio/io/file_service.hpp"
+#include "actio/io/move_downstream_manager.hpp"
 
 namespace actio::io {
 
 namespace {
+
+/// Chunks move to the receiver (CAF's default manager copies each one).
+constexpr caf::policy::arg<detail::move_downstream_manager<byte_chunk>>
+  moving{};
 
 // Note: every spawn below passes at least one argument to the actor
 // function; CAF 0.17's argument-less functor path trips UBSan (see
@@ -34,7 +39,8 @@ caf::behavior memory_source(caf::event_based_actor* self,
       for (; hint > 0 && i < data->size(); --hint, ++i)
         out.push(byte_chunk{std::move((*data)[i]), i + 1 == data->size()});
     },
-    [data](const size_t& i) { return i == data->size(); });
+    [data](const size_t& i) { return i == data->size(); }, caf::unit,
+    moving);
   return {};
 }
 
@@ -67,7 +73,7 @@ caf::behavior repeat_source(caf::event_based_actor* self, byte_buffer pattern,
                             st.done});
       }
     },
-    [](const state& st) { return st.done; });
+    [](const state& st) { return st.done; }, caf::unit, moving);
   return {};
 }
 
@@ -111,7 +117,8 @@ caf::behavior file_source(caf::event_based_actor* self, caf::actor files,
           .then([=]() { self->quit(); }, [=](caf::error&) { self->quit(); });
       else
         self->quit();
-    });
+    },
+    moving);
   auto mgr = res.ptr();
   // Stopping a stream whose handshake is still pending does not reach the
   // sink: an early error (say, open failed) waits until the sink granted

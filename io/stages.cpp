@@ -42,7 +42,7 @@ caf::behavior codec_stage(caf::event_based_actor* self,
           }();
           if constexpr (std::is_same_v<Batch, line_batch>) {
             batch.ends.reserve(*expected);
-            batch.text.reserve(chunk.bytes.size());
+            batch.text = text_pool::take(chunk.bytes.size());
           } else {
             items.reserve(*expected);
           }

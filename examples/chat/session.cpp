@@ -39,6 +39,9 @@ struct state {
   uint64_t seq = 0;        // this client's messages so far
   size_t queued = 0;       // bytes written, not yet acknowledged
   bool closing = false;    // no more requests: finish and close
+  bool failing = false;    // bad input seen: serve what came before, then
+  pb::Error::Code fail_code = pb::Error::UNKNOWN; // fail with this
+  std::string fail_text;
   bool shut = false;       // write side shutting down
   bool shut_done = false;
   bool eof = false;
@@ -93,7 +96,7 @@ private:
   void on_input(const actio::byte_buffer& bytes) {
     auto& st = *st_;
     self_->grant(bytes.size());
-    if (st.closing || bytes.empty())
+    if (st.closing || st.failing || bytes.empty())
       return; // finishing: read on to the client's EOF, drop it
     if (st.m == mode::unknown)
       st.m = bytes[0] == 0 ? mode::proto : mode::text;
@@ -104,9 +107,10 @@ private:
         if (!on_line(line))
           return;
       if (err)
-        return fail(pb::Error::TOO_LONG,
-                    "line longer than " + std::to_string(st.opts.max_line)
-                      + " bytes");
+        return fail_after_pending(pb::Error::TOO_LONG,
+                                  "line longer than "
+                                    + std::to_string(st.opts.max_line)
+                                    + " bytes");
     } else {
       std::vector<actio::byte_buffer> frames;
       auto err = st.frames.push(bytes.data(), bytes.size(), frames);
@@ -114,14 +118,16 @@ private:
         pb::Request req;
         if (!req.ParseFromArray(f.data(), static_cast<int>(f.size()))
             || req.kind_case() == pb::Request::KIND_NOT_SET)
-          return fail(pb::Error::MALFORMED, "frame is not a chat Request");
+          return fail_after_pending(pb::Error::MALFORMED,
+                                    "frame is not a chat Request");
         if (!accept(std::move(req)))
           return;
       }
       if (err)
-        return fail(pb::Error::TOO_LONG,
-                    "frame longer than " + std::to_string(st.opts.max_frame)
-                      + " bytes");
+        return fail_after_pending(pb::Error::TOO_LONG,
+                                  "frame longer than "
+                                    + std::to_string(st.opts.max_frame)
+                                    + " bytes");
     }
     pump();
   }
@@ -133,7 +139,7 @@ private:
       return true;
     if (!req) {
       if (!st_->bucket.take()) {
-        fail(pb::Error::RATE_LIMITED, "too many requests");
+        fail_after_pending(pb::Error::RATE_LIMITED, "too many requests");
         return false;
       }
       error(pb::Error::UNKNOWN_COMMAND,
@@ -146,7 +152,7 @@ private:
   bool accept(pb::Request req) {
     auto& st = *st_;
     if (!st.bucket.take() || st.pending.size() >= max_pending) {
-      fail(pb::Error::RATE_LIMITED, "too many requests");
+      fail_after_pending(pb::Error::RATE_LIMITED, "too many requests");
       return false;
     }
     st.pending.push_back(std::move(req));
@@ -162,7 +168,24 @@ private:
       st.pending.pop_front();
       handle(req);
     }
+    if (st.failing && !st.busy && st.pending.empty()) {
+      st.failing = false;
+      fail(st.fail_code, std::move(st.fail_text));
+    }
     maybe_end();
+  }
+
+  /// Bad input: the requests that came before it are still served (bad
+  /// input affects only itself, wherever reads happened to split the
+  /// bytes), nothing after it is read, then `fail`.
+  void fail_after_pending(pb::Error::Code code, std::string text) {
+    auto& st = *st_;
+    if (st.closing || st.failing)
+      return;
+    st.failing = true;
+    st.fail_code = code;
+    st.fail_text = std::move(text);
+    pump();
   }
 
   /// After the client's EOF, once its requests are handled: leave, shut

@@ -11,7 +11,8 @@
 // frame that is not a chat Request, more requests than the rate limit
 // allows) gets an error (line or event), its write side is shut down and the
 // connection closes when the client closes (or `linger` later): other clients
-// only see it leave its room. A client that does not read is disconnected
+// only see it leave its room. Requests before the bad input are served first
+// (also when they arrived in the same read); nothing after it is read. A client that does not read is disconnected
 // silently when its unsent output exceeds `max_queue` bytes.
 
 #include <chrono>

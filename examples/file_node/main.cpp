@@ -3,7 +3,11 @@
 //
 //   actio-file-node --root DIR [--node-port P] [--node-host H] [TLS options]
 //       serves DIR; prints "file-node listening on HOST:PORT"; SIGINT or
-//       SIGTERM stops it (exit 0).
+//       SIGTERM stops it (exit 0). Per client (remote actor): at most
+//       --max-in-flight requests (default 64) and --max-bytes-in-flight
+//       bytes of reads and writes (default 64 MiB) in flight, more are
+//       refused with too_many_requests; a read or write larger than
+//       --max-transfer (default 16 MiB) is invalid_argument.
 //   actio-file-node --connect HOST:PORT --cat PATH
 //       prints the file PATH (relative to the server's root) to stdout;
 //       exits 1 with the error text on stderr if it fails.
@@ -32,9 +36,19 @@ struct file_node_config : actio::node_config {
   std::string root;
   std::string connect;
   std::string cat;
+  actio::io::remote_file_options limits;
   file_node_config() {
     opt_group{custom_options_, "global"}
       .add(root, "root", "serve the files below this directory")
+      .add(limits.max_in_flight, "max-in-flight",
+           "requests one client may have in flight; more are refused with "
+           "too_many_requests (default 64)")
+      .add(limits.max_transfer, "max-transfer",
+           "largest read or write in bytes; larger: invalid_argument "
+           "(default 16777216)")
+      .add(limits.max_bytes_in_flight, "max-bytes-in-flight",
+           "bytes of reads and writes one client may have in flight, at "
+           "least --max-transfer; more: too_many_requests (default 67108864)")
       .add(node.host, "node-host",
            "address to publish on (= actio.node.host, default 127.0.0.1)")
       .add(node.port, "node-port",
@@ -118,7 +132,7 @@ int run_server(caf::actor_system& sys, const file_node_config& cfg,
   auto rt = actio::runtime::start(sys);
   if (!rt)
     return fail(sys.render(rt.error()));
-  auto svc = actio::io::spawn_remote_file_service(**rt, cfg.root);
+  auto svc = actio::io::spawn_remote_file_service(**rt, cfg.root, cfg.limits);
   if (!svc)
     return fail(actio::describe(svc.error()));
   auto port = actio::node::publish(sys, *svc, cfg.node);

@@ -75,13 +75,50 @@ TEST(file_node_process, help_and_bad_usage) {
   auto help = test::spawn_process(ACTIO_FILE_NODE_BIN, {"--help"},
                                   test::spawn_options{.merge_stderr = true});
   auto text = help.read_all(30s);
-  EXPECT_NE(text.find("--root"), std::string::npos) << text;
+  for (auto opt : {"--root", "--max-in-flight", "--max-transfer",
+                   "--max-bytes-in-flight"})
+    EXPECT_NE(text.find(opt), std::string::npos) << opt << " in " << text;
   EXPECT_EQ(WEXITSTATUS(help.stop(SIGTERM, 30s)), 0);
   auto bad = test::spawn_process(ACTIO_FILE_NODE_BIN, {},
                                  test::spawn_options{.merge_stderr = true});
   auto msg = bad.read_all(30s);
   EXPECT_NE(msg.find("--root"), std::string::npos) << msg;
   EXPECT_EQ(WEXITSTATUS(bad.stop(SIGTERM, 30s)), 2);
+}
+
+TEST(file_node_process, transfer_limit_from_the_command_line) {
+  test::temp_dir tmp;
+  std::filesystem::create_directories(tmp.path / "root");
+  {
+    std::ofstream out{tmp.path / "root" / "f.txt"};
+    out << "hello";
+  }
+  // The client reads 1 MiB at a time: above this server's limit.
+  file_node node;
+  node.proc = test::spawn_process(
+    ACTIO_FILE_NODE_BIN, {"--root", (tmp.path / "root").string(),
+                          "--node-port", "0", "--max-transfer=4096",
+                          "--max-bytes-in-flight=8192", "--max-in-flight=2"});
+  node.port = test::parse_port(node.proc.read_line(30s));
+  ASSERT_NE(node.port, 0);
+  int status = -1;
+  auto out = cat(node.port, "f.txt", status);
+  EXPECT_NE(out.find("above the limit of 4096 bytes"), std::string::npos)
+    << out;
+  ASSERT_TRUE(test::exited_normally(status));
+  EXPECT_EQ(WEXITSTATUS(status), 1);
+  EXPECT_EQ(WEXITSTATUS(node.proc.stop(SIGTERM, 30s)), 0);
+  // Limits that cannot work are refused at start-up.
+  auto bad = test::spawn_process(
+    ACTIO_FILE_NODE_BIN,
+    {"--root", (tmp.path / "root").string(), "--max-transfer=4096",
+     "--max-bytes-in-flight=1024"},
+    test::spawn_options{.merge_stderr = true});
+  auto msg = bad.read_all(30s);
+  EXPECT_NE(msg.find("max_bytes_in_flight at least max_transfer"),
+            std::string::npos)
+    << msg;
+  EXPECT_EQ(WEXITSTATUS(bad.stop(SIGTERM, 30s)), 1);
 }
 
 } // namespace

@@ -7,8 +7,10 @@
 
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <memory>
 #include <optional>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -17,6 +19,7 @@
 #include <caf/send.hpp>
 
 #include "actio/actors/node.hpp"
+#include "actio/actors/pinned.hpp"
 #include "actio/actors/runtime.hpp"
 #include "actio/drivers/driver.hpp"
 #include "actio/io/remote_file_service.hpp"
@@ -50,6 +53,51 @@ struct raw_client_config : config {
     add_message_type<proto::message<Completion>>("actio.proto.io.Completion");
     load<caf::io::middleman>();
   }
+};
+
+/// Holds a driver thread (and so every actor pinned to it, such as the file
+/// service behind a remote file service) until `release()` or destruction:
+/// requests the remote service accepted stay in flight for as long as the
+/// test needs, without any timing. Blocking a driver is never done outside
+/// tests.
+class driver_stall {
+public:
+  explicit driver_stall(driver_unit& unit) {
+    auto entered = std::make_shared<std::promise<void>>();
+    auto in = entered->get_future();
+    auto gate = gate_.get_future().share();
+    blocker_ = spawn_pinned_fn(unit, [entered, gate](pinned_actor*) {
+      return caf::behavior{[entered, gate](caf::ok_atom) {
+        entered->set_value();
+        gate.wait();
+      }};
+    });
+    caf::anon_send(blocker_, caf::ok_atom::value);
+    holding_ = in.wait_for(30s) == std::future_status::ready;
+  }
+  ~driver_stall() {
+    release();
+    caf::anon_send_exit(blocker_, caf::exit_reason::user_shutdown);
+  }
+  driver_stall(const driver_stall&) = delete;
+  driver_stall& operator=(const driver_stall&) = delete;
+
+  /// True once the driver thread is held.
+  bool holding() const {
+    return holding_;
+  }
+
+  void release() {
+    if (!released_)
+      gate_.set_value();
+    released_ = true;
+  }
+
+private:
+  std::promise<void> gate_;
+  caf::actor blocker_;
+  bool holding_ = false;
+  bool released_ = false;
 };
 
 std::string read_file(const std::filesystem::path& p) {
@@ -91,6 +139,9 @@ protected:
   void TearDown() override {
     remote_ = nullptr;
     client_.reset();
+    for (auto& svc : extra_)
+      caf::anon_send_exit(svc, caf::exit_reason::user_shutdown);
+    extra_.clear();
     if (local_)
       caf::anon_send_exit(local_, caf::exit_reason::user_shutdown);
     local_ = nullptr;
@@ -98,6 +149,57 @@ protected:
       rt_->shutdown();
     rt_.reset();
     server_.reset();
+  }
+
+  /// Another service on the same root with `opts`, published, as the
+  /// client node sees it.
+  caf::actor limited_service(io::remote_file_options opts) {
+    auto svc = io::spawn_remote_file_service(*rt_, root_.string(), opts);
+    EXPECT_TRUE(svc) << describe(svc.error());
+    if (!svc)
+      return {};
+    extra_.push_back(*svc);
+    auto port = node::publish(*server_, *svc, server_cfg_.node);
+    EXPECT_TRUE(port) << describe(port.error());
+    if (!port)
+      return {};
+    auto remote = node::connect(*client_, "127.0.0.1", *port,
+                                client_cfg_.node);
+    EXPECT_TRUE(remote) << describe(remote.error());
+    return remote ? *remote : caf::actor{};
+  }
+
+  using pending = decltype(std::declval<caf::scoped_actor&>()->request(
+    std::declval<caf::actor&>(), 30s, proto::message<Request>{}));
+
+  /// Sends `req` to `svc` without waiting; `await` gets its completion.
+  static pending post(caf::scoped_actor& self, const caf::actor& svc,
+                      const Request& req) {
+    return self->request(svc, 30s, proto::message<Request>{req});
+  }
+
+  /// The one completion of a posted request (bounded wait).
+  static Completion await(pending& h, uint64_t id) {
+    Completion result;
+    bool answered = false;
+    h.receive(
+      [&](proto::message<Completion>& c) {
+        result = std::move(*c);
+        answered = true;
+      },
+      [&](caf::error& err) { ADD_FAILURE() << describe(err); });
+    EXPECT_TRUE(answered) << "request " << id;
+    EXPECT_EQ(result.id(), id);
+    return result;
+  }
+
+  /// Opens `path` read-only through `svc`; 0 on failure.
+  uint64_t open_on(caf::scoped_actor& self, const caf::actor& svc,
+                   const std::string& path, uint64_t id) {
+    auto h = post(self, svc, open_req(id, path, O_RDONLY));
+    auto c = await(h, id);
+    EXPECT_EQ(c.result_case(), Completion::kValue) << c.DebugString();
+    return c.result_case() == Completion::kValue ? c.value() : 0;
   }
 
   /// Sends `req` from `self` and waits (bounded) for its completion.
@@ -162,6 +264,7 @@ protected:
   std::unique_ptr<caf::actor_system> client_;
   caf::actor local_;
   caf::actor remote_;
+  std::vector<caf::actor> extra_;
   uint16_t port_ = 0;
 };
 
@@ -277,8 +380,12 @@ TEST_P(remote_file, bad_handles_are_errors) {
   auto data = call(alice, read_req(6, file, 0, 3));
   ASSERT_EQ(data.result_case(), Completion::kData);
   EXPECT_EQ(data.data(), "abc");
-  // Too long a read.
+  // Too long a read: refused, nothing allocated for it.
   EXPECT_EQ(code(call(alice, read_req(7, file, 0, io::max_remote_read + 1))),
+            errc::invalid_argument);
+  EXPECT_EQ(code(call(alice, read_req(10, file, 0, uint64_t{4} << 30))),
+            errc::invalid_argument);
+  EXPECT_EQ(code(call(alice, read_req(11, file, 0, ~uint64_t{0}))),
             errc::invalid_argument);
   EXPECT_EQ(call(alice, close_req(8, file)).result_case(), Completion::kValue);
   EXPECT_EQ(code(call(alice, close_req(9, file))), errc::closed);
@@ -346,6 +453,163 @@ TEST_P(remote_file, malformed_payloads_never_crash_the_service) {
   EXPECT_EQ(data.data(), "still here");
 }
 
+// One client beyond its limit of requests in flight is refused at once,
+// one completion each, while another client's requests are accepted and
+// served. The server's driver is held so that accepted requests stay in
+// flight for certain (no timing involved).
+TEST_P(remote_file, a_client_over_its_in_flight_limit_is_refused_others_served) {
+  write_file(root_ / "f", "0123456789");
+  io::remote_file_options opts;
+  opts.max_in_flight = 4;
+  auto svc = limited_service(opts);
+  ASSERT_TRUE(svc);
+  caf::scoped_actor alice{*client_};
+  caf::scoped_actor bob{*client_};
+  auto fa = open_on(alice, svc, "f", 1);
+  auto fb = open_on(bob, svc, "f", 2);
+  ASSERT_NE(fa, 0u);
+  ASSERT_NE(fb, 0u);
+  std::vector<pending> a, b;
+  {
+    driver_stall stall{rt_->unit(0)};
+    ASSERT_TRUE(stall.holding());
+    for (uint64_t i = 0; i < 10; ++i)
+      a.push_back(post(alice, svc, read_req(100 + i, fa, i, 1)));
+    // The six beyond the limit are answered while the first four are
+    // still waiting for the (held) disk.
+    for (uint64_t i = 4; i < 10; ++i) {
+      auto c = await(a[i], 100 + i);
+      EXPECT_EQ(code(c), errc::too_many_requests) << c.DebugString();
+      EXPECT_NE(c.error().text().find("limit 4"), std::string::npos)
+        << c.error().text();
+    }
+    // Alice's load is not bob's: his requests are all accepted.
+    for (uint64_t i = 0; i < 4; ++i)
+      b.push_back(post(bob, svc, read_req(200 + i, fb, i, 2)));
+  }
+  for (uint64_t i = 0; i < 4; ++i) {
+    auto c = await(a[i], 100 + i);
+    ASSERT_EQ(c.result_case(), Completion::kData) << c.DebugString();
+    EXPECT_EQ(c.data(), std::string(1, static_cast<char>('0' + i)));
+    auto d = await(b[i], 200 + i);
+    ASSERT_EQ(d.result_case(), Completion::kData) << d.DebugString();
+    EXPECT_EQ(d.data(), std::string("0123456789").substr(i, 2));
+  }
+  // Her slots came back with the completions: four in flight again, the
+  // fifth refused, and after that everything works as before.
+  a.clear();
+  {
+    driver_stall stall{rt_->unit(0)};
+    ASSERT_TRUE(stall.holding());
+    for (uint64_t i = 0; i < 5; ++i)
+      a.push_back(post(alice, svc, read_req(300 + i, fa, 0, 10)));
+    EXPECT_EQ(code(await(a[4], 304)), errc::too_many_requests);
+  }
+  for (uint64_t i = 0; i < 4; ++i)
+    EXPECT_EQ(await(a[i], 300 + i).data(), "0123456789");
+}
+
+// The byte budget: reads (their lengths) and writes (their sizes) in flight
+// per client; one request of the largest size always fits on its own.
+TEST_P(remote_file, a_client_over_its_byte_budget_is_refused) {
+  std::string mib(1 << 20, 'm');
+  write_file(root_ / "big", mib);
+  io::remote_file_options opts;
+  opts.max_transfer = 1 << 20;
+  opts.max_bytes_in_flight = 2 << 20;
+  auto svc = limited_service(opts);
+  ASSERT_TRUE(svc);
+  caf::scoped_actor alice{*client_};
+  caf::scoped_actor bob{*client_};
+  auto fa = open_on(alice, svc, "big", 1);
+  auto fb = open_on(bob, svc, "big", 2);
+  ASSERT_NE(fa, 0u);
+  ASSERT_NE(fb, 0u);
+  std::vector<pending> a, b;
+  {
+    driver_stall stall{rt_->unit(0)};
+    ASSERT_TRUE(stall.holding());
+    a.push_back(post(alice, svc, read_req(10, fa, 0, 1 << 20)));
+    a.push_back(post(alice, svc, read_req(11, fa, 0, 1 << 20)));
+    a.push_back(post(alice, svc, read_req(12, fa, 0, 1)));
+    auto refused = await(a[2], 12);
+    EXPECT_EQ(code(refused), errc::too_many_requests);
+    EXPECT_NE(refused.error().text().find("bytes in flight"),
+              std::string::npos)
+      << refused.error().text();
+    b.push_back(post(bob, svc, read_req(20, fb, 0, 1 << 20)));
+  }
+  EXPECT_TRUE(await(a[0], 10).data() == mib);
+  EXPECT_TRUE(await(a[1], 11).data() == mib);
+  EXPECT_TRUE(await(b[0], 20).data() == mib);
+  // Larger than one transfer: invalid, whatever the load.
+  auto big = post(alice, svc, read_req(13, fa, 0, (1 << 20) + 1));
+  EXPECT_EQ(code(await(big, 13)), errc::invalid_argument);
+  auto opened = post(alice, svc, open_req(14, "big", O_WRONLY));
+  auto fw = await(opened, 14).value();
+  Request w;
+  w.set_id(15);
+  w.mutable_write_at()->set_file(fw);
+  w.mutable_write_at()->set_offset(0);
+  w.mutable_write_at()->set_data(std::string((1 << 20) + 1, 'x'));
+  auto write = post(alice, svc, w);
+  EXPECT_EQ(code(await(write, 15)), errc::invalid_argument);
+  EXPECT_TRUE(read_file(root_ / "big") == mib); // nothing was written
+}
+
+// A burst far over the limit, without holding anything: each request gets
+// exactly one completion with its id, a result or too_many_requests, and
+// nothing stays counted afterwards.
+TEST_P(remote_file, every_request_of_a_burst_gets_exactly_one_completion) {
+  write_file(root_ / "f", "abc");
+  io::remote_file_options opts;
+  opts.max_in_flight = 3;
+  auto svc = limited_service(opts);
+  ASSERT_TRUE(svc);
+  caf::scoped_actor self{*client_};
+  auto f = open_on(self, svc, "f", 1);
+  ASSERT_NE(f, 0u);
+  std::vector<pending> burst;
+  constexpr uint64_t n = 300;
+  for (uint64_t i = 0; i < n; ++i) {
+    if (i % 3 == 2) {
+      Request st;
+      st.set_id(1000 + i);
+      st.mutable_stat()->set_file(f);
+      burst.push_back(post(self, svc, st));
+    } else {
+      burst.push_back(post(self, svc, read_req(1000 + i, f, 0, 3)));
+    }
+  }
+  size_t served = 0;
+  for (uint64_t i = 0; i < n; ++i) {
+    auto c = await(burst[i], 1000 + i);
+    if (c.has_error()) {
+      EXPECT_EQ(code(c), errc::too_many_requests) << c.DebugString();
+      continue;
+    }
+    ++served;
+    if (i % 3 == 2)
+      EXPECT_EQ(c.value(), 3u);
+    else
+      EXPECT_EQ(c.data(), "abc");
+  }
+  EXPECT_GE(served, 1u); // the first one always fits
+  // Nothing leaked: exactly three fit again.
+  std::vector<pending> again;
+  {
+    driver_stall stall{rt_->unit(0)};
+    ASSERT_TRUE(stall.holding());
+    for (uint64_t i = 0; i < 4; ++i)
+      again.push_back(post(self, svc, read_req(2000 + i, f, 0, 3)));
+    EXPECT_EQ(code(await(again[3], 2003)), errc::too_many_requests);
+  }
+  for (uint64_t i = 0; i < 3; ++i)
+    EXPECT_EQ(await(again[i], 2000 + i).data(), "abc");
+  auto closed = post(self, svc, close_req(3, f));
+  EXPECT_EQ(await(closed, 3).result_case(), Completion::kValue);
+}
+
 TEST(remote_file_root, a_missing_or_non_directory_root_is_an_error) {
   test::temp_dir tmp;
   write_file(tmp.path / "file", "x");
@@ -360,6 +624,13 @@ TEST(remote_file_root, a_missing_or_non_directory_root_is_an_error) {
   auto file = io::spawn_remote_file_service(**rt, tmp.file("file"));
   ASSERT_FALSE(file);
   EXPECT_EQ(file.error().code(), static_cast<uint8_t>(errc::invalid_argument));
+  for (auto bad : {io::remote_file_options{0, 1, 1},
+                   io::remote_file_options{1, 0, 1},
+                   io::remote_file_options{1, 2, 1}}) {
+    auto svc = io::spawn_remote_file_service(**rt, tmp.path.string(), bad);
+    ASSERT_FALSE(svc);
+    EXPECT_EQ(svc.error().code(), static_cast<uint8_t>(errc::invalid_argument));
+  }
   (*rt)->shutdown();
 }
 
