@@ -20,7 +20,19 @@ struct link_state {
   caf::io::middleman_actor mm;
   caf::actor remote;          // valid while up
   bool connecting = false;
+  bool report_unreachable = false;
+  bool reported = false;      // a failure since the start or the last down
 };
+
+void retry(caf::event_based_actor* self, const std::shared_ptr<link_state>& st,
+           caf::error reason) {
+  if (st->report_unreachable && !st->reported) {
+    st->reported = true;
+    self->send(st->listener, node_unreachable_atom::value, st->address,
+               std::move(reason));
+  }
+  self->delayed_send(self, st->opts.retry_delay, retry_atom::value);
+}
 
 void try_connect(caf::event_based_actor* self,
                  std::shared_ptr<link_state> st) {
@@ -36,7 +48,9 @@ void try_connect(caf::event_based_actor* self,
           const std::set<std::string>&) {
         st->connecting = false;
         if (!ptr) {
-          self->delayed_send(self, st->opts.retry_delay, retry_atom::value);
+          retry(self, st,
+                make_actio_error(errc::invalid_argument,
+                                 "no actor published at " + st->address));
           return;
         }
         st->remote = caf::actor_cast<caf::actor>(ptr);
@@ -44,9 +58,9 @@ void try_connect(caf::event_based_actor* self,
         self->send(st->listener, node_up_atom::value, st->address,
                    st->remote);
       },
-      [=](const caf::error&) {
+      [=](caf::error& err) {
         st->connecting = false;
-        self->delayed_send(self, st->opts.retry_delay, retry_atom::value);
+        retry(self, st, std::move(err));
       });
 }
 
@@ -61,6 +75,7 @@ caf::behavior node_link(caf::event_based_actor* self,
     if (st->remote && msg.source == st->remote) {
       self->demonitor(st->remote);
       st->remote = nullptr;
+      st->reported = false;
       self->send(st->listener, node_down_atom::value, st->address,
                  msg.reason);
       self->delayed_send(self, st->opts.retry_delay, retry_atom::value);
@@ -76,8 +91,9 @@ caf::behavior node_link(caf::event_based_actor* self,
 
 caf::actor spawn_node_link(caf::actor_system& sys, caf::actor listener,
                            std::string host, uint16_t port,
-                           node_options opts) {
+                           node_options opts, bool report_unreachable) {
   auto st = std::make_shared<link_state>();
+  st->report_unreachable = report_unreachable;
   st->listener = std::move(listener);
   st->address = host;
   st->address.append(":");

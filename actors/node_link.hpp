@@ -9,6 +9,8 @@
 /// // listener receives:
 /// //   (node_up_atom, std::string address, caf::actor remote)
 /// //   (node_down_atom, std::string address, caf::error reason)
+/// //   (node_unreachable_atom, std::string address, caf::error reason)
+/// //        only with report_unreachable = true (see below)
 /// ```
 ///
 /// The link connects asynchronously (through the plain or TLS middleman,
@@ -20,6 +22,11 @@
 /// the same address is announced with `node_up` again. `address` is
 /// "HOST:PORT" as given. The link ends when the listener ends or on an
 /// exit message (`anon_send_exit(link, exit_reason::user_shutdown)`).
+///
+/// With `report_unreachable`, the listener also hears of a failed connect
+/// (refused, TLS handshake failed, timed out): once after the link starts
+/// and once after each `node_down`, not for every retry, so an operator
+/// can see why a peer never comes up.
 ///
 /// Keep the returned handle (e.g. in the listener's state) for as long as
 /// the link should live: a CAF 0.17 actor nobody references is destroyed
@@ -39,9 +46,10 @@ namespace actio {
 
 using node_up_atom = caf::atom_constant<caf::atom("nodeUp")>;
 using node_down_atom = caf::atom_constant<caf::atom("nodeDown")>;
+using node_unreachable_atom = caf::atom_constant<caf::atom("nodeUnrch")>;
 
 caf::actor spawn_node_link(caf::actor_system& sys, caf::actor listener,
                            std::string host, uint16_t port,
-                           node_options opts);
+                           node_options opts, bool report_unreachable = false);
 
 } // namespace actio

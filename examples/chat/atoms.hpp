@@ -1,22 +1,31 @@
 #pragma once
 
-// The chat's actor protocol. Rooms and the registry speak it with any member
-// actor handle (a local connection today; a proxy for a member on another
-// node later): nothing here assumes the member is a local connection.
+// The chat's actor protocol. Rooms and the registry speak it with member
+// actor handles of this node (a connection); members on other nodes are
+// known by (node, id) through the federation (federation.hpp).
 //
 // Room:
 //   (join_atom, nick, member)          members get Joined (also the joiner)
 //   (leave_atom, member)               members get Left (also the leaver)
 //   (say_atom, member, text, seq)      members get Message{nick, text, seq}
 //   (nick_atom, member, new_nick)      members get NickChanged
-//   (list_atom) -> vector<string>      the members' nicks
+//   (list_atom) -> vector<string>      the members' nicks (all nodes)
 //   A member that goes down has left.
+//   From the registry (federation):
+//   (peer_up_atom, node, federation)   a peer node: send it this room's
+//                                      members, then every event
+//   (peer_down_atom, node)             its members have left
+//   (remote_atom, node, node_msg)      a RoomSync or RoomEvent from it
 // Registry:
 //   (nick_atom, nick, member) -> bool  false: taken by another member
 //   (room_atom, name) -> actor         the room (made on first use; an
 //                                      invalid handle at the room limit)
 //   (list_atom) -> vector<string>      the room names
 //   A member that goes down frees its nick.
+//   From the federation actor (federation.hpp):
+//   (peer_up_atom, node, federation)   a peer node came up
+//   (peer_down_atom, node)             it went away
+//   (remote_atom, node, node_msg)      a message from it (checked)
 
 #include <caf/atom.hpp>
 
@@ -31,6 +40,9 @@ using say_atom = caf::atom_constant<caf::atom("chat_say")>;
 using nick_atom = caf::atom_constant<caf::atom("chat_nick")>;
 using list_atom = caf::atom_constant<caf::atom("chat_list")>;
 using room_atom = caf::atom_constant<caf::atom("chat_room")>;
+using peer_up_atom = caf::atom_constant<caf::atom("chat_pUp")>;
+using peer_down_atom = caf::atom_constant<caf::atom("chat_pDown")>;
+using remote_atom = caf::atom_constant<caf::atom("chat_rmt")>;
 
 namespace pb = actio::proto::chat;
 

@@ -21,6 +21,20 @@
 // Stop:  Ctrl-C (SIGINT) or SIGTERM: the port closes, every client gets a
 //        shutting_down error and EOF; connections still open after
 //        --drain-timeout are closed. Exits 0; a second signal exits 1.
+// Nodes: several actio-chat processes form one chat through CAF's
+//        middleman (federation.hpp, node_settings.hpp):
+//          actio-chat --port 7001 --node-port 7101
+//          actio-chat --port 7002 --node-port 7102 --peer 127.0.0.1:7101
+//          actio-chat --port 7003 --node-port 7103
+//                     --peer 127.0.0.1:7101,127.0.0.1:7102
+//        Each node prints "actio-chat: node port N" after the listening
+//        line. Clients on any node share the rooms: each message reaches
+//        every member once, in sender order; nicks taken on a peer are
+//        refused; /list shows rooms and members of all nodes. A node that
+//        dies is noticed (heartbeats) and its members are announced as
+//        left; when it returns it rejoins. Nothing is queued for a node
+//        that is away. TLS: --secure --certificate F --key F --cafile F
+//        (deploy/make-certs); a bad TLS setting exits 2 with a message.
 
 #include <csignal>
 #include <cstdlib>
@@ -29,16 +43,19 @@
 
 #include <caf/scoped_actor.hpp>
 
-#include "actio/actors/config.hpp"
+#include "actio/actors/errc.hpp"
+#include "actio/actors/node.hpp"
 #include "actio/actors/runtime.hpp"
 #include "actio/net/atoms.hpp"
 #include "actio/net/tcp_listener.hpp"
+#include "federation.hpp"
+#include "node_settings.hpp"
 #include "registry.hpp"
 #include "session.hpp"
 
 namespace {
 
-struct chat_config : actio::config {
+struct chat_config : actio::node_config {
   std::string host = "127.0.0.1";
   uint16_t port = 7001;
   double drain_timeout = 5;
@@ -69,8 +86,29 @@ struct chat_config : actio::config {
            "rooms on this server; more: error (default 1000)")
       .add(drain_timeout, "drain-timeout",
            "seconds a graceful stop waits for clients (default 5)");
+    chat::add_node_options(custom_options_, chat_node, node);
+    chat::register_node_types(*this);
   }
+  chat::node_settings chat_node;
 };
+
+/// Publishes the federation actor and starts its links; the port or 0.
+uint16_t start_node(caf::actor_system& sys, const caf::actor& federation,
+                    const chat::federation_options& fo) {
+  auto port = actio::node::publish(sys, federation, fo.node);
+  if (!port) {
+    std::cerr << "actio-chat: cannot publish the node port: "
+              << actio::describe(port.error()) << '\n';
+    return 0;
+  }
+  std::cout << "actio-chat: node port " << *port << std::endl;
+  std::string own = fo.node.host;
+  own.append(":");
+  own.append(std::to_string(*port));
+  caf::scoped_actor self{sys};
+  self->send(federation, caf::connect_atom::value, own);
+  return *port;
+}
 
 } // namespace
 
@@ -83,7 +121,12 @@ int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
 
   chat_config cfg;
-  if (auto err = cfg.parse_args(argc, argv)) {
+  auto args = chat::merge_peer_args(argc, argv);
+  std::vector<char*> argv2;
+  for (auto& a : args)
+    argv2.push_back(a.data());
+  if (auto err = cfg.parse_args(static_cast<int>(argv2.size()),
+                                argv2.data())) {
     std::cerr << "actio-chat: " << to_string(err) << '\n';
     return 2;
   }
@@ -95,13 +138,28 @@ int main(int argc, char** argv) {
                  "and --max-queue positive\n";
     return 2;
   }
+  auto fo = chat::federation_settings(cfg.chat_node, cfg.node);
+  if (!fo) {
+    std::cerr << "actio-chat: " << actio::describe(fo.error()) << '\n';
+    return 2;
+  }
+  bool node_mode = cfg.chat_node.wanted();
+  if (node_mode) {
+    // Checks the TLS files before CAF sees them: no anonymous TLS, no
+    // std::terminate on a CA file without a certificate.
+    if (auto err = cfg.prepare()) {
+      std::cerr << "actio-chat: " << actio::describe(err) << '\n';
+      return 2;
+    }
+  }
   caf::actor_system sys{cfg};
   auto rt = actio::runtime::start(sys);
   if (!rt) {
     std::cerr << "actio-chat: " << sys.render(rt.error()) << '\n';
     return 1;
   }
-  auto registry = chat::spawn_registry(sys, cfg.max_rooms);
+  auto registry = chat::spawn_registry(sys, cfg.max_rooms,
+                                       cfg.chat_node.limits);
   chat::session_options so;
   so.max_line = cfg.max_line;
   so.max_frame = cfg.max_frame;
@@ -120,12 +178,28 @@ int main(int argc, char** argv) {
       return chat::session(self, registry, so);
     },
     co);
+  caf::scoped_actor self{sys};
+  auto stop = [&](caf::actor federation) {
+    if (federation)
+      self->send_exit(federation, caf::exit_reason::user_shutdown);
+    self->send_exit(registry, caf::exit_reason::user_shutdown);
+    (*rt)->shutdown();
+  };
   if (!srv) {
     std::cerr << "actio-chat: " << sys.render(srv.error()) << '\n';
+    stop(nullptr);
     return 1;
   }
   std::cout << "actio-chat: listening on " << cfg.host << ':' << srv->port
             << " (backend " << (*rt)->backend_name() << ")" << std::endl;
+  caf::actor federation;
+  if (node_mode) {
+    federation = chat::spawn_federation(sys, registry, *fo);
+    if (start_node(sys, federation, *fo) == 0) {
+      stop(federation);
+      return 1;
+    }
+  }
   int sig = 0;
   sigwait(&stop_signals, &sig);
   auto name = [](int s) { return s == SIGINT ? "SIGINT" : "SIGTERM"; };
@@ -141,7 +215,6 @@ int main(int argc, char** argv) {
   }}.detach();
   auto deadline = std::chrono::duration_cast<caf::timespan>(
     std::chrono::duration<double>(std::max(cfg.drain_timeout, 0.0)));
-  caf::scoped_actor self{sys};
   self
     ->request(srv->actor, deadline + std::chrono::seconds{30},
               actio::net::drain_atom::value, deadline)
@@ -154,7 +227,6 @@ int main(int argc, char** argv) {
         std::cout << "actio-chat: drain failed: " << sys.render(err)
                   << std::endl;
       });
-  self->send_exit(registry, caf::exit_reason::user_shutdown);
-  (*rt)->shutdown();
+  stop(federation);
   return 0;
 }

@@ -8,6 +8,7 @@
 #include <caf/stateful_actor.hpp>
 
 #include "atoms.hpp"
+#include "remote_members.hpp"
 
 namespace chat {
 
@@ -15,15 +16,41 @@ namespace {
 
 struct room_state {
   std::string room;
-  std::map<caf::actor, std::string> members; // handle -> nick
+  std::map<caf::actor, std::string> members; // on this node: handle -> nick
+  peer_map peers;                            // node -> federation actor
+  std::optional<remote_members> remote;      // on the peers
   static inline const char* name = "chat.room";
 };
 
 using room_actor = caf::stateful_actor<room_state>;
 
-void broadcast(room_actor* self, const pb::Event& ev) {
+/// To the members on this node (one message, shared by all).
+void deliver(room_actor* self, const pb::Event& ev) {
+  auto msg = caf::make_message(event_msg{ev});
   for (auto& m : self->state.members)
-    self->send(m.first, event_msg{ev});
+    self->send(m.first, msg);
+}
+
+/// To the members on this node and on every peer node.
+void broadcast(room_actor* self, const caf::actor& who, const pb::Event& ev) {
+  deliver(self, ev);
+  if (self->state.peers.empty())
+    return;
+  auto msg = caf::make_message(make_room_event(self->state.room, who.id(), ev));
+  for (auto& p : self->state.peers)
+    self->send(p.second, msg);
+}
+
+void sync(room_actor* self, const caf::actor& peer) {
+  node_msg m;
+  m->set_room(self->state.room);
+  auto* s = m->mutable_sync();
+  for (auto& [who, nick] : self->state.members) {
+    auto* member = s->add_members();
+    member->set_id(who.id());
+    member->set_nick(nick);
+  }
+  self->send(peer, std::move(m));
 }
 
 void remove(room_actor* self, const caf::actor& who) {
@@ -34,31 +61,68 @@ void remove(room_actor* self, const caf::actor& who) {
   ev.mutable_left()->set_room(self->state.room);
   ev.mutable_left()->set_nick(i->second);
   self->demonitor(who);
-  broadcast(self, ev); // the leaver hears it too
+  broadcast(self, who, ev); // the leaver hears it too
   self->state.members.erase(i);
 }
 
-caf::behavior room(room_actor* self, std::string name) {
-  self->state.room = std::move(name);
+void on_remote(room_actor* self, const caf::node_id& node,
+               const pb::NodeMessage& m) {
+  auto& st = self->state;
+  if (st.peers.count(node) == 0)
+    return; // gone already
+  if (m.has_sync()) {
+    for (auto& ev : st.remote->sync(node, m.sync()))
+      deliver(self, ev);
+  } else if (m.has_event()) {
+    if (auto ev = st.remote->apply(node, m.event()))
+      deliver(self, *ev);
+  }
+}
+
+caf::behavior room(room_actor* self, std::string name, peer_map peers,
+                   size_t max_peer_members) {
+  auto& st = self->state;
+  st.room = std::move(name);
+  st.remote.emplace(st.room, max_peer_members);
+  st.peers = std::move(peers);
+  for (auto& p : st.peers)
+    sync(self, p.second);
+  self->set_default_handler(caf::drop);
+  // Peers know this room's handle (it sends to them), but speak to it only
+  // through their federation actor and the registry: whatever comes from
+  // another node directly is dropped, forged down messages included.
+  auto here = [=] {
+    auto& src = self->current_sender();
+    return src && src->node() == self->node();
+  };
+  self->set_exit_handler([=](const caf::exit_msg& em) {
+    if (em.source.node() == self->node() && em.reason)
+      self->quit(em.reason); // the registry's, at shutdown
+  });
   self->set_down_handler([=](const caf::down_msg& dm) {
-    remove(self, caf::actor_cast<caf::actor>(dm.source));
+    if (here())
+      remove(self, caf::actor_cast<caf::actor>(dm.source));
   });
   return {
     [=](join_atom, const std::string& nick, const caf::actor& who) {
-      if (self->state.members.count(who) != 0)
+      if (!here() || !who || who.node() != self->node()
+          || self->state.members.count(who) != 0)
         return;
       self->monitor(who);
       self->state.members.emplace(who, nick);
       pb::Event ev;
       ev.mutable_joined()->set_room(self->state.room);
       ev.mutable_joined()->set_nick(nick);
-      broadcast(self, ev);
+      broadcast(self, who, ev);
     },
-    [=](leave_atom, const caf::actor& who) { remove(self, who); },
+    [=](leave_atom, const caf::actor& who) {
+      if (here())
+        remove(self, who);
+    },
     [=](say_atom, const caf::actor& who, const std::string& text,
         uint64_t seq) {
       auto i = self->state.members.find(who);
-      if (i == self->state.members.end())
+      if (i == self->state.members.end() || !here())
         return; // not (or no longer) a member: nobody hears it
       pb::Event ev;
       auto* m = ev.mutable_message();
@@ -66,32 +130,54 @@ caf::behavior room(room_actor* self, std::string name) {
       m->set_nick(i->second);
       m->set_text(text);
       m->set_seq(seq);
-      broadcast(self, ev);
+      broadcast(self, who, ev);
     },
     [=](nick_atom, const caf::actor& who, const std::string& nick) {
       auto i = self->state.members.find(who);
-      if (i == self->state.members.end())
+      if (i == self->state.members.end() || !here())
         return;
       pb::Event ev;
       ev.mutable_nick_changed()->set_old_nick(i->second);
       ev.mutable_nick_changed()->set_new_nick(nick);
       i->second = nick;
-      broadcast(self, ev);
+      broadcast(self, who, ev);
     },
     [=](list_atom) {
       std::vector<std::string> nicks;
+      if (!here())
+        return nicks;
       for (auto& m : self->state.members)
         nicks.push_back(m.second);
+      self->state.remote->nicks(nicks);
       std::sort(nicks.begin(), nicks.end());
       return nicks;
+    },
+    [=](peer_up_atom, const caf::node_id& node, const caf::actor& peer) {
+      auto& st = self->state;
+      if (!here() || !peer || st.peers.count(node) != 0)
+        return;
+      st.peers.emplace(node, peer);
+      sync(self, peer); // then every event, in order behind it
+    },
+    [=](peer_down_atom, const caf::node_id& node) {
+      if (!here())
+        return;
+      self->state.peers.erase(node);
+      for (auto& ev : self->state.remote->drop(node))
+        deliver(self, ev);
+    },
+    [=](remote_atom, const caf::node_id& node, const node_msg& m) {
+      if (here())
+        on_remote(self, node, *m);
     },
   };
 }
 
 } // namespace
 
-caf::actor spawn_room(caf::actor_system& sys, std::string name) {
-  return sys.spawn(room, std::move(name));
+caf::actor spawn_room(caf::actor_system& sys, std::string name, peer_map peers,
+                      size_t max_peer_members) {
+  return sys.spawn(room, std::move(name), std::move(peers), max_peer_members);
 }
 
 } // namespace chat

@@ -1,15 +1,25 @@
 #pragma once
 
-// A chat room: an actor that fans each event out to its members.
+// A chat room: an actor that fans each event out to its members on this
+// node and, once, to each peer node's federation actor, whose room of the
+// same name tells its own members (full mesh, no relaying: each event
+// crosses one node link, and an actor's messages to another actor keep
+// their order, so every member hears each message once, in sender order).
 
 #include <string>
 
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 
+#include "node_protocol.hpp"
+
 namespace chat {
 
-/// Spawns room `name` (see atoms.hpp for its protocol).
-caf::actor spawn_room(caf::actor_system& sys, std::string name);
+/// Spawns room `name` (see atoms.hpp for its protocol), known to `peers`
+/// from the start: it sends each its members (a RoomSync, also when empty,
+/// so every node knows the room). A peer's members in it are capped at
+/// `max_peer_members`.
+caf::actor spawn_room(caf::actor_system& sys, std::string name,
+                      peer_map peers = {}, size_t max_peer_members = 65536);
 
 } // namespace chat

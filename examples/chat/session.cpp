@@ -60,7 +60,7 @@ public:
     auto impl = std::make_shared<session_impl>(*this);
     return {
       [impl](actio::received& in) { impl->on_input(in.bytes); },
-      [impl](event_msg& ev) { impl->emit(*ev); },
+      [impl](const event_msg& ev) { impl->emit(*ev); },
       [impl](const actio::write_completed& out) {
         auto& st = *impl->st_;
         st.queued -= std::min(st.queued, out.bytes);
