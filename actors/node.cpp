@@ -20,6 +20,7 @@
 
 #include "actio/actors/errc.hpp"
 #include "actio/actors/proto_types.hpp"
+#include "actio/actors/tls_error_queue.hpp"
 
 namespace actio {
 
@@ -205,6 +206,8 @@ caf::error node_config::prepare() {
     return err;
   load<caf::io::middleman>();
   if (node.secure) {
+    // Links the fix in; without it a refused peer could close good links.
+    (void) tls_error_queue_fix_active();
     load<caf::openssl::manager>();
     openssl_certificate = node.certificate;
     openssl_key = node.key;

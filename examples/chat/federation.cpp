@@ -9,6 +9,7 @@
 #include "actio/actors/errc.hpp"
 #include "actio/actors/node_link.hpp"
 #include "atoms.hpp"
+#include "guarded_actor.hpp"
 
 namespace chat {
 
@@ -28,7 +29,8 @@ struct federation_state {
   static inline const char* name = "chat.federation";
 };
 
-using federation_actor = caf::stateful_actor<federation_state>;
+using federation_actor
+  = caf::stateful_actor<federation_state, peer_facing_actor_base>;
 
 void say(const std::string& what) {
   std::cout << "actio-chat: " << what << std::endl;

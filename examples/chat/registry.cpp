@@ -9,6 +9,7 @@
 #include <caf/stateful_actor.hpp>
 
 #include "atoms.hpp"
+#include "guarded_actor.hpp"
 #include "remote_nicks.hpp"
 #include "room.hpp"
 #include "text_protocol.hpp"
@@ -26,7 +27,7 @@ struct registry_state {
   static inline const char* name = "chat.registry";
 };
 
-using registry_actor = caf::stateful_actor<registry_state>;
+using registry_actor = caf::stateful_actor<registry_state, local_actor_base>;
 
 /// Tells every peer that a nick here was released and/or claimed.
 void announce(registry_actor* self, const std::string& released,

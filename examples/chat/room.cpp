@@ -8,6 +8,7 @@
 #include <caf/stateful_actor.hpp>
 
 #include "atoms.hpp"
+#include "guarded_actor.hpp"
 #include "remote_members.hpp"
 
 namespace chat {
@@ -22,7 +23,7 @@ struct room_state {
   static inline const char* name = "chat.room";
 };
 
-using room_actor = caf::stateful_actor<room_state>;
+using room_actor = caf::stateful_actor<room_state, local_actor_base>;
 
 /// To the members on this node (one message, shared by all).
 void deliver(room_actor* self, const pb::Event& ev) {
