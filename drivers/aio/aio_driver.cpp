@@ -9,13 +9,9 @@
 #include <caf/actor_system_config.hpp>
 #include <caf/settings.hpp>
 
-#include "actio/actors/errc.hpp"
-#include "actio/drivers/aio/aio_signal.hpp"
-#include "actio/drivers/epoll/epoll_driver.hpp"
+#include "actio/drivers/aio/aio_notifier.hpp"
 
 namespace actio {
-
-extern std::atomic<uint64_t> aio_wakeups; // aio_files.cpp
 
 aio_options aio_driver::options_from(const caf::actor_system_config& cfg) {
   aio_options opts;
@@ -23,44 +19,35 @@ aio_options aio_driver::options_from(const caf::actor_system_config& cfg) {
                                   opts.fds_per_file);
   opts.threads = caf::get_or(cfg, "actio.io.aio-threads", opts.threads);
   opts.num = caf::get_or(cfg, "actio.io.aio-num", opts.num);
+  opts.helper_threads = caf::get_or(cfg, "actio.io.aio-helper-threads",
+                                    opts.helper_threads);
   return opts;
 }
 
 caf::expected<std::unique_ptr<driver>> aio_driver::make(aio_options opts) {
   // Normally done by actio::config before any thread started; repeated here
   // for this thread in case the program used a plain actor_system_config.
-  block_aio_signal();
-  auto net = epoll_driver::make();
+  prepare_aio_process();
+  std::unique_ptr<aio_driver> drv{new aio_driver};
+  auto* self = drv.get();
+  auto wake = [self] { self->wake(); }; // net_ exists before anyone calls it
+  auto notifier = make_aio_notifier(wake);
+  if (!notifier)
+    return std::move(notifier.error());
+  auto fd = (*notifier)->fd();
+  auto net = make_aio_network(fd, [self] { self->files_->notified(); });
   if (!net)
     return std::move(net.error());
-  int sfd = open_aio_signalfd();
-  if (sfd < 0)
-    return make_errno_error("signalfd", errno);
-  std::unique_ptr<aio_driver> drv{new aio_driver(std::move(*net), sfd, opts)};
-  auto* epoll = static_cast<epoll_driver*>(drv->net_.get());
-  auto* self = drv.get();
-  if (auto err = epoll->watch(sfd, [self] {
-        if (drain_aio_signalfd(self->sfd_)) {
-          ++aio_wakeups;
-          // The signal may have been meant for another driver's request.
-          notify_aio_engines(self->registration_);
-        }
-      }))
-    return err;
-  drv->registration_ = register_aio_engine([self] { self->wake(); });
+  drv->net_ = std::move(*net);
+  drv->files_.emplace(opts, std::move(*notifier), wake);
   return std::unique_ptr<driver>{std::move(drv)};
 }
 
-aio_driver::aio_driver(std::unique_ptr<driver> net, int sfd, aio_options opts)
-  : net_(std::move(net)), sfd_(sfd), files_(opts) {
-}
-
 aio_driver::~aio_driver() {
-  if (registration_ != nullptr)
-    unregister_aio_engine(registration_);
-  files_.shutdown();
-  net_.reset();
-  ::close(sfd_);
+  // Completes what is left while the networking driver still exists (it
+  // is the waker); the members then go, files_ before net_.
+  if (files_)
+    files_->shutdown();
 }
 
 void aio_driver::sync_unit() {
@@ -145,57 +132,58 @@ size_t aio_driver::sockets() const noexcept {
 
 void aio_driver::open_file(std::string path, int flags, unsigned mode,
                            caf::response_promise rp) {
-  files_.open_file(std::move(path), flags, mode, std::move(rp));
+  files_->open_file(std::move(path), flags, mode, std::move(rp));
 }
 
 void aio_driver::read_at(file_id file, uint64_t offset, size_t len, op_id id,
                          caf::response_promise rp) {
-  files_.read_at(file, offset, len, id, std::move(rp));
+  files_->read_at(file, offset, len, id, std::move(rp));
 }
 
 void aio_driver::write_at(file_id file, uint64_t offset, byte_buffer buf,
                           op_id id, caf::response_promise rp) {
-  files_.write_at(file, offset, std::move(buf), id, std::move(rp));
+  files_->write_at(file, offset, std::move(buf), id, std::move(rp));
 }
 
 void aio_driver::sync_file(file_id file, bool datasync,
                            caf::response_promise rp) {
-  files_.sync_file(file, datasync, std::move(rp));
+  files_->sync_file(file, datasync, std::move(rp));
 }
 
 void aio_driver::stat_file(file_id file, caf::response_promise rp) {
-  files_.stat_file(file, std::move(rp));
+  files_->stat_file(file, std::move(rp));
 }
 
 void aio_driver::close_file(file_id file, caf::response_promise rp) {
-  files_.close_file(file, std::move(rp));
+  files_->close_file(file, std::move(rp));
 }
 
 bool aio_driver::cancel_file_op(op_id id) {
-  return files_.cancel(id);
+  return files_->cancel(id);
 }
 
 // -- the loop ------------------------------------------------------------------
 
 bool aio_driver::process() {
   sync_unit();
-  bool more = files_.process();
+  bool more = files_->process();
   return net_->process() || more;
 }
 
 caf::error aio_driver::poll(std::optional<clock::duration> timeout) {
   sync_unit();
-  // Safety net against a completion signal that went to a thread which had
-  // it unblocked (aio_signal.hpp): never sleep long with requests in flight.
-  if (files_.in_flight() > 0) {
-    clock::duration cap = aio_rescan_interval;
-    timeout = timeout ? std::min(*timeout, cap) : cap;
+  // Safety net where a notification can go astray (Linux: a completion
+  // signal taken by a thread that had it unblocked, aio_signal.hpp): never
+  // sleep long with requests in flight.
+  if (auto cap = files_->max_sleep()) {
+    clock::duration limit = *cap;
+    timeout = timeout ? std::min(*timeout, limit) : limit;
   }
   return net_->poll(timeout);
 }
 
 void aio_driver::close_all() {
-  files_.shutdown();
+  files_->shutdown();
   net_->close_all();
 }
 

@@ -1,10 +1,11 @@
 #pragma once
 
-/// The `aio` backend (Linux, glibc POSIX AIO): networking, timers and the
-/// waker are the epoll backend's (an `epoll_driver` inside); files go through
-/// POSIX AIO (`aio_files`), whose completion signal is read from a signalfd
-/// registered in that same epoll set. A portability backend: `auto` never
-/// picks it.
+/// The `aio` backend (POSIX AIO for files): networking, timers and the
+/// waker are the platform's readiness backend's (an `epoll_driver` inside on
+/// Linux, a `kqueue_driver` on FreeBSD); files go through POSIX AIO
+/// (`aio_files`), whose completion notifications (a signalfd on Linux, a
+/// kqueue on FreeBSD: aio_notifier.hpp) are watched in that same poller.
+/// A portability backend: `auto` never picks it.
 ///
 /// Options (`actio.io.*`):
 /// | option              | default | effect                                  |
@@ -12,8 +13,10 @@
 /// | aio-fds-per-file    | 4       | dup'd descriptors per open file (glibc runs one request per descriptor at a time) |
 /// | aio-threads         | 8       | glibc aio_init aio_threads (first driver of the process) |
 /// | aio-num             | 64      | glibc aio_init aio_num                  |
+/// | aio-helper-threads  | 4       | most open/fstat/close calls running at once (helper threads, started on demand) |
 
 #include <memory>
+#include <optional>
 
 #include <caf/fwd.hpp>
 
@@ -75,14 +78,12 @@ public:
   void close_all() override;
 
 private:
-  aio_driver(std::unique_ptr<driver> net, int sfd, aio_options opts);
+  aio_driver() = default;
 
   void sync_unit();
 
-  std::unique_ptr<driver> net_; ///< an epoll_driver
-  int sfd_;                     ///< signalfd for aio_signal()
-  aio_files files_;
-  void* registration_ = nullptr; ///< in the engine registry (aio_signal.hpp)
+  std::unique_ptr<driver> net_;     ///< epoll (Linux) or kqueue (FreeBSD)
+  std::optional<aio_files> files_;  ///< after net_: destroyed before it
 };
 
 } // namespace actio
