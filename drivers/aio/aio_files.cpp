@@ -3,8 +3,12 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
+#include <mutex>
 #include <new>
+#include <system_error>
+#include <thread>
 #include <utility>
 
 #include <fcntl.h>
@@ -36,6 +40,7 @@ struct aio_request {
   uint32_t index = 0;    ///< slot counting this request in `in_flight`
   bool counted = false;  ///< `index` valid
   size_t pos = 0;        ///< where it sits in `in_flight_`
+  uint64_t serial = 0;   ///< names this submission to an exact notifier
   op_id id = 0;
   uint64_t offset = 0;   ///< where `buf` starts in the file
   size_t len = 0;
@@ -177,9 +182,106 @@ struct atomic_counters {
   std::atomic<uint64_t> submitted{0};
   std::atomic<uint64_t> largest_batch{0};
   std::atomic<uint64_t> cancel_hits{0};
+  std::atomic<uint64_t> parked{0};
 };
 
 atomic_counters counters;
+
+// -- parked requests ----------------------------------------------------------
+//
+// A request the AIO implementation neither cancels nor finishes (a read of
+// a FIFO nobody writes to, a hung network mount) cannot be waited for at
+// shutdown, and its aiocb, buffer and descriptor cannot be freed either:
+// the kernel or glibc's thread may still write into them. Shutdown answers
+// it (errc::cancelled) and parks it here; a reaper thread, running only
+// while something is parked, waits for parked requests (aio_suspend), then
+// calls aio_return, frees them and closes their descriptors.
+
+/// A descriptor taken from a slot for parked requests; closed by the last.
+struct parked_fd {
+  explicit parked_fd(int x) : fd(x) {
+  }
+  ~parked_fd() {
+    ::close(fd);
+  }
+  parked_fd(const parked_fd&) = delete;
+  parked_fd& operator=(const parked_fd&) = delete;
+  int fd;
+};
+
+struct parked_request {
+  std::unique_ptr<aio_request> req;
+  std::shared_ptr<parked_fd> fd;
+};
+
+struct parking {
+  std::mutex mtx;
+  std::vector<parked_request> entries;
+  bool reaper_running = false;
+};
+
+/// Never destroyed: a parked request may still be written to while the
+/// process exits (and stays reachable, so leak checkers stay quiet).
+parking& parked() {
+  static auto* instance = new parking;
+  return *instance;
+}
+
+void reap_parked() {
+  auto& p = parked();
+  constexpr size_t max_wait = 64;
+  for (;;) {
+    std::vector<parked_request> finished;
+    const aiocb* waiting[max_wait];
+    size_t n = 0;
+    {
+      std::lock_guard<std::mutex> guard{p.mtx};
+      for (size_t i = 0; i < p.entries.size();) {
+        auto& cb = p.entries[i].req->cb;
+        if (aio_error(&cb) == EINPROGRESS) {
+          if (n < max_wait)
+            waiting[n++] = &cb;
+          ++i;
+          continue;
+        }
+        aio_return(&cb);
+        finished.push_back(std::move(p.entries[i]));
+        p.entries[i] = std::move(p.entries.back());
+        p.entries.pop_back();
+      }
+      counters.parked = p.entries.size();
+      if (p.entries.empty()) {
+        p.reaper_running = false;
+        return; // `finished` goes with its descriptors
+      }
+    }
+    finished.clear();
+    // Only this thread frees parked requests: `waiting` stays valid. New
+    // ones parked meanwhile are seen within a second.
+    timespec limit{1, 0};
+    aio_suspend(waiting, static_cast<int>(n), &limit);
+  }
+}
+
+void park(std::vector<parked_request> batch) {
+  auto& p = parked();
+  std::lock_guard<std::mutex> guard{p.mtx};
+  for (auto& x : batch)
+    p.entries.push_back(std::move(x));
+  counters.parked = p.entries.size();
+  if (p.reaper_running || p.entries.empty())
+    return;
+  try {
+    std::thread{reap_parked}.detach();
+    p.reaper_running = true;
+  } catch (const std::system_error&) {
+    // No thread: the requests stay parked (memory and descriptors held
+    // until the process ends), which is still safe.
+  }
+}
+
+/// Without progress for this long, shutdown parks what is still running.
+constexpr std::chrono::seconds shutdown_grace{1};
 
 const char* op_name(const aio_request& r) {
   switch (r.op) {
@@ -232,6 +334,7 @@ aio_counters aio_stats() noexcept {
   result.largest_batch = counters.largest_batch.load();
   result.cancel_hits = counters.cancel_hits.load();
   result.wakeups = aio_wakeups.load();
+  result.parked = counters.parked.load();
   return result;
 }
 
@@ -578,7 +681,8 @@ void aio_files::submit_queued() {
       cb.aio_offset = static_cast<off_t>(r.offset + r.done);
       cb.aio_buf = r.buf.data() + r.done;
       cb.aio_nbytes = r.len - r.done;
-      notifier_->arm(cb, &r);
+      r.serial = ++next_serial_;
+      notifier_->arm(cb, reinterpret_cast<void*>(static_cast<uintptr_t>(r.serial)));
       switch (r.op) {
         case aio_op::read: cb.aio_lio_opcode = LIO_READ; break;
         case aio_op::write: cb.aio_lio_opcode = LIO_WRITE; break;
@@ -638,6 +742,8 @@ void aio_files::submit_queued() {
         }
       }
       r->pos = in_flight_.size();
+      if (notifier_->exact())
+        by_serial_.emplace(r->serial, r.get());
       in_flight_.push_back(std::move(r));
     }
     queued_.erase(queued_.begin(), queued_.begin() + static_cast<long>(n));
@@ -652,16 +758,15 @@ void aio_files::notified() {
 /// flight when it cannot name them (and during shutdown).
 void aio_files::collect() {
   if (notifier_->exact() && !stopping_) {
-    // A request is named once (one-shot events); sorting drops repeats
-    // anyway, so a request is never looked at after it was freed.
-    std::sort(ready_.begin(), ready_.end());
-    ready_.erase(std::unique(ready_.begin(), ready_.end()), ready_.end());
+    // Names are serial numbers, never reused: a name of a request that is
+    // gone (finished by a shutdown scan, parked, resubmitted) finds nothing.
     auto named = std::move(ready_);
     ready_.clear();
     for (auto* cookie : named) {
-      auto* r = static_cast<request*>(cookie);
-      if (r->pos < in_flight_.size() && in_flight_[r->pos].get() == r)
-        check(r->pos);
+      auto i = by_serial_.find(static_cast<uint64_t>(
+        reinterpret_cast<uintptr_t>(cookie)));
+      if (i != by_serial_.end())
+        check(i->second->pos);
     }
     return;
   }
@@ -678,6 +783,8 @@ bool aio_files::check(size_t i) {
   if (e == EINPROGRESS)
     return false;
   auto ret = aio_return(&r.cb); // frees the kernel's side (FreeBSD)
+  if (notifier_->exact())
+    by_serial_.erase(r.serial);
   auto ptr = std::move(in_flight_[i]);
   if (i + 1 < in_flight_.size()) {
     in_flight_[i] = std::move(in_flight_.back());
@@ -769,6 +876,47 @@ std::optional<std::chrono::milliseconds> aio_files::max_sleep() const noexcept {
   return notifier_->rescan_interval();
 }
 
+/// Shutdown: the requests still in flight neither finish nor cancel. Each
+/// is answered now and parked (see "parked requests" above) together with
+/// its descriptor, which leaves its slot so that closing the file does not
+/// close it under the running call.
+void aio_files::park_in_flight() {
+  std::vector<parked_request> batch;
+  std::vector<std::pair<int, std::shared_ptr<parked_fd>>> taken;
+  std::vector<uint32_t> touched;
+  for (auto& ptr : in_flight_) {
+    auto& r = *ptr;
+    auto& s = slots_[r.index];
+    auto fd = r.cb.aio_fildes;
+    std::shared_ptr<parked_fd> holder;
+    for (auto& [x, h] : taken)
+      if (x == fd)
+        holder = h;
+    if (holder == nullptr) {
+      auto i = std::find(s.fds.begin(), s.fds.end(), fd);
+      if (i != s.fds.end()) {
+        s.fds.erase(i);
+        holder = std::make_shared<parked_fd>(fd);
+        taken.emplace_back(fd, holder);
+      }
+    }
+    if (r.rp.pending())
+      r.rp.deliver(cancelled_error(op_name(r), s.path,
+                                   " (shutdown; still running: its buffer "
+                                   "and descriptor are kept until it ends)"));
+    r.rp = caf::response_promise{}; // let go of the actors on this thread
+    if (notifier_->exact())
+      by_serial_.erase(r.serial);
+    --s.in_flight;
+    touched.push_back(r.index);
+    batch.push_back({std::move(ptr), std::move(holder)});
+  }
+  in_flight_.clear();
+  park(std::move(batch));
+  for (auto index : touched)
+    done_with(index);
+}
+
 void aio_files::shutdown() {
   stopping_ = true;
   for (auto& r : queued_)
@@ -778,15 +926,28 @@ void aio_files::shutdown() {
   queued_.clear();
   for (auto& r : in_flight_)
     aio_cancel(r->cb.aio_fildes, &r->cb);
-  // Whatever could not be cancelled is running: wait for it, one request
-  // at a time (aio_suspend copies its list onto the stack).
+  // Whatever could not be cancelled is running: wait while requests keep
+  // finishing; what makes no progress for `shutdown_grace` is parked.
+  auto progress = std::chrono::steady_clock::now();
   for (;;) {
+    auto before = in_flight_.size();
     collect();
     if (in_flight_.empty())
       break;
-    const aiocb* first = &in_flight_.front()->cb;
+    auto now = std::chrono::steady_clock::now();
+    if (in_flight_.size() < before)
+      progress = now;
+    else if (now - progress >= shutdown_grace) {
+      park_in_flight();
+      break;
+    }
+    constexpr size_t max_wait = 64; // aio_suspend copies its list
+    const aiocb* waiting[max_wait];
+    auto n = std::min(in_flight_.size(), max_wait);
+    for (size_t i = 0; i < n; ++i)
+      waiting[i] = &in_flight_[i]->cb;
     timespec limit{0, 100'000'000};
-    aio_suspend(&first, 1, &limit);
+    aio_suspend(waiting, static_cast<int>(n), &limit);
   }
   // open/fstat/close: a queued close still closes, the rest is cancelled;
   // running ones are answered now and left to their helper threads.

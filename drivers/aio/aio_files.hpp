@@ -26,10 +26,14 @@
 ///   submitted yet is cancelled at once;
 /// - an aiocb and its buffer stay owned by the engine until aio_error says
 ///   the request finished: `shutdown()` cancels and then waits (aio_suspend)
-///   for whatever the AIO implementation still holds before it completes and
-///   frees anything. An open/fstat/close still running at shutdown is
-///   answered with errc::cancelled at once and left to its helper thread,
-///   which closes whatever it opened when the call returns.
+///   for whatever the AIO implementation still holds, as long as requests
+///   keep finishing. One that makes no progress for a second (a read of a
+///   FIFO nobody writes, a hung mount) is answered with errc::cancelled and
+///   *parked*: its aiocb, buffer and descriptor are kept, process-wide, until
+///   it ends; a reaper thread (only while something is parked) then frees
+///   them. An open/fstat/close still running at shutdown is answered with
+///   errc::cancelled at once and left to its helper thread, which closes
+///   whatever it opened when the call returns.
 
 #include <aio.h>
 
@@ -41,6 +45,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <caf/error.hpp>
@@ -68,6 +73,7 @@ struct aio_counters {
   uint64_t largest_batch = 0;
   uint64_t cancel_hits = 0;  ///< aio_cancel returned AIO_CANCELED
   uint64_t wakeups = 0;      ///< signalfd reads that found a signal
+  uint64_t parked = 0;       ///< requests a shutdown left running, not ended yet
 };
 
 /// A snapshot of the counters (atomics inside).
@@ -184,6 +190,7 @@ private:
   void start_close(uint32_t index);
   void free_slot(uint32_t index);
   void close_slot(uint32_t index, caf::error* err);
+  void park_in_flight();
   void submit_call(call_ptr c);
   void complete_call(call& c);
   void answer_abandoned(call& c);
@@ -196,6 +203,8 @@ private:
   std::vector<request_ptr> queued_;    ///< not submitted yet
   std::vector<request_ptr> in_flight_; ///< the kernel/glibc owns cb and buffer
   std::vector<void*> ready_;           ///< named by the notifier (exact only)
+  std::unordered_map<uint64_t, request*> by_serial_; ///< exact only: names
+  uint64_t next_serial_ = 0;
   std::deque<request_ptr> done_;       ///< to deliver
   std::deque<call_ptr> later_;         ///< calls answered without a helper
   bool stopping_ = false;

@@ -1040,6 +1040,14 @@ void uring_driver::close_all() {
   for (uint32_t i = 0; i < files_.size(); ++i)
     if (files_[i].fd >= 0 && !files_[i].closing) {
       files_[i].closing = true;
+      if (files_[i].ops > 0) {
+        // Some may never end by themselves (a read of a FIFO nobody writes
+        // to): cancel them, each then completes (errc::cancelled) and the
+        // close follows the last.
+        auto* e = sqe();
+        io_uring_prep_cancel_fd(e, files_[i].fd, IORING_ASYNC_CANCEL_ALL);
+        io_uring_sqe_set_data64(e, ignore_token);
+      }
       maybe_close_file(i);
     }
   for (auto& kvp : timers_) {

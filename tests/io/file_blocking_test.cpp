@@ -58,6 +58,7 @@ size_t fds_on(const std::string& path) {
 
 /// Every answer one request got, recorded from the actor that sent it.
 struct answers {
+  std::atomic<bool> accepted{false}; ///< the service has taken the request
   std::atomic<int> count{0};
   std::atomic<uint64_t> file{0};
   std::atomic<uint8_t> code{0};
@@ -126,7 +127,10 @@ protected:
   }
 
   /// Sends `(open_atom, path, flags, 0)` from an actor of its own that
-  /// records every answer in the result.
+  /// records every answer in the result. `accepted` turns true once the
+  /// service handled the open (handed it to the driver): messages of one
+  /// sender arrive in order, so the answer to a cancel of an unknown tag
+  /// sent right after it says so.
   std::shared_ptr<answers> open_async(const std::string& name, int flags) {
     auto out = std::make_shared<answers>();
     auto files = files_;
@@ -148,9 +152,19 @@ protected:
               out->code = code_of(err);
               ++out->count;
             });
+        confirm(self, files, out);
       },
       name, flags));
+    EXPECT_TRUE(test::wait_until([&] { return out->accepted.load(); }));
     return out;
+  }
+
+  /// See `open_async`.
+  static void confirm(caf::event_based_actor* self, const caf::actor& files,
+                      std::shared_ptr<answers> out) {
+    self->request(files, caf::infinite, io::cancel_atom::value, ~uint64_t{0})
+      .then([out](bool) { out->accepted = true; },
+            [out](caf::error&) { out->accepted = true; });
   }
 
   /// One complete round of ordinary work on the same driver: a regular
@@ -236,8 +250,6 @@ TEST_P(file_blocking_test, fifo_open_waits_for_a_writer_and_stalls_nothing) {
 // closed, not leaked.
 TEST_P(file_blocking_test, shutdown_with_a_fifo_open_pending_answers_once) {
   auto pending = open_async(fifo_, O_RDONLY);
-  // Requests start in order: once a later open completed, the FIFO open
-  // was handed to the kernel (or to a helper thread) before it.
   regular_file_round("a");
   if (!waits_for_writer())
     GTEST_SKIP() << "io_uring's openat opens a FIFO without waiting";
@@ -313,6 +325,60 @@ TEST_P(file_blocking_test, cancelled_fifo_read_is_answered_once) {
   }
   EXPECT_FALSE(call_void(caf::make_message(io::close_atom::value, *f)));
   ::close(w);
+  EXPECT_EQ(out->count.load(), 1);
+}
+
+// The runtime shuts down while a read of an empty FIFO waits in the kernel.
+// io_uring cancels it; a helper thread's read(2) and a running POSIX AIO
+// request cannot be taken back: the request is answered (errc::cancelled)
+// and left running, and once data arrives the call ends and whatever it held
+// (the aio backend's parked aiocb, buffer and descriptor) is let go.
+TEST_P(file_blocking_test, shutdown_with_a_fifo_read_pending_answers_once) {
+  auto f = call<uint64_t>(io::open_atom::value, fifo_, int{O_RDWR},
+                          uint32_t{0});
+  ASSERT_TRUE(f) << describe(f.error());
+  auto out = std::make_shared<answers>();
+  auto files = files_;
+  actors_.push_back(sys().spawn(
+    [files, out](caf::event_based_actor* self, uint64_t file) {
+      self
+        ->request(files, caf::infinite, io::read_atom::value, file,
+                  stream_offset, uint64_t{16})
+        .then(
+          [out](byte_buffer& bytes) {
+            {
+              std::lock_guard<std::mutex> guard{out->mtx};
+              out->bytes = std::move(bytes);
+            }
+            ++out->count;
+          },
+          [out](caf::error& err) {
+            {
+              std::lock_guard<std::mutex> guard{out->mtx};
+              out->text = describe(err);
+            }
+            out->code = code_of(err);
+            ++out->count;
+          });
+      confirm(self, files, out);
+    },
+    *f));
+  ASSERT_TRUE(test::wait_until([&] { return out->accepted.load(); }));
+  EXPECT_EQ(out->count.load(), 0);
+  rt().shutdown();
+  ASSERT_TRUE(test::wait_until([&] { return out->count.load() > 0; }));
+  EXPECT_EQ(out->code.load(), static_cast<uint8_t>(errc::cancelled))
+    << out->text;
+  // Wake whatever still sits in read(2); then no descriptor on the FIFO is
+  // left but ours.
+  int w = ::open(fifo_.c_str(), O_WRONLY | O_NONBLOCK);
+  if (w >= 0) {
+    ASSERT_EQ(::write(w, "x", 1), 1);
+  }
+  EXPECT_TRUE(test::wait_until([&] { return fds_on(fifo_) == (w >= 0 ? 1u : 0u); }))
+    << fds_on(fifo_) << " descriptors on the FIFO";
+  if (w >= 0)
+    ::close(w);
   EXPECT_EQ(out->count.load(), 1);
 }
 
