@@ -354,6 +354,7 @@ uint32_t file_pool::add_slot(descriptor_ptr fd, std::string path) {
   s.fd = std::move(fd);
   s.closing = false;
   s.in_flight = 0;
+  s.abandoned = 0;
   s.path = std::move(path);
   ++live_;
   return index;
@@ -365,6 +366,7 @@ void file_pool::free_slot(uint32_t index) {
   s.fd = nullptr;
   s.closing = false;
   s.in_flight = 0;
+  s.abandoned = 0;
   s.close_rp = caf::response_promise{};
   free_.push_back(index);
   --live_;
@@ -469,6 +471,16 @@ void file_pool::close_file(file_id file, caf::response_promise rp) {
 /// stays taken (its generation unchanged) until the close is delivered.
 void file_pool::start_close(uint32_t index) {
   auto& s = slots_[index];
+  if (s.abandoned > 0) {
+    // Shutdown left calls running on the descriptor: closing it now could
+    // let its number be reused under them. It closes when the last of them
+    // lets go (`descriptor`); the close is done as far as the caller goes.
+    auto rp = std::move(s.close_rp);
+    free_slot(index);
+    if (rp.pending())
+      rp.deliver(caf::unit);
+    return;
+  }
   auto j = std::make_shared<job>(this, file_op::close, std::move(s.close_rp));
   j->index = index;
   j->file = s.fd;
@@ -570,6 +582,7 @@ void file_pool::answer_abandoned(job& j) {
     free_slot(j.index); // the worker closes the descriptor
     return;
   }
+  ++slots_[j.index].abandoned; // the call keeps using the descriptor
   done_with(j.index);
 }
 

@@ -121,6 +121,7 @@ private:
     uint32_t gen = 1;      ///< high half of the file_id
     bool closing = false;  ///< close_file seen: no new jobs
     size_t in_flight = 0;  ///< jobs using `fd` not delivered yet
+    size_t abandoned = 0;  ///< jobs left running at shutdown (hold `fd`)
     std::string path;      ///< for error texts
     caf::response_promise close_rp; ///< close_file waiting for in_flight == 0
   };

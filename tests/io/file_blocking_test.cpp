@@ -328,19 +328,22 @@ TEST_P(file_blocking_test, cancelled_fifo_read_is_answered_once) {
   EXPECT_EQ(out->count.load(), 1);
 }
 
-// The runtime shuts down while a read of an empty FIFO waits in the kernel.
-// io_uring cancels it; a helper thread's read(2) and a running POSIX AIO
-// request cannot be taken back: the request is answered (errc::cancelled)
-// and left running, and once data arrives the call ends and whatever it held
-// (the aio backend's parked aiocb, buffer and descriptor) is let go.
+// The runtime shuts down while a read of an empty FIFO waits in the kernel
+// and a close of that file waits for the read. io_uring cancels the read; a
+// helper thread's read(2) and a running POSIX AIO request cannot be taken
+// back: the read is answered (errc::cancelled) and left running, the close
+// is answered without closing the descriptor under it, and once data
+// arrives the call ends and whatever it held (the aio backend's parked
+// aiocb, buffer and descriptor) is let go.
 TEST_P(file_blocking_test, shutdown_with_a_fifo_read_pending_answers_once) {
   auto f = call<uint64_t>(io::open_atom::value, fifo_, int{O_RDWR},
                           uint32_t{0});
   ASSERT_TRUE(f) << describe(f.error());
   auto out = std::make_shared<answers>();
+  auto closed = std::make_shared<answers>();
   auto files = files_;
   actors_.push_back(sys().spawn(
-    [files, out](caf::event_based_actor* self, uint64_t file) {
+    [files, out, closed](caf::event_based_actor* self, uint64_t file) {
       self
         ->request(files, caf::infinite, io::read_atom::value, file,
                   stream_offset, uint64_t{16})
@@ -360,15 +363,28 @@ TEST_P(file_blocking_test, shutdown_with_a_fifo_read_pending_answers_once) {
             out->code = code_of(err);
             ++out->count;
           });
+      self->request(files, caf::infinite, io::close_atom::value, file)
+        .then([closed]() { ++closed->count; },
+              [closed](caf::error& err) {
+                {
+                  std::lock_guard<std::mutex> guard{closed->mtx};
+                  closed->text = describe(err);
+                }
+                closed->code = code_of(err);
+                ++closed->count;
+              });
       confirm(self, files, out);
     },
     *f));
   ASSERT_TRUE(test::wait_until([&] { return out->accepted.load(); }));
   EXPECT_EQ(out->count.load(), 0);
+  EXPECT_EQ(closed->count.load(), 0); // waits for the read
   rt().shutdown();
   ASSERT_TRUE(test::wait_until([&] { return out->count.load() > 0; }));
   EXPECT_EQ(out->code.load(), static_cast<uint8_t>(errc::cancelled))
     << out->text;
+  ASSERT_TRUE(test::wait_until([&] { return closed->count.load() > 0; }));
+  EXPECT_EQ(closed->code.load(), 0) << closed->text;
   // Wake whatever still sits in read(2); then no descriptor on the FIFO is
   // left but ours.
   int w = ::open(fifo_.c_str(), O_WRONLY | O_NONBLOCK);
@@ -380,6 +396,7 @@ TEST_P(file_blocking_test, shutdown_with_a_fifo_read_pending_answers_once) {
   if (w >= 0)
     ::close(w);
   EXPECT_EQ(out->count.load(), 1);
+  EXPECT_EQ(closed->count.load(), 1);
 }
 
 ACTIO_TEST_ALL_BACKENDS(file_blocking_test);
