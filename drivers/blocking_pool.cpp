@@ -37,10 +37,28 @@ struct blocking_pool::state {
   std::deque<blocking_job_ptr> queue; ///< not started, FIFO
   std::deque<blocking_job_ptr> done;  ///< finished, not completed yet
   std::list<std::shared_ptr<worker>> workers; ///< not abandoned
-  size_t idle = 0; ///< workers waiting for a job
+  size_t idle = 0;  ///< workers waiting for a job
+  size_t ended = 0; ///< workers in `workers` that left their loop
 
   void run(const std::shared_ptr<worker>& self);
+
+  /// Moves ended workers to `out` (for joining without the lock).
+  void take_ended(std::vector<std::shared_ptr<worker>>& out);
 };
+
+void blocking_pool::state::take_ended(std::vector<std::shared_ptr<worker>>& out) {
+  if (ended == 0)
+    return;
+  for (auto i = workers.begin(); i != workers.end();) {
+    if ((*i)->ended) {
+      out.push_back(std::move(*i));
+      i = workers.erase(i);
+    } else {
+      ++i;
+    }
+  }
+  ended = 0;
+}
 
 /// The worker loop. Holds `mtx` except while a job runs.
 void blocking_pool::state::run(const std::shared_ptr<worker>& self) {
@@ -73,11 +91,14 @@ void blocking_pool::state::run(const std::shared_ptr<worker>& self) {
     }
     bool was_empty = done.empty();
     done.push_back(std::move(job));
-    // Under the lock: once stop() cleared `wake`, nobody calls it again.
+    // Under the lock: the destructor clears `wake` under it too. Workers
+    // abandoned by stop() never get here.
     if (was_empty && wake)
       wake();
   }
   self->ended = true;
+  if (!self->quit) // stop() took quitting workers off the list already
+    ++ended;
 }
 
 blocking_pool::blocking_pool(std::function<void()> wake, size_t max_threads,
@@ -96,31 +117,34 @@ blocking_pool::~blocking_pool() {
 }
 
 bool blocking_pool::submit(blocking_job_ptr job) {
-  reap();
-  std::unique_lock<std::mutex> guard{st_->mtx};
-  st_->queue.push_back(std::move(job));
-  // A worker that ended since `reap` above no longer counts.
-  auto alive = static_cast<size_t>(
-    std::count_if(st_->workers.begin(), st_->workers.end(),
-                  [](const std::shared_ptr<worker>& w) { return !w->ended; }));
-  if (st_->idle >= st_->queue.size() || alive >= st_->max_threads) {
-    st_->cv.notify_one();
-    return true;
-  }
-  auto w = std::make_shared<worker>();
-  try {
-    auto st = st_;
-    w->thread = std::thread{[st, w] { st->run(w); }};
-  } catch (const std::system_error&) {
-    if (alive > 0) {
-      st_->cv.notify_one(); // a busy worker takes it later
-      return true;
+  std::vector<std::shared_ptr<worker>> ended;
+  bool queued = true;
+  {
+    std::lock_guard<std::mutex> guard{st_->mtx};
+    st_->take_ended(ended);
+    st_->queue.push_back(std::move(job));
+    auto alive = st_->workers.size();
+    if (st_->idle >= st_->queue.size() || alive >= st_->max_threads) {
+      st_->cv.notify_one();
+    } else {
+      auto w = std::make_shared<worker>();
+      try {
+        auto st = st_;
+        w->thread = std::thread{[st, w] { st->run(w); }};
+        st_->workers.push_back(std::move(w));
+      } catch (const std::system_error&) {
+        if (alive > 0) {
+          st_->cv.notify_one(); // a busy worker takes it later
+        } else {
+          st_->queue.pop_back(); // nobody would ever run it
+          queued = false;
+        }
+      }
     }
-    st_->queue.pop_back(); // nobody would ever run it
-    return false;
   }
-  st_->workers.push_back(std::move(w));
-  return true;
+  for (auto& w : ended)
+    w->thread.join(); // left its loop: prompt
+  return queued;
 }
 
 blocking_job_ptr
@@ -137,13 +161,16 @@ blocking_pool::cancel_queued(const std::function<bool(blocking_job&)>& pred) {
 
 size_t blocking_pool::drain() {
   std::deque<blocking_job_ptr> batch;
+  std::vector<std::shared_ptr<worker>> ended;
   {
     std::lock_guard<std::mutex> guard{st_->mtx};
     batch.swap(st_->done);
+    st_->take_ended(ended);
   }
+  for (auto& w : ended)
+    w->thread.join();
   for (auto& job : batch)
     job->complete(); // may submit more (a close after the last read)
-  reap();
   return batch.size();
 }
 
@@ -166,6 +193,7 @@ blocking_pool::stopped_jobs blocking_pool::stop() {
       }
     }
     st_->workers.clear();
+    st_->ended = 0;
     st_->cv.notify_all();
   }
   for (auto& w : to_join)
@@ -173,28 +201,9 @@ blocking_pool::stopped_jobs blocking_pool::stop() {
   return result;
 }
 
-void blocking_pool::reap() {
-  std::vector<std::shared_ptr<worker>> ended;
-  {
-    std::lock_guard<std::mutex> guard{st_->mtx};
-    for (auto i = st_->workers.begin(); i != st_->workers.end();) {
-      if ((*i)->ended) {
-        ended.push_back(std::move(*i));
-        i = st_->workers.erase(i);
-      } else {
-        ++i;
-      }
-    }
-  }
-  for (auto& w : ended)
-    w->thread.join();
-}
-
 size_t blocking_pool::threads() const {
   std::lock_guard<std::mutex> guard{st_->mtx};
-  return static_cast<size_t>(
-    std::count_if(st_->workers.begin(), st_->workers.end(),
-                  [](const std::shared_ptr<worker>& w) { return !w->ended; }));
+  return st_->workers.size() - st_->ended;
 }
 
 size_t blocking_pool::pending() const {

@@ -104,8 +104,6 @@ private:
   struct state; // shared with the workers (blocking_pool.cpp)
   struct worker;
 
-  void reap(); // joins workers that ended
-
   std::shared_ptr<state> st_;
 };
 

@@ -28,26 +28,33 @@ caf::expected<std::unique_ptr<driver>> aio_driver::make(aio_options opts) {
   // Normally done by actio::config before any thread started; repeated here
   // for this thread in case the program used a plain actor_system_config.
   prepare_aio_process();
-  std::unique_ptr<aio_driver> drv{new aio_driver};
-  auto* self = drv.get();
-  auto wake = [self] { self->wake(); }; // net_ exists before anyone calls it
-  auto notifier = make_aio_notifier(wake);
+  auto notifier = make_aio_notifier();
   if (!notifier)
     return std::move(notifier.error());
-  auto fd = (*notifier)->fd();
-  auto net = make_aio_network(fd, [self] { self->files_->notified(); });
+  // The poller reports the notifier's descriptor to the engine, which
+  // exists once the driver does (the callback runs only in poll()).
+  auto engine = std::make_shared<aio_files*>(nullptr);
+  auto net = make_aio_network((*notifier)->fd(),
+                              [engine] { (*engine)->notified(); });
   if (!net)
     return std::move(net.error());
-  drv->net_ = std::move(*net);
-  drv->files_.emplace(opts, std::move(*notifier), wake);
+  std::unique_ptr<aio_driver> drv{
+    new aio_driver(std::move(*net), std::move(*notifier), opts)};
+  *engine = &drv->files_;
   return std::unique_ptr<driver>{std::move(drv)};
 }
 
+aio_driver::aio_driver(std::unique_ptr<driver> net,
+                       std::unique_ptr<aio_notifier> notifier,
+                       aio_options opts)
+  : net_(std::move(net)),
+    files_(opts, std::move(notifier), [this] { wake(); }) {
+}
+
 aio_driver::~aio_driver() {
-  // Completes what is left while the networking driver still exists (it
-  // is the waker); the members then go, files_ before net_.
-  if (files_)
-    files_->shutdown();
+  // Completes what is left while the networking driver (the waker) still
+  // exists; files_ then goes before net_ (declaration order).
+  files_.shutdown();
 }
 
 void aio_driver::sync_unit() {
@@ -132,41 +139,41 @@ size_t aio_driver::sockets() const noexcept {
 
 void aio_driver::open_file(std::string path, int flags, unsigned mode,
                            caf::response_promise rp) {
-  files_->open_file(std::move(path), flags, mode, std::move(rp));
+  files_.open_file(std::move(path), flags, mode, std::move(rp));
 }
 
 void aio_driver::read_at(file_id file, uint64_t offset, size_t len, op_id id,
                          caf::response_promise rp) {
-  files_->read_at(file, offset, len, id, std::move(rp));
+  files_.read_at(file, offset, len, id, std::move(rp));
 }
 
 void aio_driver::write_at(file_id file, uint64_t offset, byte_buffer buf,
                           op_id id, caf::response_promise rp) {
-  files_->write_at(file, offset, std::move(buf), id, std::move(rp));
+  files_.write_at(file, offset, std::move(buf), id, std::move(rp));
 }
 
 void aio_driver::sync_file(file_id file, bool datasync,
                            caf::response_promise rp) {
-  files_->sync_file(file, datasync, std::move(rp));
+  files_.sync_file(file, datasync, std::move(rp));
 }
 
 void aio_driver::stat_file(file_id file, caf::response_promise rp) {
-  files_->stat_file(file, std::move(rp));
+  files_.stat_file(file, std::move(rp));
 }
 
 void aio_driver::close_file(file_id file, caf::response_promise rp) {
-  files_->close_file(file, std::move(rp));
+  files_.close_file(file, std::move(rp));
 }
 
 bool aio_driver::cancel_file_op(op_id id) {
-  return files_->cancel(id);
+  return files_.cancel(id);
 }
 
 // -- the loop ------------------------------------------------------------------
 
 bool aio_driver::process() {
   sync_unit();
-  bool more = files_->process();
+  bool more = files_.process();
   return net_->process() || more;
 }
 
@@ -175,7 +182,7 @@ caf::error aio_driver::poll(std::optional<clock::duration> timeout) {
   // Safety net where a notification can go astray (Linux: a completion
   // signal taken by a thread that had it unblocked, aio_signal.hpp): never
   // sleep long with requests in flight.
-  if (auto cap = files_->max_sleep()) {
+  if (auto cap = files_.max_sleep()) {
     clock::duration limit = *cap;
     timeout = timeout ? std::min(*timeout, limit) : limit;
   }
@@ -183,7 +190,7 @@ caf::error aio_driver::poll(std::optional<clock::duration> timeout) {
 }
 
 void aio_driver::close_all() {
-  files_->shutdown();
+  files_.shutdown();
   net_->close_all();
 }
 

@@ -16,7 +16,6 @@
 /// | aio-helper-threads  | 4       | most open/fstat/close calls running at once (helper threads, started on demand) |
 
 #include <memory>
-#include <optional>
 
 #include <caf/fwd.hpp>
 
@@ -78,12 +77,13 @@ public:
   void close_all() override;
 
 private:
-  aio_driver() = default;
+  aio_driver(std::unique_ptr<driver> net,
+             std::unique_ptr<aio_notifier> notifier, aio_options opts);
 
   void sync_unit();
 
-  std::unique_ptr<driver> net_;     ///< epoll (Linux) or kqueue (FreeBSD)
-  std::optional<aio_files> files_;  ///< after net_: destroyed before it
+  std::unique_ptr<driver> net_; ///< epoll (Linux) or kqueue (FreeBSD)
+  aio_files files_;             ///< after net_: destroyed before it
 };
 
 } // namespace actio

@@ -344,7 +344,8 @@ aio_files::aio_files(aio_options opts, std::unique_ptr<aio_notifier> notifier,
                      std::function<void()> wake)
   : opts_(opts),
     notifier_(std::move(notifier)),
-    helpers_(std::move(wake), std::clamp<size_t>(opts.helper_threads, 1, 64)) {
+    helpers_(wake, std::clamp<size_t>(opts.helper_threads, 1, 64)) {
+  notifier_->attach(std::move(wake));
   opts_.fds_per_file = std::clamp<size_t>(opts_.fds_per_file, 1, 64);
   init_aio_runtime(opts_);
 }

@@ -89,7 +89,8 @@ public:
   /// Tunes the process's AIO (`init_aio_runtime`, first engine only).
   /// @param notifier where completions are announced (`make_aio_notifier`)
   /// @param wake wakes the driver's loop from any thread (a helper thread
-  ///        finished a call); the loop then runs `process()`.
+  ///        finished a call; `aio_notifier::attach`); the loop then runs
+  ///        `process()`.
   aio_files(aio_options opts, std::unique_ptr<aio_notifier> notifier,
             std::function<void()> wake);
 

@@ -51,6 +51,11 @@ public:
     ::close(kq_); // removes the knotes still registered
   }
 
+  void attach(std::function<void()>) override {
+    // Events name their request and never reach another engine: nobody
+    // needs waking from outside.
+  }
+
   int fd() const noexcept override {
     return kq_;
   }
@@ -96,10 +101,7 @@ private:
 
 } // namespace
 
-caf::expected<std::unique_ptr<aio_notifier>>
-make_aio_notifier(std::function<void()>) {
-  // Events name their request and never reach another engine: no wake-ups
-  // between engines are needed.
+caf::expected<std::unique_ptr<aio_notifier>> make_aio_notifier() {
   int kq = ::kqueue();
   if (kq < 0)
     return make_errno_error("kqueue", errno);

@@ -34,6 +34,11 @@ class aio_notifier {
 public:
   virtual ~aio_notifier();
 
+  /// The engine hands over how to wake its driver's loop from any thread
+  /// (once, before the first `arm`). Linux: another engine consumed a
+  /// completion signal that may be ours. FreeBSD: unused.
+  virtual void attach(std::function<void()> wake) = 0;
+
   /// Readable while notifications are pending.
   virtual int fd() const noexcept = 0;
 
@@ -59,10 +64,8 @@ public:
 
 // -- provided by the platform's file (aio_signal.cpp or aio_kevent.cpp) --------
 
-/// The platform's notifier. `wake` wakes the owning driver's loop from any
-/// thread (Linux: another engine consumed a signal that may be ours).
-caf::expected<std::unique_ptr<aio_notifier>>
-make_aio_notifier(std::function<void()> wake);
+/// The platform's notifier.
+caf::expected<std::unique_ptr<aio_notifier>> make_aio_notifier();
 
 /// What the process needs before any thread starts (Linux: block the
 /// completion signal, aio_signal.hpp; FreeBSD: nothing). Idempotent.

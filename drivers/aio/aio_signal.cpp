@@ -107,14 +107,17 @@ namespace {
 /// scans every request in flight.
 class signalfd_notifier final : public aio_notifier {
 public:
-  signalfd_notifier(int sfd, std::function<void()> wake)
-    : sfd_(sfd), wake_(std::move(wake)) {
+  explicit signalfd_notifier(int sfd) : sfd_(sfd) {
   }
 
   ~signalfd_notifier() override {
     if (registration_ != nullptr)
       unregister_aio_engine(registration_);
     ::close(sfd_);
+  }
+
+  void attach(std::function<void()> wake) override {
+    wake_ = std::move(wake);
   }
 
   int fd() const noexcept override {
@@ -128,7 +131,7 @@ public:
   void arm(aiocb& cb, void* cookie) noexcept override {
     // Registered with the first request, not at construction: other engines
     // may call `wake_` from then on, and by now the driver is complete.
-    if (registration_ == nullptr)
+    if (registration_ == nullptr && wake_)
       registration_ = register_aio_engine(wake_);
     cb.aio_sigevent.sigev_notify = SIGEV_SIGNAL;
     cb.aio_sigevent.sigev_signo = aio_signal();
@@ -157,13 +160,11 @@ private:
 
 } // namespace
 
-caf::expected<std::unique_ptr<aio_notifier>>
-make_aio_notifier(std::function<void()> wake) {
+caf::expected<std::unique_ptr<aio_notifier>> make_aio_notifier() {
   int sfd = open_aio_signalfd();
   if (sfd < 0)
     return make_errno_error("signalfd", errno);
-  return std::unique_ptr<aio_notifier>{
-    new signalfd_notifier(sfd, std::move(wake))};
+  return std::unique_ptr<aio_notifier>{new signalfd_notifier(sfd)};
 }
 
 void prepare_aio_process() noexcept {
