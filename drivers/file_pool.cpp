@@ -6,6 +6,7 @@
 #include <exception>
 #include <new>
 #include <string>
+#include <system_error>
 #include <utility>
 
 #include <fcntl.h>
@@ -25,24 +26,56 @@ namespace detail {
 
 enum class file_op : uint8_t { open, read, write, sync, stat, close };
 
+/// An open file's descriptor, shared by its slot and the jobs using it: it
+/// is closed when the last of them lets go, unless a close job closed it
+/// first. So a job abandoned at shutdown (still in a syscall on a worker)
+/// keeps its descriptor number from being closed and reused under it.
+struct descriptor {
+  explicit descriptor(int x) : fd(x) {
+  }
+  ~descriptor() {
+    if (fd >= 0)
+      ::close(fd);
+  }
+  descriptor(const descriptor&) = delete;
+  descriptor& operator=(const descriptor&) = delete;
+  int fd;
+};
+
 /// One request, from submission to delivery. The driver thread fills in the
 /// arguments, a worker runs the syscalls and records the outcome (value or
-/// errno), and `drain` turns that into the reply on the driver thread. A job
-/// that never runs (closed file, cancel, shutdown, nothing to do) goes
-/// straight to the done list, carrying its error in `err` if it failed.
-struct file_job {
+/// errno), and `complete` turns that into the reply on the driver thread. A
+/// job that never runs (closed file, cancel, shutdown, nothing to do) is
+/// delivered by the next `drain`, carrying its error in `err` if it failed.
+/// Of an abandoned job (running at shutdown) the driver touches only `rp`
+/// and the arguments, never the outcome.
+struct file_job final : blocking_job {
   static constexpr uint32_t no_slot = ~uint32_t{0};
 
-  file_job(file_op kind, caf::response_promise promise)
-    : op(kind), rp(std::move(promise)) {
+  file_job(file_pool* owner, file_op kind, caf::response_promise promise)
+    : pool(owner), op(kind), rp(std::move(promise)) {
   }
 
+  void run() noexcept override;
+
+  void complete() override {
+    pool->complete(*this);
+  }
+
+  /// The call finished after shutdown answered it: nobody learns of a new
+  /// descriptor, so it goes; `file` (a slot's) closes with its last user.
+  void discard() noexcept override {
+    if (op == file_op::open && fd >= 0)
+      ::close(fd);
+  }
+
+  file_pool* pool;          ///< driver thread only
   file_op op;
-  caf::response_promise rp; ///< touched on the driver thread only
+  caf::response_promise rp; ///< driver thread only
 
   // Arguments.
   uint32_t index = no_slot; ///< slot whose `in_flight` counts this job
-  int fd = -1;              ///< that slot's descriptor; open: the result
+  std::shared_ptr<descriptor> file; ///< that slot's descriptor
   op_id id = 0;             ///< read/write: the caller's id, for `cancel`
   uint64_t offset = 0;
   size_t len = 0;
@@ -52,7 +85,8 @@ struct file_job {
   std::string path; ///< open only: other jobs name their slot's path
   byte_buffer buf;  ///< write: the data; read: the result
 
-  // Outcome.
+  // Outcome (worker, then driver thread).
+  int fd = -1;        ///< open: the new descriptor; else `file`'s
   uint64_t value = 0; ///< write: bytes written; stat: the size
   int sys_err = 0;    ///< errno of the failed syscall; 0: success
   caf::error err;     ///< why the job never ran
@@ -192,15 +226,22 @@ void do_stat(file_job& j) {
 
 /// On Linux the descriptor is gone after close(2) whatever it returns;
 /// EINTR is not a failure worth reporting (retrying could close a reused fd).
+/// Runs once every other job on the file was delivered, so nobody else
+/// uses the descriptor any more.
 void do_close(file_job& j) {
-  if (::close(j.fd) < 0 && errno != EINTR)
+  auto fd = std::exchange(j.file->fd, -1);
+  if (::close(fd) < 0 && errno != EINTR)
     j.sys_err = errno;
-  j.fd = -1;
 }
+
+} // namespace
 
 /// Runs the job's syscalls on the calling thread. Never throws: running out
 /// of memory for a read buffer is reported as ENOMEM.
-void execute(file_job& j) noexcept {
+void detail::file_job::run() noexcept {
+  auto& j = *this;
+  if (j.file != nullptr && j.op != file_op::open)
+    j.fd = j.file->fd;
   try {
     switch (j.op) {
       case file_op::open: do_open(j); break;
@@ -216,6 +257,8 @@ void execute(file_job& j) noexcept {
     j.sys_err = ENOMEM; // len beyond what a vector can hold
   }
 }
+
+namespace {
 
 // -- replies (driver thread) --------------------------------------------------
 
@@ -234,65 +277,36 @@ void reply(caf::response_promise& rp, caf::error& err, T&& value) {
 // -- construction -------------------------------------------------------------
 
 file_pool::file_pool(std::function<void()> wake, size_t threads)
-  : wake_(std::move(wake)) {
-  threads = std::max(threads, size_t{1});
-  workers_.reserve(threads);
-  try {
-    for (size_t i = 0; i < threads; ++i)
-      workers_.emplace_back([this] { run_worker(); });
-  } catch (...) {
-    // Could not start them all: stop those that did run, then give up.
-    {
-      std::lock_guard<std::mutex> guard{queue_mtx_};
-      stopping_ = true;
-    }
-    queue_cv_.notify_all();
-    for (auto& t : workers_)
-      t.join();
-    throw;
-  }
+  : wake_(std::move(wake)), workers_(wake_, threads) {
 }
 
 file_pool::~file_pool() {
-  // From here on, workers only put results on the done list; the final
-  // drain below picks them up.
-  {
-    std::lock_guard<std::mutex> guard{done_mtx_};
-    wake_muted_ = true;
-  }
-  // Workers finish the job they are running, then exit without another.
-  {
-    std::lock_guard<std::mutex> guard{queue_mtx_};
-    stopping_ = true;
-  }
-  queue_cv_.notify_all();
-  for (auto& t : workers_)
-    t.join();
-  stopped_ = true; // closes that become due while draining run inline
+  stopped_ = true; // closes that become due from here on run inline
+  auto left = workers_.stop();
   // Jobs that never started: cancelled, except a close, which still closes.
-  std::deque<job_ptr> left;
-  {
-    std::lock_guard<std::mutex> guard{queue_mtx_};
-    left.swap(queue_);
-  }
-  for (auto& j : left) {
-    if (j->op == file_op::close) {
-      execute(*j);
+  for (auto& j : left.queued) {
+    auto& fj = static_cast<job&>(*j);
+    if (fj.op == file_op::close) {
+      fj.run();
     } else {
-      auto path = j->op == file_op::open ? j->path : slots_[j->index].path;
-      j->err = cancelled_error(syscall_name(*j), path, ", file pool stopped");
+      auto path = fj.op == file_op::open ? fj.path : slots_[fj.index].path;
+      fj.err = cancelled_error(syscall_name(fj), path, ", file pool stopped");
     }
-    finish(std::move(j));
+    fj.complete();
   }
+  // Jobs still running (a FIFO nobody opens, a hung mount): answered now;
+  // their workers drop the result and the descriptor when the call returns.
+  for (auto& j : left.abandoned)
+    answer_abandoned(static_cast<job&>(*j));
   // Deliver everything. Each round may make closes due (their last job was
-  // just delivered), which run inline and land on the done list again.
+  // just delivered), which run inline.
   while (drain() > 0)
     ; // next round
-  // Every job is delivered, so no slot is closing any more; close the rest.
+  // No slot is closing any more; let go of the rest (a descriptor closes
+  // once no abandoned job uses it).
   for (auto& s : slots_) {
-    if (s.fd >= 0) {
-      ::close(s.fd);
-      s.fd = -1;
+    if (s.fd != nullptr) {
+      s.fd = nullptr;
       --live_;
     }
   }
@@ -312,7 +326,7 @@ file_pool::slot* file_pool::find(file_id file) noexcept {
   if (index >= slots_.size())
     return nullptr;
   auto& s = slots_[index];
-  return s.fd >= 0 && !s.closing && s.gen == gen ? &s : nullptr;
+  return s.fd != nullptr && !s.closing && s.gen == gen ? &s : nullptr;
 }
 
 /// The path of `file` if its slot still remembers it (open, closing, or
@@ -325,7 +339,7 @@ std::string file_pool::name_of(file_id file) const {
   return "file id " + std::to_string(file);
 }
 
-uint32_t file_pool::add_slot(int fd, std::string path) {
+uint32_t file_pool::add_slot(descriptor_ptr fd, std::string path) {
   uint32_t index;
   if (!free_.empty()) {
     index = free_.back();
@@ -337,9 +351,10 @@ uint32_t file_pool::add_slot(int fd, std::string path) {
     slots_.emplace_back();
   }
   auto& s = slots_[index];
-  s.fd = fd;
+  s.fd = std::move(fd);
   s.closing = false;
   s.in_flight = 0;
+  s.abandoned = 0;
   s.path = std::move(path);
   ++live_;
   return index;
@@ -348,9 +363,10 @@ uint32_t file_pool::add_slot(int fd, std::string path) {
 /// The descriptor was closed: the slot waits for reuse, keeping gen and path.
 void file_pool::free_slot(uint32_t index) {
   auto& s = slots_[index];
-  s.fd = -1;
+  s.fd = nullptr;
   s.closing = false;
   s.in_flight = 0;
+  s.abandoned = 0;
   s.close_rp = caf::response_promise{};
   free_.push_back(index);
   --live_;
@@ -371,22 +387,23 @@ bool file_pool::admit(job& j, file_id file, const char* what) {
     return false;
   }
   j.index = static_cast<uint32_t>(file & 0xFFFFFFFFu);
-  j.fd = s->fd;
+  j.file = s->fd;
   ++s->in_flight;
   return true;
 }
 
 void file_pool::submit(job_ptr j) {
-  {
-    std::lock_guard<std::mutex> guard{queue_mtx_};
-    queue_.push_back(std::move(j));
-  }
-  queue_cv_.notify_one();
+  if (workers_.submit(j))
+    return;
+  // Not even one worker could start (thread limit): fail this request.
+  const auto& path = j->op == file_op::open ? j->path : slots_[j->index].path;
+  j->err = make_path_error(syscall_name(*j), path, EAGAIN);
+  finish_now(std::move(j));
 }
 
 void file_pool::open_file(std::string path, int flags, unsigned mode,
                           caf::response_promise rp) {
-  auto j = std::make_unique<job>(file_op::open, std::move(rp));
+  auto j = std::make_shared<job>(this, file_op::open, std::move(rp));
   j->path = std::move(path);
   j->flags = flags;
   j->mode = mode;
@@ -395,52 +412,52 @@ void file_pool::open_file(std::string path, int flags, unsigned mode,
 
 void file_pool::read_at(file_id file, uint64_t offset, size_t len, op_id id,
                         caf::response_promise rp) {
-  auto j = std::make_unique<job>(file_op::read, std::move(rp));
+  auto j = std::make_shared<job>(this, file_op::read, std::move(rp));
   j->id = id;
   j->offset = offset;
   j->len = len;
   if (!admit(*j, file, "read_at") || len == 0)
-    finish(std::move(j)); // closed, or nothing to read: empty buffer
+    finish_now(std::move(j)); // closed, or nothing to read: empty buffer
   else
     submit(std::move(j));
 }
 
 void file_pool::write_at(file_id file, uint64_t offset, byte_buffer buf,
                          op_id id, caf::response_promise rp) {
-  auto j = std::make_unique<job>(file_op::write, std::move(rp));
+  auto j = std::make_shared<job>(this, file_op::write, std::move(rp));
   j->id = id;
   j->offset = offset;
   j->buf = std::move(buf);
   if (!admit(*j, file, "write_at") || j->buf.empty())
-    finish(std::move(j)); // closed, or nothing to write: 0 bytes
+    finish_now(std::move(j)); // closed, or nothing to write: 0 bytes
   else
     submit(std::move(j));
 }
 
 void file_pool::sync_file(file_id file, bool datasync,
                           caf::response_promise rp) {
-  auto j = std::make_unique<job>(file_op::sync, std::move(rp));
+  auto j = std::make_shared<job>(this, file_op::sync, std::move(rp));
   j->datasync = datasync;
   if (admit(*j, file, "sync_file"))
     submit(std::move(j));
   else
-    finish(std::move(j));
+    finish_now(std::move(j));
 }
 
 void file_pool::stat_file(file_id file, caf::response_promise rp) {
-  auto j = std::make_unique<job>(file_op::stat, std::move(rp));
+  auto j = std::make_shared<job>(this, file_op::stat, std::move(rp));
   if (admit(*j, file, "stat_file"))
     submit(std::move(j));
   else
-    finish(std::move(j));
+    finish_now(std::move(j));
 }
 
 void file_pool::close_file(file_id file, caf::response_promise rp) {
   auto* s = find(file);
   if (s == nullptr) {
-    auto j = std::make_unique<job>(file_op::close, std::move(rp));
+    auto j = std::make_shared<job>(this, file_op::close, std::move(rp));
     j->err = closed_error("close_file", name_of(file));
-    finish(std::move(j));
+    finish_now(std::move(j));
     return;
   }
   s->closing = true; // from now on, `find` fails for this id
@@ -454,57 +471,59 @@ void file_pool::close_file(file_id file, caf::response_promise rp) {
 /// stays taken (its generation unchanged) until the close is delivered.
 void file_pool::start_close(uint32_t index) {
   auto& s = slots_[index];
-  auto j = std::make_unique<job>(file_op::close, std::move(s.close_rp));
+  if (s.abandoned > 0) {
+    // Shutdown left calls running on the descriptor: closing it now could
+    // let its number be reused under them. It closes when the last of them
+    // lets go (`descriptor`); the close is done as far as the caller goes.
+    auto rp = std::move(s.close_rp);
+    free_slot(index);
+    if (rp.pending())
+      rp.deliver(caf::unit);
+    return;
+  }
+  auto j = std::make_shared<job>(this, file_op::close, std::move(s.close_rp));
   j->index = index;
-  j->fd = s.fd;
-  if (stopped_) { // destructor: no workers left
-    execute(*j);
-    finish(std::move(j));
+  j->file = s.fd;
+  if (stopped_) { // destructor: no workers any more
+    j->run();
+    j->complete();
   } else {
     submit(std::move(j));
   }
 }
 
 bool file_pool::cancel(op_id id) {
-  job_ptr j;
-  {
-    std::lock_guard<std::mutex> guard{queue_mtx_};
-    auto i = std::find_if(queue_.begin(), queue_.end(), [id](auto& x) {
-      return (x->op == file_op::read || x->op == file_op::write) && x->id == id;
-    });
-    if (i == queue_.end())
-      return false;
-    j = std::move(*i);
-    queue_.erase(i);
-  }
+  auto found = workers_.cancel_queued([id](blocking_job& x) {
+    auto& j = static_cast<job&>(x);
+    return (j.op == file_op::read || j.op == file_op::write) && j.id == id;
+  });
+  if (found == nullptr)
+    return false;
+  auto j = std::static_pointer_cast<job>(found);
   // Still counted in flight: its delivery lets a pending close go ahead.
   j->err = cancelled_error(syscall_name(*j), slots_[j->index].path, "");
-  finish(std::move(j));
+  finish_now(std::move(j));
   return true;
 }
 
 // -- completions --------------------------------------------------------------
 
-/// Puts a finished job on the done list; the first one since the last drain
-/// wakes the driver. Called by workers and, for jobs that never run, by the
-/// driver thread itself (waking it is harmless and makes it drain soon).
-void file_pool::finish(job_ptr j) {
-  std::lock_guard<std::mutex> guard{done_mtx_};
-  bool was_empty = done_.empty();
-  done_.push_back(std::move(j));
-  if (was_empty && !wake_muted_)
-    wake_();
+/// A job that never runs is delivered by the next `drain`, never from inside
+/// the request call. Waking the driver makes that drain come soon.
+void file_pool::finish_now(job_ptr j) {
+  immediate_.push_back(std::move(j));
+  wake_();
 }
 
 size_t file_pool::drain() {
-  std::deque<job_ptr> batch;
-  {
-    std::lock_guard<std::mutex> guard{done_mtx_};
-    batch.swap(done_);
-  }
-  for (auto& j : batch)
+  size_t n = 0;
+  while (!immediate_.empty()) {
+    auto j = std::move(immediate_.front());
+    immediate_.pop_front();
     complete(*j);
-  return batch.size();
+    ++n;
+  }
+  return n + workers_.drain();
 }
 
 /// Delivers one job's outcome and settles its slot.
@@ -516,12 +535,15 @@ void file_pool::complete(job& j) {
   }
   switch (j.op) {
     case file_op::open:
-      if (err)
+      if (err) {
         reply(j.rp, err, file_id{0});
-      else if (!j.rp.pending())
+      } else if (!j.rp.pending()) {
         ::close(j.fd); // nobody can learn the id: do not keep the file open
-      else
-        reply(j.rp, err, id_of(add_slot(j.fd, std::move(j.path))));
+      } else {
+        auto fd = std::make_shared<detail::descriptor>(j.fd);
+        reply(j.rp, err, id_of(add_slot(std::move(fd), std::move(j.path))));
+      }
+      j.fd = -1;
       return; // no slot was counted
     case file_op::read:
       reply(j.rp, err, std::move(j.buf));
@@ -541,33 +563,34 @@ void file_pool::complete(job& j) {
       reply(j.rp, err, caf::unit);
       return; // a close is not counted in flight
   }
+  j.file = nullptr;
   if (j.index != file_job::no_slot)
     done_with(j.index);
+}
+
+/// Shutdown found `j` running: answers it without touching its outcome
+/// (the worker still writes it) and settles its slot.
+void file_pool::answer_abandoned(job& j) {
+  const auto& path = j.op == file_op::open ? j.path : slots_[j.index].path;
+  auto err = cancelled_error(syscall_name(j), path,
+                             ", file pool stopped while it ran");
+  if (j.rp.pending())
+    j.rp.deliver(std::move(err));
+  if (j.op == file_op::open)
+    return; // no slot
+  if (j.op == file_op::close) {
+    free_slot(j.index); // the worker closes the descriptor
+    return;
+  }
+  ++slots_[j.index].abandoned; // the call keeps using the descriptor
+  done_with(j.index);
 }
 
 /// One job on the slot was delivered; the last one lets a close go ahead.
 void file_pool::done_with(uint32_t index) {
   auto& s = slots_[index];
-  if (--s.in_flight == 0 && s.closing && s.fd >= 0)
+  if (--s.in_flight == 0 && s.closing && s.fd != nullptr)
     start_close(index);
-}
-
-// -- workers ------------------------------------------------------------------
-
-void file_pool::run_worker() {
-  for (;;) {
-    job_ptr j;
-    {
-      std::unique_lock<std::mutex> guard{queue_mtx_};
-      queue_cv_.wait(guard, [this] { return stopping_ || !queue_.empty(); });
-      if (stopping_)
-        return; // the destructor cancels what is left
-      j = std::move(queue_.front());
-      queue_.pop_front();
-    }
-    execute(*j);
-    finish(std::move(j));
-  }
 }
 
 } // namespace actio

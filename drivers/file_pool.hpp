@@ -1,6 +1,6 @@
 #pragma once
 
-/// Blocking file I/O on a few worker threads, for readiness-based backends.
+/// Blocking file I/O on helper threads, for readiness-based backends.
 ///
 /// Regular files are always "ready" to epoll, so the epoll backend cannot
 /// wait for them; it hands them to this pool instead and offers the same file
@@ -8,56 +8,58 @@
 ///
 /// - requests and `drain()` run on the driver thread only, and so does
 ///   everything that touches a response promise: a worker never delivers, it
-///   puts its finished job on the "done" list and calls `wake`; the driver
-///   then calls `drain()`, which delivers;
+///   finishes its job and wakes the driver (`blocking_pool`); the driver then
+///   calls `drain()`, which delivers;
 /// - every request completes exactly once, and never from inside the request
 ///   call: even a request that fails at once (stale file id) or has nothing
-///   to do (zero-length read) goes through the done list;
+///   to do (zero-length read) is delivered by the next `drain`;
 /// - a file's descriptor stays open until the last job using it finished,
-///   also after `close_file`; file ids carry a generation, so a stale id is
-///   detected and never reaches a reused slot.
+///   also after `close_file` and after shutdown; file ids carry a generation,
+///   so a stale id is detected and never reaches a reused slot.
 ///
-/// Jobs start in FIFO order; with several threads, several run in parallel
-/// (positional I/O, so that is safe). A job blocks its worker: opening a FIFO
-/// without O_NONBLOCK, or a hung NFS mount, ties up a thread.
+/// Jobs start in FIFO order on up to `threads` workers (started on demand),
+/// several in parallel (positional I/O, so that is safe). A job blocks its
+/// worker, not the driver: opening a FIFO without O_NONBLOCK or a hung NFS
+/// mount ties up one worker; the other requests go on while one is left.
 
-#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <caf/response_promise.hpp>
 
+#include "actio/drivers/blocking_pool.hpp"
 #include "actio/drivers/types.hpp"
 
 namespace actio {
 
 namespace detail {
 
-struct file_job; // one request on its way through the pool (file_pool.cpp)
+struct file_job;   // one request on its way through the pool (file_pool.cpp)
+struct descriptor; // an open file's descriptor, shared by the jobs using it
 
 } // namespace detail
 
 class file_pool {
 public:
-  /// Starts `threads` workers (at least one).
+  /// Runs jobs on up to `threads` workers (at least one), started on demand.
   /// @param wake called from a worker thread after it queued a finished job
   ///        on an empty done list (later ones coalesce until the next
   ///        `drain`); the driver then calls `drain()` on its own thread. Must
-  ///        not throw.
+  ///        be cheap and not throw.
   explicit file_pool(std::function<void()> wake, size_t threads = 2);
 
-  /// Stops the workers: jobs not started yet complete with `errc::cancelled`
-  /// (a queued close still closes), running ones finish. Delivers all of that
-  /// by a final `drain` on the calling thread (the driver thread), then
-  /// closes every descriptor that is still open. Calls `wake` no more from
-  /// the moment it starts, so the waker may go right after.
+  /// Stops: jobs not started yet complete with `errc::cancelled` (a queued
+  /// close still closes); running ones complete with `errc::cancelled` at
+  /// once and are abandoned to their workers (a call stuck in the kernel
+  /// cannot be waited for), which drop their result and the descriptor when
+  /// the call returns. Delivers everything on the calling thread (the driver
+  /// thread), then closes every descriptor no abandoned job still uses.
+  /// Calls `wake` no more once it returns, so the waker may go right after.
   ~file_pool();
 
   file_pool(const file_pool&) = delete;
@@ -109,23 +111,27 @@ public:
 
 private:
   using job = detail::file_job;
-  using job_ptr = std::unique_ptr<job>;
+  using job_ptr = std::shared_ptr<job>;
+  using descriptor_ptr = std::shared_ptr<detail::descriptor>;
 
   /// One entry of the file table. A free slot keeps its path until reuse,
   /// so a request on a just-closed id can still name the file.
   struct slot {
-    int fd = -1;           ///< -1: free
+    descriptor_ptr fd;     ///< null: free
     uint32_t gen = 1;      ///< high half of the file_id
     bool closing = false;  ///< close_file seen: no new jobs
-    size_t in_flight = 0;  ///< jobs using `fd` not drained yet
+    size_t in_flight = 0;  ///< jobs using `fd` not delivered yet
+    size_t abandoned = 0;  ///< jobs left running at shutdown (hold `fd`)
     std::string path;      ///< for error texts
     caf::response_promise close_rp; ///< close_file waiting for in_flight == 0
   };
 
+  friend struct detail::file_job; // completes through `complete`
+
   // File table (driver thread).
   slot* find(file_id file) noexcept;
   file_id id_of(uint32_t index) const noexcept;
-  uint32_t add_slot(int fd, std::string path);
+  uint32_t add_slot(descriptor_ptr fd, std::string path);
   void free_slot(uint32_t index);
   std::string name_of(file_id file) const;
 
@@ -134,32 +140,19 @@ private:
   void submit(job_ptr j);
   void start_close(uint32_t index);
 
-  // Completing.
-  void finish(job_ptr j); ///< any thread: onto the done list
-  void complete(job& j);  ///< driver thread: deliver
+  // Completing (driver thread).
+  void finish_now(job_ptr j); ///< a job that never runs: next `drain`
+  void complete(job& j);      ///< deliver the outcome
+  void answer_abandoned(job& j);
   void done_with(uint32_t index);
 
-  // Workers.
-  void run_worker();
-
   std::function<void()> wake_;
-
-  std::mutex queue_mtx_; // guards queue_ and stopping_
-  std::condition_variable queue_cv_;
-  std::deque<job_ptr> queue_; ///< not started yet, FIFO
-  bool stopping_ = false;
-
-  std::mutex done_mtx_; // guards done_ and wake_muted_
-  std::deque<job_ptr> done_; ///< finished, not delivered yet
-  bool wake_muted_ = false;  ///< destructor running: no more `wake_` calls
-
-  std::vector<std::thread> workers_;
-
-  // Driver thread only.
   std::vector<slot> slots_;
   std::vector<uint32_t> free_;
   size_t live_ = 0;
-  bool stopped_ = false; ///< workers joined (destructor): closes run inline
+  std::deque<job_ptr> immediate_; ///< never ran; delivered by `drain`
+  bool stopped_ = false; ///< destructor: closes run inline
+  blocking_pool workers_; ///< last: stopped (by the destructor) first
 };
 
 } // namespace actio

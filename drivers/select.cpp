@@ -18,7 +18,7 @@
 #endif
 #ifdef ACTIO_HAVE_AIO
 #  include "actio/drivers/aio/aio_driver.hpp"
-#  include "actio/drivers/aio/aio_signal.hpp"
+#  include "actio/drivers/aio/aio_notifier.hpp"
 #  include <caf/actor_system.hpp>
 #endif
 
@@ -135,7 +135,7 @@ make_driver(std::string_view backend, caf::actor_system& sys) {
 
 void prepare_backend_signals() noexcept {
 #ifdef ACTIO_HAVE_AIO
-  block_aio_signal();
+  prepare_aio_process();
 #endif
 }
 

@@ -1037,11 +1037,23 @@ void uring_driver::close_all() {
   for (uint32_t i = 0; i < slots_.size(); ++i)
     if (slots_[i].fd >= 0 && !slots_[i].closing)
       begin_close(i, make_actio_error(errc::shutting_down, "driver closed"));
-  for (uint32_t i = 0; i < files_.size(); ++i)
-    if (files_[i].fd >= 0 && !files_[i].closing) {
-      files_[i].closing = true;
+  for (uint32_t i = 0; i < files_.size(); ++i) {
+    auto& f = files_[i];
+    if (f.fd < 0)
+      continue;
+    if (f.ops > 0 && !f.close_sent) {
+      // Some may never end by themselves (a read of a FIFO nobody writes
+      // to), also on a file whose close waits for them: cancel them, each
+      // completes (errc::cancelled) and the close follows the last.
+      auto* e = sqe();
+      io_uring_prep_cancel_fd(e, f.fd, IORING_ASYNC_CANCEL_ALL);
+      io_uring_sqe_set_data64(e, ignore_token);
+    }
+    if (!f.closing) {
+      f.closing = true;
       maybe_close_file(i);
     }
+  }
   for (auto& kvp : timers_) {
     auto* e = sqe();
     io_uring_prep_timeout_remove(e, reinterpret_cast<uint64_t>(kvp.second), 0);

@@ -171,6 +171,7 @@ private:
     std::string path;
     size_t ops = 0;
     bool closing = false;
+    bool close_sent = false; ///< the close is the one op in flight
     std::optional<caf::response_promise> close_rp;
   };
 

@@ -162,6 +162,7 @@ void uring_driver::maybe_close_file(uint32_t index) {
   o->target = files_.id_of(index);
   o->fd = f.fd;
   f.ops = 1;
+  f.close_sent = true;
   auto* e = sqe();
   io_uring_prep_close(e, f.fd);
   io_uring_sqe_set_data(e, o);
