@@ -188,19 +188,36 @@ TEST_F(duplex_test, recv_of_zero_bytes_is_invalid_and_touches_nothing) {
   EXPECT_EQ(test::value_or(c.recv(b, 10), byte_buffer{}), (byte_buffer{1, 2, 3}));
 }
 
+TEST_F(duplex_test, pending_recv_is_cancelled_by_close) {
+  auto [a, b] = io::duplex(sys_, 8);
+  test::endpoint_client c{sys_};
+  auto& self = c.self();
+  // Nothing to read: the recv waits; the close (same sender, so after it)
+  // answers it.
+  auto a_recv = self->request(a, 60s, net::recv_atom::value, size_t{10});
+  ASSERT_FALSE(c.close(a));
+  caf::error err;
+  bool got_bytes = false;
+  a_recv.receive([&](byte_buffer&) { got_bytes = true; },
+                 [&](caf::error& e) { err = e; });
+  ASSERT_FALSE(got_bytes);
+  EXPECT_EQ(code_of(err), static_cast<uint8_t>(errc::cancelled));
+  auto w = c.write(b, byte_buffer{1});
+  ASSERT_FALSE(w);
+  EXPECT_EQ(code_of(w.error()), static_cast<uint8_t>(errc::connection_reset));
+}
+
 TEST_F(duplex_test, close_of_one_end_resets_the_other_after_its_bytes) {
   auto [a, b] = io::duplex(sys_, 8);
   test::endpoint_client c{sys_};
   auto& self = c.self();
-  // Buffered for B: 5 bytes. Pending at A: a recv (nothing to read).
+  // Buffered for B: 5 bytes.
   ASSERT_EQ(test::value_or(c.write(a, byte_buffer{1, 2, 3, 4, 5}), size_t{0}), 5u);
-  auto a_recv = self->request(a, 60s, net::recv_atom::value, size_t{10});
-  // Pending at B: a write bigger than A's free space (8 bytes).
+  // Pending at B: a write bigger than A's free space (8 bytes); A has no
+  // recv, so 12 bytes wait. (A recv pending at A would take B's bytes:
+  // see pending_recv_is_cancelled_by_close.)
   auto b_write = self->request(b, 60s, net::write_atom::value, byte_buffer(20, 7));
   ASSERT_FALSE(c.close(a));
-  caf::error a_recv_err;
-  a_recv.receive([](byte_buffer&) {}, [&](caf::error& e) { a_recv_err = e; });
-  EXPECT_EQ(code_of(a_recv_err), static_cast<uint8_t>(errc::cancelled));
   caf::error b_write_err;
   b_write.receive([](size_t) {}, [&](caf::error& e) { b_write_err = e; });
   EXPECT_EQ(code_of(b_write_err), static_cast<uint8_t>(errc::connection_reset));

@@ -19,7 +19,8 @@ namespace actio::test {
 
 /// The `errc` of an actio error, 0 for anything else.
 inline uint8_t code_of(const caf::error& err) {
-  return err.category() == caf::atom("actio") ? err.code() : 0;
+  // (An empty caf::error has no category in CAF 0.17: check first.)
+  return err && err.category() == caf::atom("actio") ? err.code() : 0;
 }
 
 /// The value, or `fallback` on an error.
