@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "actio/actors/errc.hpp"
+#include "actio/actors/log_limiter.hpp"
 #include "actio/net/atoms.hpp"
 
 namespace actio::net {
@@ -52,13 +53,17 @@ protected:
         monitor(conn);
         conns_.emplace(conn.address(), conn);
       },
+      // Under a descriptor shortage these come once per backoff round.
       [this](const accept_paused& ev) {
-        std::cerr << "actio: listener on " << label_
-                  << " pauses accepting: " << system().render(ev.reason)
-                  << '\n';
+        if (auto v = warnings().admit("listener pauses"))
+          std::cerr << "actio: listener on " << label_
+                    << " pauses accepting: " << system().render(ev.reason)
+                    << v.note() << '\n';
       },
       [this](const accept_resumed&) {
-        std::cerr << "actio: listener on " << label_ << " accepts again\n";
+        if (auto v = warnings().admit("listener resumes"))
+          std::cerr << "actio: listener on " << label_ << " accepts again"
+                    << v.note() << '\n';
       },
       [this](const timer_expired& t) {
         if (t.id == log_timer_) {

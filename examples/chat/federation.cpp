@@ -2,11 +2,13 @@
 
 #include <iostream>
 #include <map>
+#include <string_view>
 
 #include <caf/event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
 
 #include "actio/actors/errc.hpp"
+#include "actio/actors/log_limiter.hpp"
 #include "actio/actors/node_link.hpp"
 #include "atoms.hpp"
 #include "guarded_actor.hpp"
@@ -36,6 +38,12 @@ void say(const std::string& what) {
   std::cout << "actio-chat: " << what << std::endl;
 }
 
+/// For lines a peer can make repeat (every retry, every hello).
+void warn(std::string_view key, const std::string& what) {
+  if (auto v = actio::warnings().admit(key))
+    say(what + v.note());
+}
+
 void add_peer(federation_actor* self, const caf::actor& fed,
               const std::string& address) {
   auto& st = self->state;
@@ -48,7 +56,7 @@ void add_peer(federation_actor* self, const caf::actor& fed,
   }
   std::string name = address.empty() ? to_string(node) : address;
   if (st.peers.size() >= st.opts.limits.max_peers) {
-    say("peer " + name + " ignored: --max-peers ("
+    warn("chat peer ignored", "peer " + name + " ignored: --max-peers ("
         + std::to_string(st.opts.limits.max_peers) + ") reached");
     return;
   }
@@ -112,7 +120,7 @@ caf::behavior federation(federation_actor* self, caf::actor registry,
       if (!here() || !fed)
         return;
       if (fed.node() == self->node()) {
-        say("peer " + address + " is this node; ignored");
+        warn("chat peer self", "peer " + address + " is this node; ignored");
         return;
       }
       hello(self, fed); // first, so the peer knows us before our rooms
@@ -124,8 +132,9 @@ caf::behavior federation(federation_actor* self, caf::actor registry,
     [=](actio::node_unreachable_atom, const std::string& address,
         const caf::error& reason) {
       if (here())
-        say("peer " + address + " unreachable (" + actio::describe(reason)
-            + "); retrying");
+        warn("chat peer unreachable",
+             "peer " + address + " unreachable (" + actio::describe(reason)
+               + "); retrying");
     },
     [=](node_msg& msg) {
       auto& src = self->current_sender();
@@ -134,8 +143,9 @@ caf::behavior federation(federation_actor* self, caf::actor registry,
       auto node = src->node();
       if (msg->has_hello()) {
         if (msg->hello().version() != node_protocol_version) {
-          say("peer " + msg->hello().address() + " speaks version "
-              + std::to_string(msg->hello().version()) + "; ignored");
+          warn("chat peer version",
+               "peer " + msg->hello().address() + " speaks version "
+                 + std::to_string(msg->hello().version()) + "; ignored");
           return;
         }
         add_peer(self, caf::actor_cast<caf::actor>(src),

@@ -8,6 +8,7 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
 
+#include "actio/actors/log_limiter.hpp"
 #include "atoms.hpp"
 #include "guarded_actor.hpp"
 #include "remote_nicks.hpp"
@@ -56,10 +57,11 @@ void on_remote(registry_actor* self, const caf::node_id& node,
     case pb::NodeMessage::kClaim:
       st.remote->claim(node, m.claim());
       if (st.nicks.count(m.claim().claimed()) != 0)
-        std::cout << "actio-chat: nick " << m.claim().claimed()
-                  << " was granted here and on a peer at the same time; "
-                     "both keep it"
-                  << std::endl;
+        if (auto v = actio::warnings().admit("chat nick collision"))
+          std::cout << "actio-chat: nick " << m.claim().claimed()
+                    << " was granted here and on a peer at the same time; "
+                       "both keep it"
+                    << v.note() << std::endl;
       return;
     case pb::NodeMessage::kSync:
     case pb::NodeMessage::kEvent: {

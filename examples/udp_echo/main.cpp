@@ -18,6 +18,7 @@
 
 #include "actio/actors/config.hpp"
 #include "actio/actors/errc.hpp"
+#include "actio/actors/log_limiter.hpp"
 #include "actio/actors/runtime.hpp"
 #include "actio/net/udp_socket.hpp"
 
@@ -29,9 +30,12 @@ caf::behavior echo(actio::net::datagram_socket* self) {
   self->grant(window);
   return {
     [=](actio::datagram_received& in) {
+      // One line per truncated datagram would let a flood flood stderr too.
       if (in.truncated)
-        std::cerr << "actio-udp-echo: datagram from " << to_string(in.from)
-                  << " truncated to " << in.bytes.size() << " bytes\n";
+        if (auto v = actio::warnings().admit("udp-echo truncated"))
+          std::cerr << "actio-udp-echo: datagram from " << to_string(in.from)
+                    << " truncated to " << in.bytes.size() << " bytes"
+                    << v.note() << '\n';
       self->send_to(in.from, std::move(in.bytes));
     },
     // Sent (or failed: the peer is gone): receive one more either way.

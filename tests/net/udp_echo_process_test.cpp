@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include "actio/actors/log_limiter.hpp"
 #include "actio/drivers/driver.hpp"
 #include "support/datagram_peer.hpp"
 #include "support/net_client.hpp"
@@ -63,6 +64,43 @@ TEST(udp_echo_process, port_in_use_fails_with_exit_one) {
   auto status = child.stop(0, 30s);
   ASSERT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 1);
+}
+
+TEST(udp_echo_process, a_flood_of_truncated_datagrams_logs_a_bounded_number_of_lines) {
+  test::spawn_options so;
+  so.merge_stderr = true;
+  auto child = test::spawn_process(
+    udp_echo_bin, {"--port", "0", "--max-datagram", "16"}, so);
+  auto line = child.read_line();
+  auto port = test::parse_port(line);
+  ASSERT_NE(port, 0) << line;
+  auto server = *net::address::ip("127.0.0.1", port);
+  test::datagram_peer client{AF_INET, *net::address::ip("127.0.0.1", 0)};
+  ASSERT_TRUE(client.ok());
+  // Lock-step, so every datagram reaches the server (none dropped by a full
+  // socket buffer) and each echo proves one truncation was handled. 300
+  // lines of the old one-per-datagram log still fit the pipe.
+  constexpr size_t count = 300;
+  auto start = std::chrono::steady_clock::now();
+  auto data = test::random_bytes(100, 7);
+  for (size_t i = 0; i < count; ++i) {
+    ASSERT_TRUE(client.send_to(server, data));
+    auto got = client.recv();
+    ASSERT_TRUE(got) << "datagram " << i;
+    EXPECT_EQ(got->size(), 16u);
+  }
+  auto elapsed = std::chrono::steady_clock::now() - start;
+  ASSERT_EQ(child.stop(SIGTERM, 30s), 0);
+  auto text = child.read_all(30s);
+  size_t lines = 0;
+  for (size_t pos = 0; (pos = text.find("truncated to 16 bytes", pos))
+                       != std::string::npos;
+       ++pos)
+    ++lines;
+  // The limiter's default: 10 lines per 5 s.
+  auto windows = static_cast<size_t>(elapsed / log_limiter::default_interval) + 1;
+  EXPECT_GE(lines, 1u) << text;
+  EXPECT_LE(lines, log_limiter::default_burst * windows) << text;
 }
 
 } // namespace
