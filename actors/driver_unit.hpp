@@ -1,6 +1,7 @@
 #pragma once
 
-/// The driver thread's execution unit (DESIGN.md, "Driver actors").
+/// The driver thread's execution unit (ARCHITECTURE.md, "Driver threads and
+/// pinned actors").
 ///
 /// One thread per driver. It runs the actors pinned to it and, between
 /// batches, lets the driver perform I/O. `exec_later` is the only way work

@@ -9,7 +9,8 @@
 /// Backpressure is CAF's credit: a slow sink grants less, stages and the
 /// source stop producing, the file or socket source stops reading.
 ///
-/// Two CAF 0.17 pitfalls shape the element types (DESIGN.md, "Stages"):
+/// Two CAF 0.17 pitfalls shape the element types (ARCHITECTURE.md, "Byte
+/// streams"):
 /// - a stage's finaliser cannot emit, so the end of input travels in-band:
 ///   the source's last element has `last = true`, and a stage flushes what
 ///   it holds (a trailing line without newline) when it sees it;

@@ -598,7 +598,7 @@ int main(int argc, char** argv) {
 
   // (b) actio's file service, twice: the client as an ordinary actor on
   // CAF's scheduler (two thread hops per read), then pinned to the file
-  // service's driver thread (DESIGN.md's hot path: no hop, no wake-up).
+  // service's driver thread (the pinned hot path: no hop, no wake-up).
   std::vector<std::pair<std::string, result>> actio_res;
   for (bool pinned : {false, true}) {
     caf::actor_system sys{cfg};

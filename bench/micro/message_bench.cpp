@@ -1,5 +1,5 @@
-// Micro-benchmarks (Google Benchmark) for the cost DESIGN.md's "thread per
-// driver" choice rests on: a request/response between two actors, both
+// Micro-benchmarks (Google Benchmark) for the cost the "thread per driver"
+// choice (ARCHITECTURE.md) rests on: a request/response between two actors, both
 // pinned to one driver thread, versus both on CAF's scheduler.
 //
 // Run: build/bin/actio-micro-bench [--benchmark_min_time=1]

@@ -1,5 +1,5 @@
 // Stages as CAF 0.17 streams: sources -> stages -> sinks, with the two CAF
-// pitfalls DESIGN.md names (a finaliser cannot emit; quit() does not stop a
+// pitfalls ARCHITECTURE.md names (a finaliser cannot emit; quit() does not stop a
 // stream) each covered, and backpressure from a slow sink.
 
 #include <fcntl.h>
