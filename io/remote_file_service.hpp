@@ -30,7 +30,10 @@
 /// disconnecting), its files are closed; so are all files when the service
 /// exits. open flags are open(2) flags (O_RDONLY, O_WRONLY | O_CREAT |
 /// O_TRUNC, O_APPEND, O_EXCL, O_NOFOLLOW, O_DSYNC, O_SYNC); others are
-/// `errc::invalid_argument`. Directories are `errc::is_directory`.
+/// `errc::invalid_argument`. Directories are `errc::is_directory`; other
+/// files that are not regular (FIFOs, sockets, devices) are
+/// `errc::invalid_argument`. The open never blocks (O_NONBLOCK, then
+/// fstat), so a FIFO nobody writes to cannot hold the service.
 ///
 /// Limits (`remote_file_options`), so that one client cannot make the
 /// service hold unbounded work or buffers. A read_at asking for more than
