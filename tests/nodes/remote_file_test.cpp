@@ -87,7 +87,8 @@ protected:
     auto port = node::publish(*server_, local_, server_cfg_.node);
     ASSERT_TRUE(port) << describe(port.error());
     port_ = *port;
-    ASSERT_FALSE(client_cfg_.prepare());
+    auto client_err = client_cfg_.prepare();
+    ASSERT_FALSE(client_err) << describe(client_err);
     client_ = std::make_unique<caf::actor_system>(client_cfg_);
     auto remote = node::connect(*client_, "127.0.0.1", port_,
                                 client_cfg_.node);
