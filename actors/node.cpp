@@ -1,10 +1,14 @@
 #include "actio/actors/node.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <cstdio>
 #include <cstring>
 #include <memory>
 #include <set>
 #include <thread>
+#include <vector>
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -18,13 +22,18 @@
 #include <caf/openssl/publish.hpp>
 #include <caf/scoped_actor.hpp>
 
+#include "actio/actors/basp_guard.hpp"
 #include "actio/actors/errc.hpp"
+#include "actio/actors/node_guard.hpp"
 #include "actio/actors/proto_types.hpp"
 #include "actio/actors/tls_error_queue.hpp"
+#include "actio/actors/tls_peer_identity.hpp"
 
 namespace actio {
 
 namespace {
+
+constexpr uint64_t min_message_size = uint64_t{64} << 10;
 
 caf::error invalid(std::string what) {
   return make_actio_error(errc::invalid_argument, std::move(what));
@@ -94,6 +103,22 @@ caf::expected<file_ptr> open_file(const char* what, const std::string& path) {
   return f;
 }
 
+/// A literal loopback address, or "localhost" (what a plain port may use).
+bool is_loopback(const std::string& host) {
+  if (host == "localhost")
+    return true;
+  in_addr v4{};
+  if (inet_pton(AF_INET, host.c_str(), &v4) == 1)
+    return (ntohl(v4.s_addr) >> 24) == 127;
+  in6_addr v6{};
+  auto text = host;
+  if (text.size() > 2 && text.front() == '[' && text.back() == ']')
+    text = text.substr(1, text.size() - 2);
+  if (inet_pton(AF_INET6, text.c_str(), &v6) == 1)
+    return IN6_IS_ADDR_LOOPBACK(&v6);
+  return false;
+}
+
 std::string named(const char* what, const std::string& path) {
   std::string msg = what;
   msg.append(" ");
@@ -105,11 +130,23 @@ std::string named(const char* what, const std::string& path) {
 
 caf::error validate_node_options(const node_options& opts) {
   ERR_clear_error();
+  if (opts.max_message_size < min_message_size)
+    return invalid("actio.node.max-message-size must be at least "
+                   + std::to_string(min_message_size) + " bytes");
   if (!opts.secure) {
     if (!opts.certificate.empty() || !opts.key.empty() || !opts.cafile.empty()
         || !opts.passphrase.empty())
       return invalid("TLS files given without actio.node.secure "
                      "(add --actio.node.secure or drop them)");
+    if (!opts.peer_names.empty())
+      return invalid("actio.node.peer-names needs actio.node.secure");
+    if (!opts.insecure && !is_loopback(opts.host))
+      return invalid("a plain node port on '"
+                     + (opts.host.empty() ? std::string{"every interface"}
+                                          : opts.host)
+                     + "' lets anyone who reaches it in; use TLS "
+                       "(actio.node.secure), a loopback address, or say "
+                       "--actio.node.insecure");
     return caf::none;
   }
   std::string missing;
@@ -198,16 +235,46 @@ node_config::node_config() {
     .add(node.connect_attempts, "connect-attempts",
          "tries of a connect before giving up (default 10)")
     .add(node.retry_delay, "retry-delay",
-         "pause between connect tries and reconnects (default 200ms)");
+         "pause between connect tries and reconnects (default 200ms)")
+    .add(node.insecure, "insecure",
+         "allow a plain (unauthenticated) node port on an address other "
+         "than loopback")
+    .add(node.peer_names, "peer-names",
+         "with secure: names (comma-separated) a peer's certificate must "
+         "carry, in both directions; default: a node connected to must "
+         "carry the host it is reached by")
+    .add(node.max_message_size, "max-message-size",
+         "largest message from another node in bytes; a larger one closes "
+         "its connection (default 33554432)");
 }
 
 caf::error node_config::prepare() {
   if (auto err = validate_node_options(node))
     return err;
+  if (!basp_guard_active())
+    return invalid("cannot guard BASP message sizes (caf::io::basp::valid "
+                   "is not interposed)");
+  set_basp_max_payload(node.max_message_size);
   load<caf::io::middleman>();
   if (node.secure) {
     // Links the fix in; without it a refused peer could close good links.
     (void) tls_error_queue_fix_active();
+    if (!tls_peer_identity_active())
+      return invalid("cannot check peer names (SSL_CTX_set_verify is not "
+                     "interposed)");
+    std::vector<std::string> names;
+    size_t start = 0;
+    while (start <= node.peer_names.size()) {
+      auto comma = node.peer_names.find(',', start);
+      auto item = node.peer_names.substr(
+        start, comma == std::string::npos ? std::string::npos : comma - start);
+      if (!item.empty())
+        names.push_back(std::move(item));
+      if (comma == std::string::npos)
+        break;
+      start = comma + 1;
+    }
+    set_tls_peer_names(std::move(names));
     load<caf::openssl::manager>();
     openssl_certificate = node.certificate;
     openssl_key = node.key;
@@ -231,6 +298,9 @@ namespace node {
 
 caf::expected<uint16_t> publish(caf::actor_system& sys, const caf::actor& whom,
                                 const node_options& opts) {
+  if (!is_node_guarded(whom))
+    return invalid("publish: the actor does not drop exit messages from "
+                   "other nodes (derive it from actio::node_guarded)");
   const char* host = opts.host.empty() ? nullptr : opts.host.c_str();
   if (opts.secure)
     return caf::openssl::publish(whom, opts.port, host, true);
@@ -253,6 +323,8 @@ caf::expected<caf::actor> connect(caf::actor_system& sys,
                    : caf::timespan{std::chrono::seconds{5}};
   caf::error last = make_actio_error(errc::invalid_argument,
                                      "actio.node.connect-attempts is 0");
+  if (opts.secure)
+    expect_tls_peer(host, port);
   caf::scoped_actor self{sys};
   for (size_t attempt = 0; attempt < opts.connect_attempts; ++attempt) {
     if (attempt > 0)
@@ -272,6 +344,12 @@ caf::expected<caf::actor> connect(caf::actor_system& sys,
         [&](caf::error& err) { last = std::move(err); });
     if (result)
       return result;
+  }
+  if (opts.secure) {
+    auto why = tls_peer_refusal(host, port);
+    if (!why.empty())
+      return make_actio_error(errc::permission_denied,
+                              "refused " + why + " (" + describe(last) + ")");
   }
   return last;
 }

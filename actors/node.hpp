@@ -29,6 +29,18 @@
 /// | actio.node.connect-attempts     | 10        | tries of `connect` before it gives up    |
 /// | actio.node.retry-delay          | 200ms     | pause between tries, and between         |
 /// |                                 |           | reconnect attempts of a node link        |
+/// | actio.node.insecure             | false     | allow a plain port off loopback          |
+/// | actio.node.max-message-size     | 32 MiB    | largest BASP payload accepted            |
+/// | actio.node.peer-names           | ""        | names a peer's certificate must carry    |
+///
+/// Who may talk to a node port: a plain (non-TLS) port authenticates
+/// nobody, so it binds only to a loopback address (127.0.0.0/8, ::1,
+/// localhost) unless `insecure` is set explicitly; any other host (also ""
+/// = every interface) needs `secure`. `prepare` refuses the rest. And on
+/// every BASP connection, plain or TLS, a message header announcing more
+/// than `max-message-size` bytes closes that connection before anything
+/// is allocated (basp_guard.hpp); with TLS the header is only read after
+/// the peer's certificate has been verified.
 ///
 /// With `secure`, certificate, key and cafile must all be given, readable
 /// and valid (the key matches the certificate, the certificate is signed by
@@ -37,7 +49,10 @@
 /// TLS, and CAF never meets a half configuration (a CA file without a
 /// certificate makes CAF 0.17.6 call std::terminate). A secure node accepts
 /// and connects only to peers with a certificate from its CA; plain nodes
-/// and peers from another CA fail the handshake.
+/// and peers from another CA fail the handshake. And the certificate must
+/// name the peer (tls_peer_identity.hpp): with `peer-names` (comma-
+/// separated) every peer, in and out, carries one of them; without, a node
+/// connected to carries the host it was reached by.
 
 #include <cstdint>
 #include <string>
@@ -66,6 +81,9 @@ struct node_options {
   caf::timespan connection_timeout = std::chrono::seconds{5};
   size_t connect_attempts = 10;
   caf::timespan retry_delay = std::chrono::milliseconds{200};
+  bool insecure = false;
+  uint64_t max_message_size = uint64_t{32} << 20;
+  std::string peer_names;
 };
 
 /// An actio::config with the `actio.node.*` options and `prepare()`.
@@ -85,14 +103,17 @@ public:
 /// Checks `opts.secure` settings without touching CAF: with secure, every
 /// file given, readable, parseable, key matching certificate, certificate
 /// signed by the CA. Without secure, TLS files are an error too (they would
-/// be ignored). Returns a readable error.
+/// be ignored), and so is a host other than loopback unless `insecure`.
+/// `max_message_size` must be at least 64 KiB. Returns a readable error.
 caf::error validate_node_options(const node_options& opts);
 
 namespace node {
 
 /// Publishes `whom` on `opts.host:port` (plain or TLS, as configured; `port`
 /// 0 picks one; SO_REUSEADDR, so a restarted node gets its port back while
-/// old connections linger in TIME_WAIT). Returns the bound port.
+/// old connections linger in TIME_WAIT). Returns the bound port. `whom`
+/// must be guarded against remote exit messages (node_guard.hpp:
+/// `node_guarded`), else `errc::invalid_argument`.
 /// Blocking: call from main or a blocking context, not from an event-based
 /// actor.
 caf::expected<uint16_t> publish(caf::actor_system& sys, const caf::actor& whom,

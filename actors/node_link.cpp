@@ -4,6 +4,7 @@
 #include <caf/io/middleman.hpp>
 
 #include "actio/actors/errc.hpp"
+#include "actio/actors/tls_peer_identity.hpp"
 
 namespace actio {
 
@@ -28,6 +29,11 @@ void retry(caf::event_based_actor* self, const std::shared_ptr<link_state>& st,
            caf::error reason) {
   if (st->report_unreachable && !st->reported) {
     st->reported = true;
+    if (st->opts.secure) {
+      auto why = tls_peer_refusal(st->host, st->port);
+      if (!why.empty())
+        reason = make_actio_error(errc::permission_denied, "refused " + why);
+    }
     self->send(st->listener, node_unreachable_atom::value, st->address,
                std::move(reason));
   }
@@ -101,6 +107,8 @@ caf::actor spawn_node_link(caf::actor_system& sys, caf::actor listener,
   st->host = std::move(host);
   st->port = port;
   st->mm = node::middleman(sys, opts);
+  if (opts.secure)
+    expect_tls_peer(st->host, st->port);
   st->opts = std::move(opts);
   return sys.spawn(node_link, std::move(st));
 }

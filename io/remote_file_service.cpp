@@ -17,6 +17,7 @@
 #include <caf/send.hpp>
 
 #include "actio/actors/errc.hpp"
+#include "actio/actors/node_guard.hpp"
 #include "actio/drivers/types.hpp"
 #include "actio/io/file_service.hpp"
 #include "actio/proto/io.pb.h"
@@ -66,7 +67,12 @@ completion_msg error_completion(uint64_t id, errc code, std::string text) {
 int open_beneath(int root_fd, const std::string& path, int flags,
                  uint32_t mode) {
   open_how how{};
-  how.flags = static_cast<uint64_t>(flags | O_CLOEXEC);
+  // O_NONBLOCK: opening a FIFO (or a device) can block until a peer opens
+  // its other end, which would hold this CAF worker thread -- and with it
+  // every other client and the shutdown -- for as long as nobody does. The
+  // caller refuses everything but regular files; those ignore the flag,
+  // and the file service reopens without it.
+  how.flags = static_cast<uint64_t>(flags | O_CLOEXEC | O_NONBLOCK);
   how.mode = (flags & O_CREAT) ? (mode & 07777) : 0;
   how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
   auto fd = syscall(SYS_openat2, root_fd, path.c_str(), &how, sizeof(how));
@@ -75,11 +81,12 @@ int open_beneath(int root_fd, const std::string& path, int flags,
   return static_cast<int>(fd);
 }
 
-class remote_file_service : public caf::event_based_actor {
+// Published to other nodes: guarded against their exit messages.
+class remote_file_service : public actio::node_actor {
 public:
   remote_file_service(caf::actor_config& cfg, caf::actor files, int root_fd,
                       remote_file_options opts)
-    : caf::event_based_actor(cfg), files_(std::move(files)),
+    : actio::node_actor(cfg), files_(std::move(files)),
       root_fd_(root_fd), opts_(opts) {
     set_down_handler([this](caf::down_msg& msg) { owner_down(msg.source); });
   }
@@ -315,6 +322,13 @@ private:
     if (::fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {
       ::close(fd);
       return done(error_completion(id, make_path_error("open", path, EISDIR)));
+    }
+    if (!S_ISREG(st.st_mode)) {
+      ::close(fd);
+      return done(error_completion(id, errc::invalid_argument,
+                                   "open " + path
+                                     + ": not a regular file (FIFOs, "
+                                       "sockets and devices are refused)"));
     }
     // Hand the descriptor to the file service by reopening it through
     // /proc: the same inode, no path resolution (creation and truncation

@@ -24,21 +24,28 @@
 /// on a driver thread; the descriptor is then handed to a local file service
 /// (io/file_service.hpp) which does the reads, writes, stat and close.
 ///
+/// The service is an `actio::node_actor` (actors/node_guard.hpp): exit
+/// messages from other nodes are dropped; stop it with
+/// `actio::send_local_exit`.
+///
 /// Handles belong to the actor that opened them: another actor's handle is
 /// `errc::invalid_argument`, a closed one `errc::closed`, one never issued
 /// `errc::invalid_argument`. When the opener goes down (also a remote node
 /// disconnecting), its files are closed; so are all files when the service
 /// exits. open flags are open(2) flags (O_RDONLY, O_WRONLY | O_CREAT |
 /// O_TRUNC, O_APPEND, O_EXCL, O_NOFOLLOW, O_DSYNC, O_SYNC); others are
-/// `errc::invalid_argument`. Directories are `errc::is_directory`.
+/// `errc::invalid_argument`. Directories are `errc::is_directory`; other
+/// files that are not regular (FIFOs, sockets, devices) are
+/// `errc::invalid_argument`. The open never blocks (O_NONBLOCK, then
+/// fstat), so a FIFO nobody writes to cannot hold the service.
 ///
 /// Limits (`remote_file_options`), so that one client cannot make the
 /// service hold unbounded work or buffers. A read_at asking for more than
 /// `max_transfer` bytes, or a write_at carrying more, is
 /// `errc::invalid_argument`: no read buffer is allocated, a write's data is
-/// not copied. (The request message itself has been received by then:
-/// CAF 0.17's BASP takes payloads up to 4 GiB and has no setting to lower
-/// that; with untrusted peers use TLS with mutual certificates.) Each
+/// not copied. (The request message itself has been received by then; a
+/// message above `actio.node.max-message-size` never is: its connection
+/// closes at the BASP header, see actors/basp_guard.hpp.) Each
 /// client (the actor that sent the request; a client on another node
 /// arrives as a proxy, one per remote actor) may have `max_in_flight`
 /// requests and `max_bytes_in_flight` bytes of reads and writes in flight, i.e. accepted

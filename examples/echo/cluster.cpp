@@ -7,6 +7,7 @@
 #include <caf/event_based_actor.hpp>
 
 #include "actio/actors/errc.hpp"
+#include "actio/actors/node_guard.hpp"
 #include "actio/actors/runtime.hpp"
 #include "actio/net/tcp_listener.hpp"
 #include "line_client.hpp"
@@ -16,7 +17,8 @@ namespace echo_cluster {
 
 namespace {
 
-caf::behavior echo_worker(caf::event_based_actor*, size_t /*unused*/) {
+// Published: guarded against exit messages from other nodes (node_guard.hpp).
+caf::behavior echo_worker(actio::node_actor*, size_t /*unused*/) {
   return {
     [](std::string& line) { return std::move(line); },
   };
@@ -37,14 +39,14 @@ int run_worker(caf::actor_system& sys, const actio::node_config& cfg,
   if (!port) {
     std::cerr << "actio-echo: cannot publish the worker: "
               << actio::describe(port.error()) << '\n';
-    caf::anon_send_exit(worker, caf::exit_reason::user_shutdown);
+    actio::send_local_exit(sys, worker);
     return 1;
   }
   std::cout << "actio-echo: worker listening on " << cfg.node.host << ':'
             << *port << (cfg.node.secure ? " (TLS)" : " (plain)")
             << std::endl;
   wait_for_signal(stop_signals, "worker");
-  caf::anon_send_exit(worker, caf::exit_reason::user_shutdown);
+  actio::send_local_exit(sys, worker);
   return 0;
 }
 

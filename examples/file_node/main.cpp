@@ -7,10 +7,12 @@
 //       --max-in-flight requests (default 64) and --max-bytes-in-flight
 //       bytes of reads and writes (default 64 MiB) in flight, more are
 //       refused with too_many_requests; a read or write larger than
-//       --max-transfer (default 16 MiB) is invalid_argument.
+//       --max-transfer (default 16 MiB) is invalid_argument (and
+//       actio.node.max-message-size is raised to fit one, if needed).
 //   actio-file-node --connect HOST:PORT --cat PATH
 //       prints the file PATH (relative to the server's root) to stdout;
-//       exits 1 with the error text on stderr if it fails.
+//       exits 1 with the error text on stderr if it fails; SIGINT or
+//       SIGTERM stop it at once (it dies of the signal, like cat).
 
 #include <csignal>
 #include <cstdio>
@@ -22,6 +24,7 @@
 
 #include "actio/actors/errc.hpp"
 #include "actio/actors/node.hpp"
+#include "actio/actors/node_guard.hpp"
 #include "actio/actors/runtime.hpp"
 #include "actio/io/remote_file_service.hpp"
 #include "actio/proto/io.pb.h"
@@ -84,7 +87,13 @@ Completion call(caf::scoped_actor& self, const caf::actor& svc,
   return result;
 }
 
-int run_client(caf::actor_system& sys, const file_node_config& cfg) {
+int run_client(caf::actor_system& sys, const file_node_config& cfg,
+               sigset_t stop_signals) {
+  // main blocked SIGINT and SIGTERM for every thread (the server waits for
+  // them with sigwait). The client has nothing to drain: this thread takes
+  // them again with their default action, so they stop it at once, also
+  // while it waits for a connect or a reply.
+  pthread_sigmask(SIG_UNBLOCK, &stop_signals, nullptr);
   auto addr = actio::node::parse_address(cfg.connect);
   if (!addr)
     return fail(actio::describe(addr.error()));
@@ -137,7 +146,7 @@ int run_server(caf::actor_system& sys, const file_node_config& cfg,
     return fail(actio::describe(svc.error()));
   auto port = actio::node::publish(sys, *svc, cfg.node);
   if (!port) {
-    caf::anon_send_exit(*svc, caf::exit_reason::user_shutdown);
+    actio::send_local_exit(sys, *svc);
     return fail("cannot publish: " + actio::describe(port.error()));
   }
   std::cout << "file-node listening on " << cfg.node.host << ':' << *port
@@ -145,7 +154,7 @@ int run_server(caf::actor_system& sys, const file_node_config& cfg,
   int sig = 0;
   sigwait(&stop_signals, &sig);
   std::cout << "file-node: stopping" << std::endl;
-  caf::anon_send_exit(*svc, caf::exit_reason::user_shutdown);
+  actio::send_local_exit(sys, *svc);
   (*rt)->shutdown();
   return 0;
 }
@@ -171,8 +180,13 @@ int main(int argc, char** argv) {
                  "HOST:PORT --cat PATH (client); see --help\n";
     return 2;
   }
+  // A write_at of --max-transfer bytes must fit in one node message.
+  auto room = cfg.limits.max_transfer + (uint64_t{1} << 20);
+  if (room > cfg.limits.max_transfer && room > cfg.node.max_message_size)
+    cfg.node.max_message_size = room;
   if (auto err = cfg.prepare())
     return fail(actio::describe(err));
   caf::actor_system sys{cfg};
-  return client ? run_client(sys, cfg) : run_server(sys, cfg, stop_signals);
+  return client ? run_client(sys, cfg, stop_signals)
+                : run_server(sys, cfg, stop_signals);
 }

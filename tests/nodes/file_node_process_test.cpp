@@ -1,6 +1,13 @@
 // actio-file-node as real processes: a server node publishing a root
 // directory and a client process printing a file from it.
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <csignal>
 #include <filesystem>
 #include <fstream>
@@ -122,3 +129,62 @@ TEST(file_node_process, transfer_limit_from_the_command_line) {
 }
 
 } // namespace
+
+// A FIFO under the root used to wedge the whole node: the open blocked a
+// scheduler thread, other clients timed out and SIGTERM could not stop it.
+TEST(file_node_process, a_fifo_is_refused_others_served_and_sigterm_stops) {
+  test::temp_dir tmp;
+  std::filesystem::create_directories(tmp.path / "root");
+  ASSERT_EQ(::mkfifo((tmp.path / "root" / "pipe").c_str(), 0600), 0);
+  {
+    std::ofstream out{tmp.path / "root" / "f.txt"};
+    out << "hello";
+  }
+  auto server = start_server((tmp.path / "root").string());
+  ASSERT_NE(server.port, 0);
+  int status = -1;
+  auto refused = cat(server.port, "pipe", status);
+  EXPECT_NE(refused.find("not a regular file"), std::string::npos) << refused;
+  ASSERT_TRUE(test::exited_normally(status));
+  EXPECT_EQ(WEXITSTATUS(status), 1);
+  EXPECT_EQ(cat(server.port, "f.txt", status), "hello");
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  auto stopped = server.proc.stop(SIGTERM, 30s);
+  ASSERT_TRUE(test::exited_normally(stopped));
+  EXPECT_EQ(WEXITSTATUS(stopped), 0);
+}
+
+// The client blocked SIGINT and SIGTERM (for the server's sigwait) and so
+// ignored them: waiting for a node that accepts but never answers, it ran
+// on through every connect attempt.
+TEST(file_node_process, cat_stops_on_sigint_and_sigterm) {
+  for (int sig : {SIGINT, SIGTERM}) {
+    // Accepts (the kernel's backlog) and never speaks BASP.
+    int lfd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ASSERT_GE(lfd, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::bind(lfd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)),
+              0);
+    ASSERT_EQ(::listen(lfd, 16), 0);
+    socklen_t len = sizeof(addr);
+    ::getsockname(lfd, reinterpret_cast<sockaddr*>(&addr), &len);
+    auto client = test::spawn_process(
+      ACTIO_FILE_NODE_BIN,
+      {"--connect", "127.0.0.1:" + std::to_string(ntohs(addr.sin_port)),
+       "--cat", "f.txt"});
+    // Once the client's connection is queued, it is past start-up and
+    // waiting for the node.
+    ASSERT_TRUE(test::wait_until([&] {
+      pollfd p{lfd, POLLIN, 0};
+      return ::poll(&p, 1, 0) == 1;
+    })) << "the client never connected";
+    auto t0 = test::clock::now();
+    auto status = client.stop(sig, 10s);
+    EXPECT_NE(status, -1) << "signal " << sig << " ignored";
+    EXPECT_LT(test::clock::now() - t0, 10s);
+    ::close(lfd);
+  }
+}
+

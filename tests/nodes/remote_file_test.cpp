@@ -3,6 +3,7 @@
 // files in a temporary directory, every backend.
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -19,6 +20,7 @@
 #include <caf/send.hpp>
 
 #include "actio/actors/node.hpp"
+#include "actio/actors/node_guard.hpp"
 #include "actio/actors/pinned.hpp"
 #include "actio/actors/runtime.hpp"
 #include "actio/drivers/driver.hpp"
@@ -85,7 +87,8 @@ protected:
     auto port = node::publish(*server_, local_, server_cfg_.node);
     ASSERT_TRUE(port) << describe(port.error());
     port_ = *port;
-    ASSERT_FALSE(client_cfg_.prepare());
+    auto client_err = client_cfg_.prepare();
+    ASSERT_FALSE(client_err) << describe(client_err);
     client_ = std::make_unique<caf::actor_system>(client_cfg_);
     auto remote = node::connect(*client_, "127.0.0.1", port_,
                                 client_cfg_.node);
@@ -97,10 +100,10 @@ protected:
     remote_ = nullptr;
     client_.reset();
     for (auto& svc : extra_)
-      caf::anon_send_exit(svc, caf::exit_reason::user_shutdown);
+      send_local_exit(*server_, svc);
     extra_.clear();
     if (local_)
-      caf::anon_send_exit(local_, caf::exit_reason::user_shutdown);
+      send_local_exit(*server_, local_);
     local_ = nullptr;
     if (rt_)
       rt_->shutdown();
@@ -317,6 +320,30 @@ TEST_P(remote_file, missing_files_and_directories_are_typed_errors) {
   Request none;
   none.set_id(6);
   EXPECT_EQ(code(call(none)), errc::invalid_argument);
+}
+
+// A FIFO nobody writes to made open(2) block a CAF worker thread for ever:
+// this client never got its completion, and with the worker stuck neither
+// did other clients nor the shutdown. Now it is refused at once, in every
+// open mode, and the service goes on serving.
+TEST_P(remote_file, a_fifo_under_the_root_is_refused_without_blocking) {
+  ASSERT_EQ(::mkfifo((root_ / "pipe").c_str(), 0600), 0);
+  write_file(root_ / "f", "regular");
+  caf::scoped_actor self{*client_};
+  uint64_t id = 1;
+  auto ro = call(self, open_req(id++, "pipe", O_RDONLY));
+  EXPECT_EQ(code(ro), errc::invalid_argument) << ro.DebugString();
+  EXPECT_NE(ro.error().text().find("not a regular file"), std::string::npos)
+    << ro.error().text();
+  EXPECT_EQ(code(call(self, open_req(id++, "pipe", O_RDWR))),
+            errc::invalid_argument);
+  // Write-only with no reader: ENXIO from the non-blocking open; typed.
+  EXPECT_TRUE(call(self, open_req(id++, "pipe", O_WRONLY)).has_error());
+  auto file = open_on(self, remote_, "f", id++);
+  ASSERT_NE(file, 0u);
+  auto data = call(self, read_req(id++, file, 0, 100));
+  ASSERT_EQ(data.result_case(), Completion::kData);
+  EXPECT_EQ(data.data(), "regular");
 }
 
 TEST_P(remote_file, bad_handles_are_errors) {
