@@ -5,12 +5,24 @@
 // known by (node, id) through the federation (federation.hpp).
 //
 // Room:
-//   (join_atom, nick, member)          members get Joined (also the joiner)
-//   (leave_atom, member)               members get Left (also the leaver)
+//   (join_atom, nick, member) -> actor members get Joined (also the joiner);
+//                                      the answer is the room (from the
+//                                      registry, which forwards it)
+//   (leave_atom, member) -> bool       members get Left (also the leaver)
 //   (say_atom, member, text, seq)      members get Message{nick, text, seq}
-//   (nick_atom, member, new_nick)      members get NickChanged
+//   (nick_atom, member, new_nick) -> bool  members get NickChanged
 //   (list_atom) -> vector<string>      the members' nicks (all nodes)
+//   (sync_atom) -> bool                does nothing: the answer comes
+//                                      after all the sender sent before
+//   The answers (true, the room) come after the events the request caused, so a
+//   member that waits for them hears its own events before what it does
+//   next. Send them as requests only: an answer to a plain message would
+//   reach an actor that does not expect it.
 //   A member that goes down has left.
+//   A room with no member on any node tells the registry
+//   (idle_atom, name, n): n counts the joins and remote messages the
+//   registry forwarded to it so far, so the registry knows none is on its
+//   way; the registry then stops it (exit message) or ignores it.
 //   From the registry (federation):
 //   (peer_up_atom, node, federation)   a peer node: send it this room's
 //                                      members, then every event
@@ -18,8 +30,11 @@
 //   (remote_atom, node, node_msg)      a RoomSync or RoomEvent from it
 // Registry:
 //   (nick_atom, nick, member) -> bool  false: taken by another member
-//   (room_atom, name) -> actor         the room (made on first use; an
-//                                      invalid handle at the room limit)
+//   (join_atom, room, nick, member) -> actor
+//                                      joins the room (made on first use),
+//                                      answered by the room; an invalid
+//                                      handle at the room limit
+//   (idle_atom, room, n)               from an empty room, see above
 //   (list_atom) -> vector<string>      the room names
 //   A member that goes down frees its nick.
 //   From the federation actor (federation.hpp):
@@ -39,10 +54,11 @@ using leave_atom = caf::atom_constant<caf::atom("chat_leave")>;
 using say_atom = caf::atom_constant<caf::atom("chat_say")>;
 using nick_atom = caf::atom_constant<caf::atom("chat_nick")>;
 using list_atom = caf::atom_constant<caf::atom("chat_list")>;
-using room_atom = caf::atom_constant<caf::atom("chat_room")>;
+using idle_atom = caf::atom_constant<caf::atom("chat_idle")>;
 using peer_up_atom = caf::atom_constant<caf::atom("chat_pUp")>;
 using peer_down_atom = caf::atom_constant<caf::atom("chat_pDown")>;
 using remote_atom = caf::atom_constant<caf::atom("chat_rmt")>;
+using sync_atom = caf::atom_constant<caf::atom("chat_sync")>;
 
 namespace pb = actio::proto::chat;
 

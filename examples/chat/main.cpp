@@ -14,9 +14,14 @@
 // Mode:  decided by the first byte a client sends: 0x00 starts a protobuf
 //        frame (u32 big-endian length < 16 MiB, then a chat.Request);
 //        anything else is a text-line client.
-// Limits: lines over --max-line, frames over --max-frame, frames that are no
-//        chat.Request and requests beyond --rate/--burst get an error and
-//        the client is disconnected. A client whose unsent output exceeds
+//        A client silent for 1 s after connecting is a text client; a text
+//        client's first line is a welcome. /help lists the commands.
+// Limits: lines over --max-line, frames over --max-frame and frames that are
+//        no chat.Request get an error and the client is disconnected; so
+//        do clients over --max-clients and clients idle (no byte either
+//        way) for --idle-timeout. Requests beyond --rate/--burst, and a
+//        paste faster than it is served, wait: the server stops reading
+//        from that client meanwhile. A client whose unsent output exceeds
 //        --max-queue bytes (it does not read) is disconnected.
 // Stop:  Ctrl-C (SIGINT) or SIGTERM: the port closes, every client gets a
 //        shutting_down error and EOF; connections still open after
@@ -37,9 +42,11 @@
 //        that is away. TLS: --secure --certificate F --key F --cafile F
 //        (deploy/make-certs); a bad TLS setting exits 2 with a message.
 
+#include <atomic>
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
+#include <memory>
 #include <thread>
 
 #include <caf/scoped_actor.hpp>
@@ -66,6 +73,8 @@ struct chat_config : actio::node_config {
   double burst = 40;
   size_t max_queue = 1024 * 1024;
   size_t max_rooms = 1000;
+  double idle_timeout = 300;
+  size_t max_clients = 10000;
   chat_config() {
     opt_group{custom_options_, "global"}
       .add(host, "host", "address to listen on (default 127.0.0.1)")
@@ -78,13 +87,19 @@ struct chat_config : actio::node_config {
            "error, disconnect (default 4096)")
       .add(rate, "rate",
            "requests per second per client (token bucket), 0 = no limit; "
-           "beyond: error, disconnect (default 20)")
+           "beyond: the client's requests wait (default 20)")
       .add(burst, "burst", "requests a client may save up (default 40)")
       .add(max_queue, "max-queue",
            "unsent output bytes per client; beyond: the client is "
            "disconnected (default 1048576)")
       .add(max_rooms, "max-rooms",
            "rooms on this server; more: error (default 1000)")
+      .add(max_clients, "max-clients",
+           "clients at once, 0 = no limit; more: error, disconnect "
+           "(default 10000)")
+      .add(idle_timeout, "idle-timeout",
+           "seconds without a byte to or from a client before it is "
+           "disconnected, 0 = never (default 300)")
       .add(drain_timeout, "drain-timeout",
            "seconds a graceful stop waits for clients (default 5)");
     chat::add_node_options(custom_options_, chat_node, node);
@@ -167,6 +182,10 @@ int main(int argc, char** argv) {
   so.rate = cfg.rate;
   so.burst = cfg.burst;
   so.max_queue = cfg.max_queue;
+  so.max_clients = cfg.max_clients;
+  so.clients = std::make_shared<std::atomic<size_t>>(0);
+  so.idle_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
+    std::chrono::duration<double>(std::max(cfg.idle_timeout, 0.0)));
   actio::net::connection_options co;
   // Our own --max-queue check disconnects first; the driver's hard limit
   // is only a backstop.

@@ -19,10 +19,17 @@ namespace chat {
 
 namespace {
 
+/// A room and how many joins and remote messages went to it (see idle_atom
+/// in atoms.hpp).
+struct room_entry {
+  caf::actor room;
+  uint64_t forwarded = 0;
+};
+
 struct registry_state {
   std::map<std::string, caf::actor> nicks;      // nick -> member (here)
   std::map<caf::actor, std::string> nick_of;    // member -> nick
-  std::map<std::string, caf::actor> rooms;      // name -> room
+  std::map<std::string, room_entry> rooms;      // name -> room
   peer_map peers;                               // node -> federation actor
   std::optional<remote_nicks> remote;           // nicks on the peers
   static inline const char* name = "chat.registry";
@@ -67,17 +74,21 @@ void on_remote(registry_actor* self, const caf::node_id& node,
     case pb::NodeMessage::kEvent: {
       auto i = st.rooms.find(m.room());
       if (i == st.rooms.end()) {
-        // A room is made by its RoomSync; an event for a room we do not
-        // have belongs to one we could not make (room limit).
-        if (!m.has_sync() || !valid_name(m.room())
-            || st.rooms.size() >= max_rooms)
+        // A room is made for what can give it a member: a RoomSync with
+        // members or a Joined (an empty room is freed, here and there;
+        // making one for an empty sync would bounce between nodes). Other
+        // events for a room we do not have belong to one we could not make
+        // (room limit) or that is gone.
+        bool adds = m.has_sync() ? m.sync().members_size() > 0
+                                 : m.event().event().has_joined();
+        if (!adds || !valid_name(m.room()) || st.rooms.size() >= max_rooms)
           return;
-        i = st.rooms
-              .emplace(m.room(), spawn_room(self->system(), m.room(), st.peers,
-                                            limits.max_peer_members))
-              .first;
+        auto r = spawn_room(self->system(), self, m.room(), st.peers,
+                            limits.max_peer_members);
+        i = st.rooms.emplace(m.room(), room_entry{r}).first;
       }
-      self->send(i->second, remote_atom::value, node, msg);
+      ++i->second.forwarded;
+      self->send(i->second.room, remote_atom::value, node, msg);
       return;
     }
     default:
@@ -101,7 +112,7 @@ caf::behavior registry(registry_actor* self, size_t max_rooms,
     if (em.source.node() != self->node() || !em.reason)
       return;
     for (auto& r : self->state.rooms)
-      self->send_exit(r.second, em.reason);
+      self->send_exit(r.second.room, em.reason);
     self->quit(em.reason);
   });
   self->set_down_handler([=](const caf::down_msg& dm) {
@@ -140,19 +151,33 @@ caf::behavior registry(registry_actor* self, size_t max_rooms,
       announce(self, released, nick);
       return true;
     },
-    [=](room_atom, const std::string& name) {
+    [=](join_atom, const std::string& name, const std::string& nick,
+        const caf::actor& who) -> caf::result<caf::actor> {
       auto& st = self->state;
       if (!here())
         return caf::actor{};
       auto i = st.rooms.find(name);
-      if (i != st.rooms.end())
-        return i->second;
-      if (st.rooms.size() >= max_rooms)
-        return caf::actor{};
-      auto r = spawn_room(self->system(), name, st.peers,
-                          limits.max_peer_members);
-      st.rooms.emplace(name, r);
-      return r;
+      if (i == st.rooms.end()) {
+        if (st.rooms.size() >= max_rooms)
+          return caf::actor{};
+        auto r = spawn_room(self->system(), self, name, st.peers,
+                            limits.max_peer_members);
+        i = st.rooms.emplace(name, room_entry{r}).first;
+      }
+      ++i->second.forwarded;
+      auto rp = self->make_response_promise();
+      rp.delegate(i->second.room, join_atom::value, nick, who);
+      return rp;
+    },
+    [=](idle_atom, const std::string& name, uint64_t forwarded) {
+      auto& st = self->state;
+      auto i = st.rooms.find(name);
+      if (!here() || i == st.rooms.end()
+          || i->second.room.address() != self->current_sender()
+          || i->second.forwarded != forwarded)
+        return; // not that room, or a join is on its way to it
+      self->send_exit(i->second.room, caf::exit_reason::user_shutdown);
+      st.rooms.erase(i);
     },
     [=](list_atom) {
       std::vector<std::string> names;
@@ -172,7 +197,7 @@ caf::behavior registry(registry_actor* self, size_t max_rooms,
         nicks->add_nicks(n.first);
       self->send(peer, std::move(m));
       for (auto& r : st.rooms)
-        self->send(r.second, peer_up_atom::value, node, peer);
+        self->send(r.second.room, peer_up_atom::value, node, peer);
     },
     [=](peer_down_atom, const caf::node_id& node) {
       auto& st = self->state;
@@ -180,7 +205,7 @@ caf::behavior registry(registry_actor* self, size_t max_rooms,
         return;
       st.remote->drop(node);
       for (auto& r : st.rooms)
-        self->send(r.second, peer_down_atom::value, node);
+        self->send(r.second.room, peer_down_atom::value, node);
     },
     [=](remote_atom, const caf::node_id& node, const node_msg& msg) {
       if (here())

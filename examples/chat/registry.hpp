@@ -4,7 +4,8 @@
 // nodes (federation.hpp) it also knows the nicks taken there (a nick known
 // to be taken on a peer is refused here), tells each peer this node's
 // nicks, and routes the peers' room messages to the rooms (making a room
-// a peer has, within --max-rooms, so the room list is the same everywhere).
+// in which a peer has members, within --max-rooms, so the room list is the
+// same everywhere). A room with no member on any node is freed.
 
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
@@ -13,8 +14,8 @@
 
 namespace chat {
 
-/// Spawns the registry (see atoms.hpp); at most `max_rooms` rooms (rooms
-/// stay once made; rooms made for peers count too).
+/// Spawns the registry (see atoms.hpp); at most `max_rooms` rooms at once
+/// (rooms made for peers count too; empty rooms are freed).
 caf::actor spawn_registry(caf::actor_system& sys, size_t max_rooms,
                           peer_limits limits = {});
 

@@ -1,5 +1,6 @@
 #include "remote_members.hpp"
 
+#include "clean_text.hpp"
 #include "text_protocol.hpp"
 
 namespace chat {
@@ -77,7 +78,7 @@ std::optional<pb::Event> remote_members::apply(const caf::node_id& node,
         auto* m = out.mutable_message();
         m->set_room(room_);
         m->set_nick(i->second);
-        m->set_text(ev.message().text());
+        m->set_text(clean_text(ev.message().text())); // an older peer's
         m->set_seq(ev.message().seq());
         result = std::move(out);
       }

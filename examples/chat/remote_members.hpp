@@ -38,6 +38,11 @@ public:
   /// Appends the nicks of all remote members to `out`.
   void nicks(std::vector<std::string>& out) const;
 
+  /// True when no peer has a member here.
+  bool empty() const noexcept {
+    return by_node_.empty();
+  }
+
 private:
   pb::Event joined(const std::string& nick) const;
   pb::Event left(const std::string& nick) const;

@@ -16,7 +16,10 @@ namespace chat {
 namespace {
 
 struct room_state {
+  caf::actor registry;
   std::string room;
+  uint64_t forwarded = 0; // joins and remote messages from the registry
+  uint64_t reported = 0;  // `forwarded` when we last said we were empty
   std::map<caf::actor, std::string> members; // on this node: handle -> nick
   peer_map peers;                            // node -> federation actor
   std::optional<remote_members> remote;      // on the peers
@@ -66,6 +69,16 @@ void remove(room_actor* self, const caf::actor& who) {
   self->state.members.erase(i);
 }
 
+/// No member on any node: tells the registry (once per state of
+/// `forwarded`), which stops this room unless something is on its way.
+void maybe_idle(room_actor* self) {
+  auto& st = self->state;
+  if (!st.members.empty() || !st.remote->empty() || st.forwarded == st.reported)
+    return;
+  st.reported = st.forwarded;
+  self->send(st.registry, idle_atom::value, st.room, st.forwarded);
+}
+
 void on_remote(room_actor* self, const caf::node_id& node,
                const pb::NodeMessage& m) {
   auto& st = self->state;
@@ -80,9 +93,10 @@ void on_remote(room_actor* self, const caf::node_id& node,
   }
 }
 
-caf::behavior room(room_actor* self, std::string name, peer_map peers,
-                   size_t max_peer_members) {
+caf::behavior room(room_actor* self, caf::actor registry, std::string name,
+                   peer_map peers, size_t max_peer_members) {
   auto& st = self->state;
+  st.registry = std::move(registry);
   st.room = std::move(name);
   st.remote.emplace(st.room, max_peer_members);
   st.peers = std::move(peers);
@@ -101,25 +115,41 @@ caf::behavior room(room_actor* self, std::string name, peer_map peers,
       self->quit(em.reason); // the registry's, at shutdown
   });
   self->set_down_handler([=](const caf::down_msg& dm) {
-    if (here())
+    if (here()) {
       remove(self, caf::actor_cast<caf::actor>(dm.source));
+      maybe_idle(self);
+    }
   });
+  // Answers go only to requests: an answer to a plain message would reach
+  // an actor that does not expect it (and may send back an error).
   return {
+    // Forwarded by the registry (delegated: the sender is the member).
     [=](join_atom, const std::string& nick, const caf::actor& who) {
-      if (!here() || !who || who.node() != self->node()
-          || self->state.members.count(who) != 0)
-        return;
+      auto me = caf::actor_cast<caf::actor>(self);
+      if (!here())
+        return me;
+      ++self->state.forwarded;
+      if (!who || who.node() != self->node()
+          || self->state.members.count(who) != 0) {
+        maybe_idle(self);
+        return me;
+      }
       self->monitor(who);
       self->state.members.emplace(who, nick);
       pb::Event ev;
       ev.mutable_joined()->set_room(self->state.room);
       ev.mutable_joined()->set_nick(nick);
       broadcast(self, who, ev);
+      return me;
     },
     [=](leave_atom, const caf::actor& who) {
-      if (here())
+      if (here()) {
         remove(self, who);
+        maybe_idle(self);
+      }
+      return true;
     },
+    [=](sync_atom) { return true; },
     [=](say_atom, const caf::actor& who, const std::string& text,
         uint64_t seq) {
       auto i = self->state.members.find(who);
@@ -136,12 +166,13 @@ caf::behavior room(room_actor* self, std::string name, peer_map peers,
     [=](nick_atom, const caf::actor& who, const std::string& nick) {
       auto i = self->state.members.find(who);
       if (i == self->state.members.end() || !here())
-        return;
+        return false;
       pb::Event ev;
       ev.mutable_nick_changed()->set_old_nick(i->second);
       ev.mutable_nick_changed()->set_new_nick(nick);
       i->second = nick;
       broadcast(self, who, ev);
+      return true;
     },
     [=](list_atom) {
       std::vector<std::string> nicks;
@@ -166,19 +197,25 @@ caf::behavior room(room_actor* self, std::string name, peer_map peers,
       self->state.peers.erase(node);
       for (auto& ev : self->state.remote->drop(node))
         deliver(self, ev);
+      maybe_idle(self);
     },
     [=](remote_atom, const caf::node_id& node, const node_msg& m) {
-      if (here())
-        on_remote(self, node, *m);
+      if (!here())
+        return;
+      ++self->state.forwarded;
+      on_remote(self, node, *m);
+      maybe_idle(self);
     },
   };
 }
 
 } // namespace
 
-caf::actor spawn_room(caf::actor_system& sys, std::string name, peer_map peers,
+caf::actor spawn_room(caf::actor_system& sys, caf::actor registry,
+                      std::string name, peer_map peers,
                       size_t max_peer_members) {
-  return sys.spawn(room, std::move(name), std::move(peers), max_peer_members);
+  return sys.spawn(room, std::move(registry), std::move(name),
+                   std::move(peers), max_peer_members);
 }
 
 } // namespace chat

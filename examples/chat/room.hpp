@@ -15,11 +15,12 @@
 
 namespace chat {
 
-/// Spawns room `name` (see atoms.hpp for its protocol), known to `peers`
-/// from the start: it sends each its members (a RoomSync, also when empty,
-/// so every node knows the room). A peer's members in it are capped at
-/// `max_peer_members`.
-caf::actor spawn_room(caf::actor_system& sys, std::string name,
-                      peer_map peers = {}, size_t max_peer_members = 65536);
+/// Spawns room `name` (see atoms.hpp for its protocol) for `registry`,
+/// known to `peers` from the start: it sends each its members (a RoomSync).
+/// A peer's members in it are capped at `max_peer_members`. When it has no
+/// member on any node it tells the registry, which stops it.
+caf::actor spawn_room(caf::actor_system& sys, caf::actor registry,
+                      std::string name, peer_map peers = {},
+                      size_t max_peer_members = 65536);
 
 } // namespace chat

@@ -3,12 +3,15 @@
 #include <deque>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "actio/io/length_delimited.hpp"
 #include "actio/io/lines.hpp"
 #include "atoms.hpp"
+#include "clean_text.hpp"
+#include "read_credit.hpp"
 #include "text_protocol.hpp"
 #include "token_bucket.hpp"
 
@@ -17,22 +20,50 @@ namespace chat {
 namespace {
 
 constexpr size_t read_window = 64 * 1024;
-constexpr size_t max_pending = 256; // requests parsed, not yet handled
 
 enum class mode { unknown, text, proto };
+
+/// One thing a client asked for, answered in the order asked: a request,
+/// or an answer made here (an unknown command's error, /help).
+struct job {
+  pb::Request req;
+  std::optional<pb::Event> reply; ///< set: emit this
+  bool help = false;              ///< the /help lines
+  size_t bytes = 0;               ///< of input, for the read credit
+};
+
+/// Holds one place under --max-clients while the session lives.
+struct client_slot {
+  std::shared_ptr<std::atomic<size_t>> count;
+  size_t number = 0; ///< this client's place, 1-based
+  explicit client_slot(std::shared_ptr<std::atomic<size_t>> c)
+    : count(std::move(c)) {
+    if (count)
+      number = ++*count;
+  }
+  ~client_slot() {
+    if (count)
+      --*count;
+  }
+  client_slot(const client_slot&) = delete;
+  client_slot& operator=(const client_slot&) = delete;
+};
 
 struct state {
   state(const session_options& o)
     : opts(o), lines(o.max_line), frames(o.max_frame),
-      bucket(o.rate, o.burst) {
+      bucket(o.rate, o.burst), credit(read_window), slot(o.clients) {
   }
   session_options opts;
   mode m = mode::unknown;
   actio::io::lines_codec lines;
   actio::io::length_delimited_codec frames;
   token_bucket bucket;
-  std::deque<pb::Request> pending;
-  bool busy = false; // waiting for the registry or a room
+  read_credit credit;
+  client_slot slot;
+  std::deque<job> pending;
+  bool busy = false; // waiting for the registry, a room or a token
+  caf::actor unsynced; // a room we said something to since its last answer
   std::string nick;
   std::string room_name;
   caf::actor room;
@@ -46,6 +77,12 @@ struct state {
   bool shut_done = false;
   bool eof = false;
   actio::op_id linger_timer = 0;
+  actio::op_id token_timer = 0;
+  actio::op_id welcome_timer = 0;
+  actio::op_id idle_timer = 0;
+  uint64_t activity = 0;      // reads and writes so far
+  uint64_t idle_seen = 0;     // `activity` at the last idle check
+  actio::driver::clock::time_point quiet_since;
 };
 
 class session_impl {
@@ -58,8 +95,15 @@ public:
   }
 
   caf::behavior make() {
-    self_->grant(read_window);
-    auto st = st_;
+    auto& st = *st_;
+    top_up();
+    // A client that says nothing at first is a text client waiting to be
+    // told how to start (nc, telnet): see `decide`.
+    st.welcome_timer = self_->start_timer(welcome_delay);
+    if (st.opts.idle_timeout.count() > 0) {
+      st.quiet_since = actio::driver::clock::now();
+      st.idle_timer = self_->start_timer(st.opts.idle_timeout / 4);
+    }
     auto impl = std::make_shared<session_impl>(*this);
     return {
       [impl](actio::received& in) { impl->on_input(in.bytes); },
@@ -83,29 +127,93 @@ public:
         if (st.eof) // else wait for the client's EOF: closing with unread
           impl->self_->close(); // input would reset the connection
       },
-      [impl](const actio::timer_expired& t) {
-        if (t.id == impl->st_->linger_timer)
-          impl->self_->close();
-      },
+      [impl](const actio::timer_expired& t) { impl->on_timer(t.id); },
     };
   }
 
 private:
+  // -- timers -----------------------------------------------------------------
+
+  void on_timer(actio::op_id id) {
+    auto& st = *st_;
+    if (id == st.linger_timer) {
+      self_->close();
+    } else if (id == st.token_timer) {
+      st.token_timer = 0;
+      st.busy = false;
+      pump();
+    } else if (id == st.welcome_timer) {
+      st.welcome_timer = 0;
+      if (st.m == mode::unknown)
+        decide(mode::text);
+    } else if (id == st.idle_timer) {
+      check_idle();
+    }
+  }
+
+  /// Idle: no byte read and none written for --idle-timeout (checked every
+  /// quarter of it, so it ends 1 to 1.25 times that after the last byte).
+  void check_idle() {
+    auto& st = *st_;
+    st.idle_timer = 0;
+    if (st.closing)
+      return;
+    auto now = actio::driver::clock::now();
+    if (st.activity != st.idle_seen) {
+      st.idle_seen = st.activity;
+      st.quiet_since = now;
+    } else if (now - st.quiet_since >= st.opts.idle_timeout) {
+      auto ms = st.opts.idle_timeout.count();
+      return fail(pb::Error::IDLE_TIMEOUT,
+                  "idle for "
+                    + (ms % 1000 == 0 ? std::to_string(ms / 1000) + " s"
+                                      : std::to_string(ms) + " ms"));
+    }
+    st.idle_timer = self_->start_timer(st.opts.idle_timeout / 4);
+  }
+
+  /// The client's mode is known: a text client is welcomed, a client over
+  /// --max-clients told so in its mode and disconnected.
+  void decide(mode m) {
+    auto& st = *st_;
+    st.m = m;
+    if (st.welcome_timer != 0) {
+      self_->cancel_timer(st.welcome_timer);
+      st.welcome_timer = 0;
+    }
+    if (st.opts.max_clients > 0 && st.slot.number > st.opts.max_clients)
+      return fail(pb::Error::TOO_MANY_CLIENTS,
+                  "the server has its maximum of "
+                    + std::to_string(st.opts.max_clients)
+                    + " clients; try again later");
+    if (m == mode::text)
+      emit_line(welcome_line);
+  }
+
   // -- input ------------------------------------------------------------------
 
   void on_input(const actio::byte_buffer& bytes) {
     auto& st = *st_;
-    self_->grant(bytes.size());
-    if (st.closing || st.failing || bytes.empty())
-      return; // finishing: read on to the client's EOF, drop it
-    if (st.m == mode::unknown)
-      st.m = bytes[0] == 0 ? mode::proto : mode::text;
+    st.credit.received(bytes.size());
+    if (!bytes.empty())
+      ++st.activity;
+    if (st.closing || st.failing || bytes.empty()) {
+      // Finishing: read on to the client's EOF, drop it.
+      self_->grant(bytes.size());
+      return;
+    }
+    if (st.m == mode::unknown) {
+      decide(bytes[0] == 0 ? mode::proto : mode::text);
+      if (st.closing) {
+        self_->grant(bytes.size());
+        return;
+      }
+    }
     if (st.m == mode::text) {
       std::vector<std::string> lines;
       auto err = st.lines.push(bytes.data(), bytes.size(), lines);
       for (auto& line : lines)
-        if (!on_line(line))
-          return;
+        on_line(line);
       if (err)
         return fail_after_pending(pb::Error::TOO_LONG,
                                   "line longer than "
@@ -115,13 +223,15 @@ private:
       std::vector<actio::byte_buffer> frames;
       auto err = st.frames.push(bytes.data(), bytes.size(), frames);
       for (auto& f : frames) {
-        pb::Request req;
-        if (!req.ParseFromArray(f.data(), static_cast<int>(f.size()))
-            || req.kind_case() == pb::Request::KIND_NOT_SET)
+        job j;
+        j.bytes = f.size() + 4;
+        if (!j.req.ParseFromArray(f.data(), static_cast<int>(f.size()))
+            || j.req.kind_case() == pb::Request::KIND_NOT_SET)
           return fail_after_pending(pb::Error::MALFORMED,
                                     "frame is not a chat Request");
-        if (!accept(std::move(req)))
-          return;
+        if (j.req.has_say()) // valid UTF-8 (it parsed), controls maybe
+          j.req.mutable_say()->set_text(clean_text(j.req.say().text()));
+        accept(std::move(j));
       }
       if (err)
         return fail_after_pending(pb::Error::TOO_LONG,
@@ -132,47 +242,92 @@ private:
     pump();
   }
 
-  bool on_line(const std::string& line) {
-    bool empty = false;
-    auto req = parse_line(line, &empty);
-    if (empty)
-      return true;
-    if (!req) {
-      if (!st_->bucket.take()) {
-        fail_after_pending(pb::Error::RATE_LIMITED, "too many requests");
-        return false;
+  void on_line(const std::string& raw) {
+    auto p = parse_text_line(clean_text(raw));
+    job j;
+    j.bytes = raw.size() + 1;
+    switch (p.kind) {
+      case parsed_line::empty:
+        return;
+      case parsed_line::request:
+        j.req = std::move(p.req);
+        break;
+      case parsed_line::help:
+        j.help = true;
+        break;
+      case parsed_line::unknown: {
+        pb::Event ev;
+        ev.mutable_error()->set_code(pb::Error::UNKNOWN_COMMAND);
+        ev.mutable_error()->set_text(std::string{unknown_command_text});
+        j.reply = std::move(ev);
+        break;
       }
-      error(pb::Error::UNKNOWN_COMMAND,
-            "unknown command (try /nick /join /leave /list /quit)");
-      return true;
     }
-    return accept(std::move(*req));
+    accept(std::move(j));
   }
 
-  bool accept(pb::Request req) {
-    auto& st = *st_;
-    if (!st.bucket.take() || st.pending.size() >= max_pending) {
-      fail_after_pending(pb::Error::RATE_LIMITED, "too many requests");
-      return false;
-    }
-    st.pending.push_back(std::move(req));
-    return true;
+  void accept(job j) {
+    st_->credit.hold(j.bytes);
+    st_->pending.push_back(std::move(j));
   }
 
-  // -- requests, one at a time (a join waits for its room) -------------------
+  void top_up() {
+    if (auto n = st_->credit.top_up(); n > 0)
+      self_->grant(n);
+  }
+
+  // -- requests, one at a time, answered in order -----------------------------
 
   void pump() {
     auto& st = *st_;
     while (!st.busy && !st.closing && !st.pending.empty()) {
-      auto req = std::move(st.pending.front());
+      auto& next = st.pending.front();
+      // The echo of what was said to a room comes from the room: before an
+      // answer from anywhere else, the room answers a sync (after the
+      // echoes, as one actor's messages to another keep their order).
+      if (st.unsynced
+          && !(next.req.has_say() && !next.reply && !next.help
+               && st.room == st.unsynced)) {
+        sync_room();
+        break;
+      }
+      if (auto wait = st.bucket.wait(); wait.count() > 0) {
+        // Over --rate: this request waits (and, its bytes held, so does
+        // reading) until the bucket has a token.
+        st.busy = true;
+        st.token_timer = self_->start_timer(wait);
+        break;
+      }
+      st.bucket.take();
+      auto j = std::move(next);
       st.pending.pop_front();
-      handle(req);
+      st.credit.release(j.bytes);
+      if (j.reply)
+        emit(*j.reply);
+      else if (j.help)
+        for (auto line : help_lines)
+          emit_line(line);
+      else
+        handle(j.req);
     }
     if (st.failing && !st.busy && st.pending.empty()) {
       st.failing = false;
       fail(st.fail_code, std::move(st.fail_text));
     }
+    if (!st.closing && !st.failing)
+      top_up();
     maybe_end();
+  }
+
+  void sync_room() {
+    auto& st = *st_;
+    st.busy = true;
+    auto room = std::move(st.unsynced);
+    st.unsynced = nullptr;
+    auto impl = keep();
+    self_->request(room, caf::infinite, sync_atom::value)
+      .then([impl](bool) { impl->done(); },
+            [impl](caf::error&) { impl->done(); });
   }
 
   /// Bad input: the requests that came before it are still served (bad
@@ -225,15 +380,13 @@ private:
               } else if (nick != st.nick) {
                 auto old = st.nick;
                 st.nick = nick;
-                if (st.room) { // the room tells everyone, us too
-                  impl->self_->send(st.room, nick_atom::value, impl->me_,
-                                    nick);
-                } else {
-                  pb::Event ev;
-                  ev.mutable_nick_changed()->set_old_nick(old);
-                  ev.mutable_nick_changed()->set_new_nick(nick);
-                  impl->emit(ev);
-                }
+                if (st.room) // the room tells everyone, us too
+                  return impl->ask_room(st.room, nick_atom::value, impl->me_,
+                                        nick);
+                pb::Event ev;
+                ev.mutable_nick_changed()->set_old_nick(old);
+                ev.mutable_nick_changed()->set_new_nick(nick);
+                impl->emit(ev);
               }
               impl->done();
             },
@@ -254,20 +407,29 @@ private:
           return;
         st.busy = true;
         auto impl = keep();
-        self_->request(registry_, caf::infinite, room_atom::value, name)
+        // Joined the new room (heard it), then left the old one (heard
+        // that too): a join the server refuses leaves the client where it
+        // was.
+        self_->request(registry_, caf::infinite, join_atom::value, name,
+                       st.nick, me_)
           .then(
             [impl, name](const caf::actor& room) {
               auto& st = *impl->st_;
               if (!room) {
                 impl->error(pb::Error::TOO_MANY_ROOMS,
                             "no more rooms on this server");
-              } else if (!st.closing) {
-                impl->leave_room();
-                st.room = room;
-                st.room_name = name;
-                impl->self_->send(room, join_atom::value, st.nick, impl->me_);
+                return impl->done();
               }
-              impl->done();
+              if (st.closing) { // left its room already
+                impl->leave(room);
+                return impl->done();
+              }
+              auto old = std::move(st.room);
+              st.room = room;
+              st.room_name = name;
+              if (!old)
+                return impl->done();
+              impl->ask_room(old, leave_atom::value, impl->me_);
             },
             [impl](caf::error&) {
               impl->error(pb::Error::UNKNOWN, "registry unavailable");
@@ -275,15 +437,20 @@ private:
             });
         return;
       }
-      case pb::Request::kLeave:
+      case pb::Request::kLeave: {
         if (!st.room)
           return error(pb::Error::NOT_IN_ROOM, "not in a room");
-        leave_room();
+        auto room = std::move(st.room);
+        st.room = nullptr;
+        st.room_name.clear();
+        ask_room(room, leave_atom::value, me_);
         return;
+      }
       case pb::Request::kSay:
         if (!st.room)
           return error(pb::Error::NOT_IN_ROOM, "join a room first: /join ROOM");
         self_->send(st.room, say_atom::value, me_, req.say().text(), ++st.seq);
+        st.unsynced = st.room;
         return;
       case pb::Request::kList: {
         st.busy = true;
@@ -319,11 +486,30 @@ private:
         return;
       }
       case pb::Request::kQuit: {
-        leave_room();
-        pb::Event ev;
-        ev.mutable_bye();
-        emit(ev);
-        finish();
+        auto bye = [impl = keep()] {
+          pb::Event ev;
+          ev.mutable_bye();
+          impl->emit(ev);
+          impl->finish();
+        };
+        if (!st.room)
+          return bye();
+        // The client hears itself leave, then bye.
+        auto room = std::move(st.room);
+        st.room = nullptr;
+        st.room_name.clear();
+        st.busy = true;
+        auto impl = keep();
+        self_->request(room, caf::infinite, leave_atom::value, me_)
+          .then(
+            [impl, bye](bool) {
+              bye();
+              impl->done();
+            },
+            [impl, bye](caf::error&) {
+              bye();
+              impl->done();
+            });
         return;
       }
       default:
@@ -331,7 +517,27 @@ private:
     }
   }
 
+  /// Asks `room` (join, leave, nick): the room answers after it told its
+  /// members, so what the client hears of it comes before the next answer.
+  template <class... Ts>
+  void ask_room(const caf::actor& room, Ts&&... xs) {
+    st_->busy = true;
+    auto impl = keep();
+    self_->request(room, caf::infinite, std::forward<Ts>(xs)...)
+      .then([impl](bool) { impl->done(); },
+            [impl](caf::error&) { impl->done(); });
+  }
+
   // -- output -----------------------------------------------------------------
+
+  /// A line for a text client only (the welcome, /help).
+  void emit_line(std::string_view line) {
+    if (st_->m != mode::text)
+      return;
+    actio::byte_buffer buf(line.begin(), line.end());
+    buf.push_back('\n');
+    write(std::move(buf));
+  }
 
   void emit(const pb::Event& ev) {
     auto& st = *st_;
@@ -352,6 +558,14 @@ private:
       line.push_back('\n');
       buf.assign(line.begin(), line.end());
     }
+    write(std::move(buf));
+  }
+
+  void write(actio::byte_buffer buf) {
+    auto& st = *st_;
+    if (st.shut)
+      return;
+    ++st.activity;
     st.queued += buf.size();
     if (st.queued > st.opts.max_queue) {
       // A client that does not read: disconnected, not buffered for.
@@ -403,10 +617,17 @@ private:
   void leave_room() {
     auto& st = *st_;
     if (st.room) {
-      self_->send(st.room, leave_atom::value, me_);
+      leave(st.room);
       st.room = nullptr;
       st.room_name.clear();
     }
+  }
+
+  /// Leaves `room`, not waiting. A request all the same: the room answers
+  /// requests only (see atoms.hpp).
+  void leave(const caf::actor& room) {
+    self_->request(room, caf::infinite, leave_atom::value, me_)
+      .then([](bool) {}, [](caf::error&) {});
   }
 
   std::shared_ptr<session_impl> keep() {

@@ -6,7 +6,9 @@
 //   /nick NAME   take a unique nickname      /join ROOM  (or #ROOM) enter
 //   /leave       leave the room              /list       rooms (+ members)
 //   /quit        leave and disconnect        other text  said to the room
-//   A line starting with "//" says the text after the first '/'.
+//   /help        the commands (no request: answered by whoever reads it)
+//   Commands are case-insensitive (/NICK, /Join). A line starting with "//"
+//   says the text after the first '/'.
 
 #include <algorithm>
 #include <cctype>
@@ -26,23 +28,50 @@ inline bool valid_name(std::string_view s) {
             });
 }
 
-/// The request a text line asks for; nullopt for an unknown "/command"
-/// (an empty line asks for nothing: also nullopt, with `empty` set).
-inline std::optional<actio::proto::chat::Request>
-parse_line(std::string_view line, bool* empty = nullptr) {
-  actio::proto::chat::Request req;
-  if (empty)
-    *empty = line.empty();
+/// What a text line asks for.
+struct parsed_line {
+  enum kind_t { empty, request, help, unknown } kind = empty;
+  actio::proto::chat::Request req; ///< with `request`
+};
+
+/// The first line a text client reads (on connect).
+inline constexpr std::string_view welcome_line
+  = "* welcome to actio-chat: /nick NAME, then /join ROOM; /help lists the "
+    "commands";
+
+/// The answer to /help, one line each.
+inline constexpr std::string_view help_lines[] = {
+  "* commands (case-insensitive):",
+  "*   /nick NAME   take a nickname: 1-32 letters, digits, '_' or '-'",
+  "*   /join ROOM   enter a room (#ROOM too), leaving the one you are in",
+  "*   /leave       leave the room (/part too)",
+  "*   /list        the rooms, and the members of yours",
+  "*   /quit        leave and disconnect",
+  "*   /help        this list",
+  "* other text is said to your room; '//' at the start says one '/'",
+};
+
+/// The text of an unknown_command error.
+inline constexpr std::string_view unknown_command_text
+  = "unknown command (/help lists them)";
+
+/// Parses one text line (commands case-insensitive).
+inline parsed_line parse_text_line(std::string_view line) {
+  parsed_line out;
   if (line.empty())
-    return std::nullopt;
+    return out;
+  auto& req = out.req;
+  out.kind = parsed_line::request;
   if (line[0] != '/' || (line.size() > 1 && line[1] == '/')) {
     if (line[0] == '/')
       line.remove_prefix(1);
     req.mutable_say()->set_text(std::string{line});
-    return req;
+    return out;
   }
   auto sp = line.find(' ');
-  auto cmd = line.substr(0, sp);
+  std::string cmd{line.substr(0, sp)};
+  for (auto& c : cmd)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   std::string_view arg;
   if (sp != std::string_view::npos) {
     arg = line.substr(sp + 1);
@@ -63,16 +92,19 @@ parse_line(std::string_view line, bool* empty = nullptr) {
     req.mutable_list();
   else if (cmd == "/quit")
     req.mutable_quit();
+  else if (cmd == "/help")
+    out.kind = parsed_line::help;
   else
-    return std::nullopt;
-  return req;
+    out.kind = parsed_line::unknown;
+  return out;
 }
 
-/// Control characters become '?' (so no one can inject lines).
+/// Control characters but TAB become '?' (so no one can inject lines; the
+/// server cleans text where it comes in already, clean_text.hpp).
 inline std::string printable(const std::string& s) {
   std::string out = s;
   for (auto& c : out)
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+    if ((static_cast<unsigned char>(c) < 0x20 && c != '\t') || c == 0x7f)
       c = '?';
   return out;
 }

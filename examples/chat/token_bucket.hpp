@@ -20,17 +20,34 @@ public:
   bool take() {
     if (rate_ <= 0)
       return true;
-    auto now = clock::now();
-    std::chrono::duration<double> dt = now - last_;
-    last_ = now;
-    tokens_ = std::min(burst_, tokens_ + dt.count() * rate_);
+    refill();
     if (tokens_ < 1)
       return false;
     tokens_ -= 1;
     return true;
   }
 
+  /// How long until `take` succeeds (zero when it would now).
+  clock::duration wait() {
+    if (rate_ <= 0)
+      return clock::duration::zero();
+    refill();
+    if (tokens_ >= 1)
+      return clock::duration::zero();
+    auto secs = (1 - tokens_) / rate_;
+    return std::chrono::duration_cast<clock::duration>(
+             std::chrono::duration<double>(secs))
+           + clock::duration{1}; // rounding down would wake up too early
+  }
+
 private:
+  void refill() {
+    auto now = clock::now();
+    std::chrono::duration<double> dt = now - last_;
+    last_ = now;
+    tokens_ = std::min(burst_, tokens_ + dt.count() * rate_);
+  }
+
   double rate_;
   double burst_;
   double tokens_;

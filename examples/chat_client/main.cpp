@@ -3,7 +3,8 @@
 // Run:   build/bin/actio-chat-client --port 7001 --nick bob [--room lobby]
 //        [--host 127.0.0.1]
 // Then type: text (said to the room), /join ROOM, /leave, /nick NAME, /list,
-// /quit. Events print as lines, the way text-mode clients see them
+// /help, /quit (case-insensitive). Events print as lines, the way text-mode
+// clients see them
 // ("<alice> hi", "* bob joined #lobby", "! nick_taken: ...").
 // Non-interactive: stdin from a pipe works the same; at its end the client
 // sends Quit and exits once the server has said bye and closed (exit 0;
@@ -21,6 +22,7 @@
 #include <iostream>
 #include <string>
 
+#include "../chat/clean_text.hpp"
 #include "../chat/text_protocol.hpp"
 #include "actio/actors/config.hpp"
 
@@ -143,17 +145,23 @@ int main(int argc, char** argv) {
         in_buf.erase(0, nl + 1);
         if (!line.empty() && line.back() == '\r')
           line.pop_back();
-        bool empty = false;
-        auto r = chat::parse_line(line, &empty);
-        if (empty)
+        // The server's rule for text, here too: a request with invalid
+        // UTF-8 would not parse there.
+        auto r = chat::parse_text_line(chat::clean_text(line));
+        if (r.kind == chat::parsed_line::empty)
           continue;
-        if (!r) {
-          std::cout << "! unknown command (try /nick /join /leave /list "
-                       "/quit)"
+        if (r.kind == chat::parsed_line::help) {
+          for (auto h : chat::help_lines)
+            std::cout << h << '\n';
+          std::cout.flush();
+          continue;
+        }
+        if (r.kind == chat::parsed_line::unknown) {
+          std::cout << "! unknown_command: " << chat::unknown_command_text
                     << std::endl;
           continue;
         }
-        if (!send_request(fd, *r)) {
+        if (!send_request(fd, r.req)) {
           failed = true;
           break;
         }

@@ -40,7 +40,9 @@ struct chat_server {
   }
 };
 
-/// A connected socket with a receive buffer.
+/// A connected socket with a receive buffer. A protobuf client must send
+/// its first frame within a second of connecting (else the server takes it
+/// for a text client): connect it right before it sends.
 class chat_peer {
 public:
   explicit chat_peer(uint16_t port) : fd_(connect_tcp(port)) {
@@ -71,6 +73,8 @@ public:
   }
 
   /// Text mode: the next line (without newline); nullopt at EOF/timeout.
+  /// The server's welcome (a text client's first line) is skipped unless
+  /// `keep_welcome` was called.
   std::optional<std::string> line(clock::duration timeout = 30s) {
     auto deadline = clock::now() + timeout;
     for (;;) {
@@ -78,11 +82,21 @@ public:
       if (nl != std::string::npos) {
         auto out = buf_.substr(0, nl);
         buf_.erase(0, nl + 1);
+        if (!first_line_seen_) {
+          first_line_seen_ = true;
+          if (skip_welcome_ && out.rfind("* welcome to actio-chat", 0) == 0)
+            continue;
+        }
         return out;
       }
       if (!fill(deadline))
         return std::nullopt;
     }
+  }
+
+  /// Text mode: `line` returns the welcome line too.
+  void keep_welcome() {
+    skip_welcome_ = false;
   }
 
   /// Text mode: reads lines until one contains `what`; false if none did.
@@ -163,6 +177,8 @@ private:
   int fd_;
   std::string buf_;
   bool eof_ = false;
+  bool skip_welcome_ = true;
+  bool first_line_seen_ = false;
 };
 
 inline chatpb::Request nick_request(const std::string& nick) {
