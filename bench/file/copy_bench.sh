@@ -5,10 +5,10 @@
 # Measures, RUNS times each (interleaved, DST removed before every run):
 #   cp SRC DST                      plain cp (data may still be dirty in the cache)
 #   cp SRC DST && sync DST          cp plus an fsync of DST (coreutils sync FILE)
-#   actio-copy SRC DST --backend uring
-#   actio-copy SRC DST --backend epoll
-# actio-copy fsyncs DST before it reports success, so the fair comparison is
-# with "cp + sync"; plain cp is shown for reference. Prints the median and best
+#   actio-copy SRC DST --backend uring --sync
+#   actio-copy SRC DST --backend epoll --sync
+# With --sync actio-copy fsyncs DST before it reports success, so the fair
+# comparison is with "cp + sync"; plain cp is shown for reference. Prints the median and best
 # MiB/s of each and `ratio actio-copy(uring)/cp+sync: X.XX (target >= 1.0)`.
 #
 # Run:   bench/file/copy_bench.sh [--size 1G] [--dir PARENT] [--runs 3]
@@ -107,7 +107,7 @@ dst="$work/dst.dat"
 fstype=$(findmnt -no FSTYPE -T "$work" 2>/dev/null || stat -f -c %T "$work" 2>/dev/null || echo "?")
 
 mib=$(awk -v s="$size" 'BEGIN { printf "%.1f", s / 1048576 }')
-copy_opts=()
+copy_opts=(--sync)
 [[ -n "$chunk" ]] && copy_opts+=(--chunk "$chunk")
 [[ -n "$depth" ]] && copy_opts+=(--depth "$depth")
 
