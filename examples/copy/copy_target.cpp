@@ -28,8 +28,9 @@ caf::expected<copy_target> resolve_copy_target(const std::string& src,
   if (src_known) {
     if (S_ISDIR(src_st.st_mode))
       return make_actio_error(errc::is_directory,
-                              in_quotes(src) + " is a directory (actio-copy "
-                                            "copies files; nothing written)");
+                              in_quotes(src)
+                                + " is a directory (actio-copy copies files;"
+                                  " nothing written)");
     result.stream = S_ISFIFO(src_st.st_mode) || S_ISCHR(src_st.st_mode)
                     || S_ISSOCK(src_st.st_mode);
     result.mode = src_st.st_mode & 0777;
