@@ -1,8 +1,10 @@
 #pragma once
 
 // A terminal progress bar for actio-copy: bytes, rate, ETA; redrawn at most
-// ten times a second.
+// ten times a second. Without a total (a pipe, a device, a /proc file): bytes
+// and rate only.
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -42,6 +44,7 @@ public:
   explicit progress(std::ostream& out) : out_(out) {
   }
 
+  /// `total` 0: unknown.
   void start(uint64_t total) {
     total_ = total;
     begin_ = clock::now();
@@ -50,7 +53,8 @@ public:
 
   void update(uint64_t done) {
     auto now = clock::now();
-    if (now - last_ < std::chrono::milliseconds{100} && done < total_)
+    if (now - last_ < std::chrono::milliseconds{100}
+        && (total_ == 0 || done < total_))
       return;
     last_ = now;
     draw(done);
@@ -64,10 +68,17 @@ public:
 private:
   void draw(uint64_t done) {
     constexpr int width = 30;
-    double frac = total_ > 0 ? static_cast<double>(done) / total_ : 1.0;
     auto secs = std::chrono::duration<double>(clock::now() - begin_).count();
+    if (total_ == 0) {
+      out_ << "\r" << format_bytes(done) << "  " << format_rate(done, secs)
+           << "   ";
+      out_.flush();
+      return;
+    }
+    // A file that grew while copying goes past its total: a full bar.
+    double frac = std::min(1.0, static_cast<double>(done) / total_);
     double rate = secs > 0 ? done / secs : 0;
-    double eta = rate > 0 ? (total_ - done) / rate : 0;
+    double eta = rate > 0 && done < total_ ? (total_ - done) / rate : 0;
     std::string bar(width, ' ');
     for (int i = 0; i < static_cast<int>(frac * width); ++i)
       bar[i] = '#';

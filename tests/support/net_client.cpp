@@ -18,6 +18,7 @@
 #include <netinet/tcp.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -269,6 +270,8 @@ child_process spawn_process(const std::string& path,
       rlimit lim{static_cast<rlim_t>(opts.fsize), static_cast<rlim_t>(opts.fsize)};
       ::setrlimit(RLIMIT_FSIZE, &lim);
     }
+    if (opts.umask >= 0)
+      ::umask(static_cast<mode_t>(opts.umask));
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);

@@ -75,6 +75,7 @@ struct spawn_options {
   long nofile = 0;           ///< > 0: RLIMIT_NOFILE in the child
   long fsize = 0;            ///< > 0: RLIMIT_FSIZE (bytes) in the child
   bool merge_stderr = false; ///< child's stderr into the same pipe
+  int umask = -1;            ///< >= 0: the child's umask
 };
 
 /// Starts `path args...` with its stdout on a pipe.
