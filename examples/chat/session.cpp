@@ -602,6 +602,9 @@ private:
       return;
     st.closing = true;
     st.pending.clear();
+    // Read on to the client's EOF (and drop it), also when its credit ran
+    // out while requests waited.
+    self_->grant(read_window);
     shut();
     st.linger_timer = self_->start_timer(st.opts.linger);
   }
