@@ -42,8 +42,12 @@ struct client_slot {
       number = ++*count;
   }
   ~client_slot() {
+    release();
+  }
+  void release() {
     if (count)
       --*count;
+    count = nullptr;
   }
   client_slot(const client_slot&) = delete;
   client_slot& operator=(const client_slot&) = delete;
@@ -181,11 +185,13 @@ private:
       self_->cancel_timer(st.welcome_timer);
       st.welcome_timer = 0;
     }
-    if (st.opts.max_clients > 0 && st.slot.number > st.opts.max_clients)
+    if (st.opts.max_clients > 0 && st.slot.number > st.opts.max_clients) {
+      st.slot.release(); // only told: the place is not taken
       return fail(pb::Error::TOO_MANY_CLIENTS,
                   "the server has its maximum of "
                     + std::to_string(st.opts.max_clients)
                     + " clients; try again later");
+    }
     if (m == mode::text)
       emit_line(welcome_line);
   }
@@ -602,6 +608,9 @@ private:
       return;
     st.closing = true;
     st.pending.clear();
+    // Read on to the client's EOF (and drop it), also when its credit ran
+    // out while requests waited.
+    self_->grant(read_window);
     shut();
     st.linger_timer = self_->start_timer(st.opts.linger);
   }

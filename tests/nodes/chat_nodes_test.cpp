@@ -163,4 +163,60 @@ TEST(chat_nodes, a_killed_node_is_announced_and_rejoins_on_restart) {
   EXPECT_EQ(n2.proc.stop(SIGTERM), 0);
 }
 
+// Text is cleaned where it enters: a client on a peer node gets the same
+// line as the sender's node. A room is empty only when no node has a member
+// in it; empty rooms are freed on every node, also rooms made for a peer.
+TEST(chat_nodes, dirty_text_is_cleaned_and_empty_rooms_freed_on_all_nodes) {
+  auto n1 = start_chat_node({"--max-rooms=2"});
+  ASSERT_NE(n1.node_port, 0);
+  auto n2 = start_chat_node({"--peer", peer_list({n1.node_port}),
+                             "--max-rooms=2"});
+  ASSERT_NE(n2.node_port, 0);
+  auto a = join_chat(n1.port, "a", "r");
+  ASSERT_TRUE(a.peer);
+  auto b = join_chat(n2.port, "b", "r");
+  ASSERT_TRUE(b.peer);
+  ASSERT_TRUE(wait_members(a, {"a", "b"}));
+  ASSERT_TRUE(wait_members(b, {"a", "b"}));
+  const char dirty[] = "x\xFF\0y\x1B[2J\xC3\xBC\n";
+  ASSERT_TRUE(a.peer->send_raw(std::string{dirty, sizeof dirty - 1}));
+  const std::string clean = "<a> x\xEF\xBF\xBD\xEF\xBF\xBDy\xEF\xBF\xBD[2J\xC3\xBC";
+  EXPECT_EQ(a.peer->line(), clean);
+  EXPECT_EQ(b.peer->line(), clean);
+  // Only a member on n2 left: n1 keeps the room.
+  ASSERT_TRUE(a.peer->send_line("/leave"));
+  EXPECT_EQ(a.peer->line(), "* a left #r");
+  EXPECT_EQ(b.peer->line(), "* a left #r");
+  ASSERT_TRUE(a.peer->send_line("/list"));
+  EXPECT_EQ(a.peer->line(), "* rooms: #r");
+  // No member anywhere: gone on both nodes.
+  ASSERT_TRUE(b.peer->send_line("/leave"));
+  EXPECT_EQ(b.peer->line(), "* b left #r");
+  for (auto* m : {&a, &b})
+    EXPECT_TRUE(wait_until([&] {
+      return m->peer->send_line("/list") && m->peer->line() == "* rooms:";
+    })) << m->nick;
+  // More rooms made and left than --max-rooms, on n1 and so on n2 too.
+  for (int i = 0; i < 6; ++i) {
+    auto room = cat("t", std::to_string(i));
+    ASSERT_TRUE(a.peer->send_line(cat("/join ", room)));
+    EXPECT_EQ(a.peer->line(), cat("* a joined #", room));
+    ASSERT_TRUE(a.peer->send_line("/leave"));
+    EXPECT_EQ(a.peer->line(), cat("* a left #", room));
+  }
+  // Rooms can still be made on both nodes (n2 frees its copies once it has
+  // heard the leaves).
+  EXPECT_TRUE(wait_until([&] {
+    return b.peer->send_line("/list") && b.peer->line() == "* rooms:";
+  }));
+  ASSERT_TRUE(b.peer->send_line("/join fresh"));
+  EXPECT_EQ(b.peer->line(), "* b joined #fresh");
+  ASSERT_TRUE(a.peer->send_line("/join other"));
+  EXPECT_EQ(a.peer->line(), "* a joined #other");
+  a.peer.reset();
+  b.peer.reset();
+  EXPECT_EQ(n2.proc.stop(SIGTERM), 0);
+  EXPECT_EQ(n1.proc.stop(SIGTERM), 0);
+}
+
 } // namespace
