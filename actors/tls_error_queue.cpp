@@ -15,15 +15,10 @@ F openssl(const char* name) {
   return reinterpret_cast<F>(dlsym(RTLD_NEXT, name));
 }
 
-std::mutex& failure_mutex() {
-  static std::mutex result;
-  return result;
-}
-
-std::string& last_failure() {
-  static std::string result;
-  return result;
-}
+// Plain storage, never destroyed: TLS calls of CAF's threads may still run
+// while the process exits (static destructors).
+std::mutex failure_mutex;
+char last_failure[256];
 
 /// After a TLS call that returned `rc`: keeps the reason of a failure (the
 /// queue is empty when the call merely has to wait for the socket).
@@ -31,10 +26,8 @@ int noting(int rc) {
   if (rc > 0)
     return rc;
   if (auto code = ERR_peek_error(); code != 0) {
-    char text[256];
-    ERR_error_string_n(code, text, sizeof(text));
-    std::lock_guard<std::mutex> guard{failure_mutex()};
-    last_failure() = text;
+    std::lock_guard<std::mutex> guard{failure_mutex};
+    ERR_error_string_n(code, last_failure, sizeof(last_failure));
   }
   return rc;
 }
@@ -72,8 +65,8 @@ int SSL_connect(SSL* ssl) {
 namespace actio {
 
 std::string last_tls_failure() {
-  std::lock_guard<std::mutex> guard{failure_mutex()};
-  return last_failure();
+  std::lock_guard<std::mutex> guard{failure_mutex};
+  return last_failure;
 }
 
 bool tls_error_queue_fix_active() {
