@@ -26,7 +26,10 @@ config::config() {
     .add<size_t>("aio-num", "aio backend: glibc aio_init aio_num (default 64)")
     .add<size_t>("aio-helper-threads",
                  "aio backend: most open/fstat/close calls at once on helper "
-                 "threads (default 4)");
+                 "threads (default 4)")
+    .add<std::string>("uring-probe",
+                      "for tests: 'fail' makes the io_uring probe fail, so "
+                      "auto falls back (default: kernel)");
   // Stream credit is sized from measured throughput over one credit round
   // (2x per round): with 10 ms rounds, a fast sink of 64 KiB chunks is
   // granted ~100 MB of credit. Shorter rounds keep a pipeline's buffers

@@ -4,6 +4,7 @@
 #include <caf/settings.hpp>
 
 #include "actio/actors/errc.hpp"
+#include "actio/drivers/backend_choice.hpp"
 
 namespace actio {
 
@@ -30,7 +31,7 @@ runtime::start(caf::actor_system& sys) {
     if (i == 0) {
       rt->backend_ = std::string{(*drv)->name()};
       rt->reason_ = backend == "auto"
-                      ? "auto picked the first available (" + auto_choice_reason() + ")"
+                      ? "auto picked the first available (" + auto_choice_reason(cfg) + ")"
                       : "asked for by actio.io.backend";
     }
     rt->units_.emplace_back(

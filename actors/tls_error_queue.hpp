@@ -21,7 +21,15 @@
 /// node_config::prepare() calls `tls_error_queue_fix_active()` when secure,
 /// which also makes sure this file is linked in.
 
+#include <string>
+
 namespace actio {
+
+/// OpenSSL's reason for the last failed TLS handshake or read of this
+/// process ("error:0A000418:SSL routines::tlsv1 alert unknown ca"), empty if
+/// none failed. CAF 0.17 reports a refused peer only as a connection that
+/// closed; this keeps why (tests check refusals by it).
+std::string last_tls_failure();
 
 /// True if libcaf_openssl's calls reach the wrappers (always, on ELF
 /// platforms with the default symbol lookup).

@@ -2,9 +2,16 @@
 // has (every #ifdef for backends lives here), in order of preference, and
 // which of them this machine can run.
 
+#include <cerrno>
+#include <cstring>
 #include <string>
 
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/settings.hpp>
+
 #include "actio/actors/errc.hpp"
+#include "actio/drivers/backend_choice.hpp"
 #include "actio/drivers/driver.hpp"
 
 #ifdef ACTIO_HAVE_URING
@@ -19,7 +26,6 @@
 #ifdef ACTIO_HAVE_AIO
 #  include "actio/drivers/aio/aio_driver.hpp"
 #  include "actio/drivers/aio/aio_notifier.hpp"
-#  include <caf/actor_system.hpp>
 #endif
 
 namespace actio {
@@ -73,6 +79,20 @@ const candidate candidates[] = {
 #endif
 };
 
+/// Whether `c` can run here. `actio.io.uring-probe=fail` (for tests: the
+/// fallback of `auto` cannot otherwise be shown on a machine that has
+/// io_uring) makes the io_uring probe fail as a kernel without it would.
+caf::error probe(const candidate& c, const caf::actor_system_config* cfg) {
+  if (cfg != nullptr && std::string_view{c.name} == "uring"
+      && caf::get_or(*cfg, "actio.io.uring-probe", std::string{"kernel"})
+           == "fail")
+    return make_actio_error(errc::backend_unavailable,
+                            std::string{"io_uring_setup: "}
+                              + std::strerror(ENOSYS)
+                              + " (forced by actio.io.uring-probe=fail)");
+  return c.probe();
+}
+
 caf::expected<std::unique_ptr<driver>>
 make_named(const std::string& name, [[maybe_unused]] caf::actor_system& sys) {
 #ifdef ACTIO_HAVE_URING
@@ -108,9 +128,10 @@ std::vector<std::string> available_backends() {
 caf::expected<std::unique_ptr<driver>>
 make_driver(std::string_view backend, caf::actor_system& sys) {
   std::string name{backend};
+  const auto* cfg = &sys.config();
   if (name == "auto") {
     for (auto& c : candidates)
-      if (c.automatic && c.built && !c.probe())
+      if (c.automatic && c.built && !probe(c, cfg))
         return make_named(c.name, sys);
     return make_actio_error(errc::backend_unavailable,
                             "no I/O backend of this build works here");
@@ -122,7 +143,7 @@ make_driver(std::string_view backend, caf::actor_system& sys) {
       return make_actio_error(errc::backend_unavailable,
                               "backend '" + name
                                 + "' is not available in this build");
-    if (auto err = c.probe())
+    if (auto err = probe(c, cfg))
       return make_actio_error(errc::backend_unavailable,
                               "backend '" + name + "' is not available: "
                                 + describe(err));
@@ -139,8 +160,9 @@ void prepare_backend_signals() noexcept {
 #endif
 }
 
-/// Why `auto` chose what it chose, for the start-up log line.
-std::string auto_choice_reason() {
+namespace {
+
+std::string choice_reason(const caf::actor_system_config* cfg) {
   std::string result;
   for (auto& c : candidates) {
     if (!result.empty())
@@ -148,7 +170,7 @@ std::string auto_choice_reason() {
     result += c.name;
     if (!c.built)
       result += ": not built";
-    else if (auto err = c.probe())
+    else if (auto err = probe(c, cfg))
       result += ": unavailable (" + describe(err) + ")";
     else if (!c.automatic)
       result += ": available (only by name)";
@@ -156,6 +178,17 @@ std::string auto_choice_reason() {
       result += ": available";
   }
   return result;
+}
+
+} // namespace
+
+/// Why `auto` chose what it chose, for the start-up log line.
+std::string auto_choice_reason() {
+  return choice_reason(nullptr);
+}
+
+std::string auto_choice_reason(const caf::actor_system_config& cfg) {
+  return choice_reason(&cfg);
 }
 
 } // namespace actio

@@ -43,8 +43,11 @@ protected:
       },
       [this](read_atom, uint64_t file, uint64_t offset, uint64_t len,
              uint64_t tag) -> caf::result<byte_buffer> {
+        // Before make_response_promise(), which takes the sender out of the
+        // current message: the tag is the sender's.
+        auto id = tagged(tag);
         auto rp = make_response_promise();
-        io().read_at(file, offset, static_cast<size_t>(len), tagged(tag), rp);
+        io().read_at(file, offset, static_cast<size_t>(len), id, rp);
         return rp;
       },
       [this](write_atom, uint64_t file, uint64_t offset,
@@ -55,8 +58,9 @@ protected:
       },
       [this](write_atom, uint64_t file, uint64_t offset, byte_buffer& buf,
              uint64_t tag) -> caf::result<uint64_t> {
+        auto id = tagged(tag); // before make_response_promise (see read)
         auto rp = make_response_promise();
-        io().write_at(file, offset, std::move(buf), tagged(tag), rp);
+        io().write_at(file, offset, std::move(buf), id, rp);
         return rp;
       },
       [this](fsync_atom, uint64_t file, bool datasync) -> caf::result<void> {

@@ -206,4 +206,52 @@ TEST(runtime_config, options_come_from_the_command_line) {
   EXPECT_EQ((*rt)->backend_name(), available_backends().front());
 }
 
+// `auto` on a machine without io_uring: the probe is forced to fail (as
+// ENOSYS from io_uring_setup would), the runtime starts on epoll and says
+// why. On a machine that has io_uring, `auto` would otherwise pick it.
+TEST(runtime_config, auto_falls_back_to_epoll_when_the_uring_probe_fails) {
+  config cfg;
+  std::vector<std::string> args{"prog", "--actio.io.backend=auto",
+                                "--actio.io.uring-probe=fail"};
+  std::vector<char*> argv;
+  for (auto& a : args)
+    argv.push_back(a.data());
+  ASSERT_FALSE(cfg.parse_args(static_cast<int>(argv.size()), argv.data()));
+  caf::actor_system sys{cfg};
+  auto rt = runtime::start(sys);
+  ASSERT_TRUE(rt) << sys.render(rt.error());
+  EXPECT_EQ((*rt)->backend_name(), "epoll");
+  const auto& why = (*rt)->backend_reason();
+  EXPECT_NE(why.find("uring: unavailable (backend_unavailable "
+                     "(io_uring_setup: Function not implemented (forced by "
+                     "actio.io.uring-probe=fail)))"),
+            std::string::npos)
+    << why;
+  EXPECT_NE(why.find("epoll: available"), std::string::npos) << why;
+  // The fallback is a working runtime: a pinned actor runs on its driver.
+  auto& unit = (*rt)->unit(0);
+  std::promise<driver_unit*> where;
+  auto fut = where.get_future();
+  auto a = spawn_pinned_fn(unit, [&where](pinned_actor*) -> caf::behavior {
+    where.set_value(driver_unit::current());
+    return {[](int) {}};
+  });
+  ASSERT_EQ(fut.wait_for(30s), std::future_status::ready);
+  EXPECT_EQ(fut.get(), &unit);
+  caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+}
+
+TEST(runtime_config, uring_by_name_is_an_error_when_its_probe_fails) {
+  config cfg;
+  caf::put(cfg.content, "actio.io.backend", std::string{"uring"});
+  caf::put(cfg.content, "actio.io.uring-probe", std::string{"fail"});
+  caf::actor_system sys{cfg};
+  auto rt = runtime::start(sys);
+  ASSERT_FALSE(rt);
+  EXPECT_EQ(rt.error().code(), static_cast<uint8_t>(errc::backend_unavailable));
+  EXPECT_NE(sys.render(rt.error()).find("backend 'uring' is not available: "),
+            std::string::npos)
+    << sys.render(rt.error());
+}
+
 } // namespace

@@ -18,6 +18,7 @@
 #include "actio/io/stream.hpp"
 #include "support/fixture.hpp"
 #include "support/net_client.hpp"
+#include "support/slow_sink.hpp"
 
 using namespace std::chrono_literals;
 using namespace actio;
@@ -180,16 +181,17 @@ TEST_P(chain_error_test, an_error_in_b_reaches_the_sink_after_a) {
 ACTIO_TEST_ALL_BACKENDS(chain_error_test);
 
 TEST_F(chain_test, slow_sink_bounds_memory_through_the_chain) {
-  // 2 x 256 MiB offered; the sink reads every byte. With CAF's default
-  // stage credit and batch sizing, the sources ran ~256 MiB ahead of the
-  // sink (see chain.cpp); the chain must hold them to what the sink takes.
-  constexpr uint64_t half = 256ull * 1024 * 1024;
-  auto rss_before = test::rss_bytes();
-  std::atomic<size_t> rss_peak{0};
+  // 2 x 64 MiB offered, twice the bound; the sink reads every byte at 32
+  // MiB/s, so the sources are always ahead of it. With CAF's default stage
+  // credit and batch sizing, the sources ran ~256 MiB ahead of the sink
+  // (see chain.cpp); the chain must hold them to what the sink takes.
+  constexpr uint64_t half = 64ull * 1024 * 1024;
+  constexpr uint64_t rate = 32ull * 1024 * 1024;
+  test::rss_sampler rss;
+  test::pace pace{rate};
   struct state {
     uint64_t sum = 0;
     uint64_t bytes = 0;
-    uint64_t chunks = 0;
   };
   std::promise<std::pair<state, caf::error>> done;
   auto fut = done.get_future();
@@ -202,8 +204,7 @@ TEST_F(chain_test, slow_sink_bounds_memory_through_the_chain) {
             for (auto b : c.bytes)
               st.sum += b;
             st.bytes += c.bytes.size();
-            if (++st.chunks % 128 == 0)
-              rss_peak = std::max(rss_peak.load(), test::rss_bytes());
+            pace.consumed(c.bytes.size());
           },
           [&, self](state& st, const caf::error& err) {
             done.set_value({st, err});
@@ -216,13 +217,15 @@ TEST_F(chain_test, slow_sink_bounds_memory_through_the_chain) {
         repeat_source(sys_, byte_buffer{4, 5}, half))(snk);
   ASSERT_EQ(fut.wait_for(300s), std::future_status::ready);
   auto [st, err] = fut.get();
+  rss.stop();
   EXPECT_FALSE(err) << describe(err);
   EXPECT_EQ(st.bytes, 2 * half);
   // (1+2+3)/3 = 2 per byte, then (4+5)/2 = 4.5 per byte (half is even).
   EXPECT_EQ(st.sum, half / 3 * 6 + (half % 3 == 1 ? 1 : half % 3 == 2 ? 3 : 0)
                       + half / 2 * 9);
-  auto growth = rss_peak.load() > rss_before ? rss_peak.load() - rss_before : 0;
-  EXPECT_LT(growth, 64u * 1024 * 1024) << "RSS grew by " << growth;
+  EXPECT_GE(pace.seconds(), 0.9 * 2 * half / rate); // it was slow
+  EXPECT_LT(rss.growth(), 64u * 1024 * 1024) << "RSS grew by " << rss.growth();
+  RecordProperty("rss_growth", static_cast<int>(rss.growth()));
 }
 
 } // namespace

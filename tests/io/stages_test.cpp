@@ -22,6 +22,7 @@
 #include "actio/io/stream.hpp"
 #include "support/fixture.hpp"
 #include "support/net_client.hpp"
+#include "support/slow_sink.hpp"
 
 using namespace std::chrono_literals;
 using namespace actio;
@@ -200,16 +201,21 @@ TEST_F(stages_test, frame_errors_deliver_the_earlier_frames_then_the_error) {
   }
 }
 
-TEST_F(stages_test, slow_sink_keeps_memory_bounded_while_the_source_offers_1_gib) {
-  constexpr uint64_t total = 1024ull * 1024 * 1024;
-  auto rss_before = test::rss_bytes();
-  std::atomic<size_t> rss_peak{0};
-  // The sink reads every byte (a checksum) and samples the process RSS:
-  // with credit-based flow the source never runs far ahead of it.
+/// The memory-bound tests: the sink consumes at most 32 MiB/s while the
+/// source offers 128 MiB, twice the bound, as fast as credit allows. A sink
+/// that took everything offered would grow RSS by about 128 MiB.
+constexpr uint64_t slow_rate = 32ull * 1024 * 1024;
+constexpr uint64_t offered = 128ull * 1024 * 1024;
+constexpr size_t rss_bound = 64u * 1024 * 1024; // the README's promise
+
+TEST_F(stages_test, slow_sink_keeps_memory_bounded_while_the_source_offers_more) {
+  test::rss_sampler rss;
+  test::pace pace{slow_rate};
+  // The sink reads every byte (a checksum) at its slow pace: with
+  // credit-based flow the source never runs far ahead of it.
   struct state {
     uint64_t sum = 0;
     uint64_t bytes = 0;
-    uint64_t chunks = 0;
   };
   std::promise<state> done;
   auto fut = done.get_future();
@@ -222,8 +228,7 @@ TEST_F(stages_test, slow_sink_keeps_memory_bounded_while_the_source_offers_1_gib
             for (auto b : c.bytes)
               st.sum += b;
             st.bytes += c.bytes.size();
-            if (++st.chunks % 256 == 0)
-              rss_peak = std::max(rss_peak.load(), test::rss_bytes());
+            pace.consumed(c.bytes.size());
           },
           [&, self](state& st, const caf::error&) {
             done.set_value(st);
@@ -232,18 +237,18 @@ TEST_F(stages_test, slow_sink_keeps_memory_bounded_while_the_source_offers_1_gib
       }};
     },
     0);
-  spawn_repeat_source(sys_, byte_buffer{1, 2, 3, 4, 5, 6, 7}, total, sink);
+  spawn_repeat_source(sys_, byte_buffer{1, 2, 3, 4, 5, 6, 7}, offered, sink);
   ASSERT_EQ(fut.wait_for(300s), std::future_status::ready);
   auto st = fut.get();
-  EXPECT_EQ(st.bytes, total);
-  auto growth = rss_peak.load() > rss_before ? rss_peak.load() - rss_before : 0;
-  EXPECT_LT(growth, 64u * 1024 * 1024) << "RSS grew by " << growth;
-  RecordProperty("rss_growth", static_cast<int>(growth));
+  rss.stop();
+  EXPECT_EQ(st.bytes, offered);
+  EXPECT_GE(pace.seconds(), 0.9 * offered / slow_rate); // it was slow
+  EXPECT_LT(rss.growth(), rss_bound) << "RSS grew by " << rss.growth();
+  RecordProperty("rss_growth", static_cast<int>(rss.growth()));
 }
 
-/// A sink that inspects every byte of every element (a checksum: slower
-/// than the source) and samples the process RSS; `Elem` is byte_chunk or
-/// line_batch.
+/// A sink that inspects every byte of every element (a checksum) at
+/// `slow_rate` bytes per second; `Elem` is byte_chunk or line_batch.
 template <class Elem>
 struct slow_sink_probe {
   struct result {
@@ -251,7 +256,7 @@ struct slow_sink_probe {
     uint64_t items = 0; // lines for line_batch
     caf::error err;
   };
-  std::atomic<size_t> rss_peak{0};
+  test::pace pace{slow_rate};
   std::promise<result> done;
 
   caf::actor spawn(caf::actor_system& sys) {
@@ -261,7 +266,6 @@ struct slow_sink_probe {
           struct state {
             result res;
             uint64_t sum = 0;
-            uint64_t elems = 0;
           };
           return caf::attach_stream_sink(
             self, in, [](state&) {},
@@ -277,8 +281,7 @@ struct slow_sink_probe {
               st.res.bytes += bytes.size();
               if constexpr (std::is_same_v<Elem, line_batch>)
                 st.res.items += e.size();
-              if (++st.elems % 128 == 0)
-                rss_peak = std::max(rss_peak.load(), test::rss_bytes());
+              pace.consumed(bytes.size());
             },
             [this, self](state& st, const caf::error& err) {
               st.res.err = err;
@@ -292,29 +295,28 @@ struct slow_sink_probe {
 };
 
 TEST_F(stages_test, slow_sink_behind_take_keeps_memory_bounded) {
-  // 1 GiB offered through take(1 GiB): take only moves chunks, so CAF's
+  // Offered through take(offered): take only moves chunks, so CAF's
   // default stage credit let the source run ~370 MiB ahead of the sink.
-  constexpr uint64_t total = 1024ull * 1024 * 1024;
-  auto rss_before = test::rss_bytes();
+  test::rss_sampler rss;
   slow_sink_probe<byte_chunk> probe;
   auto fut = probe.done.get_future();
   auto snk = probe.spawn(sys_);
-  spawn_repeat_source(sys_, byte_buffer{1, 2, 3, 4, 5, 6, 7}, total,
-                      snk * spawn_take(sys_, total));
+  spawn_repeat_source(sys_, byte_buffer{1, 2, 3, 4, 5, 6, 7}, offered,
+                      snk * spawn_take(sys_, offered));
   ASSERT_EQ(fut.wait_for(300s), std::future_status::ready);
   auto res = fut.get();
+  rss.stop();
   EXPECT_FALSE(res.err) << describe(res.err);
-  EXPECT_EQ(res.bytes, total);
-  auto peak = probe.rss_peak.load();
-  auto growth = peak > rss_before ? peak - rss_before : 0;
-  EXPECT_LT(growth, 64u * 1024 * 1024) << "RSS grew by " << growth;
-  RecordProperty("rss_growth", static_cast<int>(growth));
+  EXPECT_EQ(res.bytes, offered);
+  EXPECT_GE(probe.pace.seconds(), 0.9 * offered / slow_rate);
+  EXPECT_LT(rss.growth(), rss_bound) << "RSS grew by " << rss.growth();
+  RecordProperty("rss_growth", static_cast<int>(rss.growth()));
 }
 
 TEST_F(stages_test, slow_sink_behind_lines_keeps_memory_bounded) {
-  // 256 MiB of 8-byte lines through lines(): ~33 M lines.
-  constexpr uint64_t total = 256ull * 1024 * 1024;
-  auto rss_before = test::rss_bytes();
+  // 8-byte lines through lines(): 16 M lines.
+  constexpr uint64_t total = offered;
+  test::rss_sampler rss;
   slow_sink_probe<line_batch> probe;
   auto fut = probe.done.get_future();
   auto snk = probe.spawn(sys_);
@@ -322,13 +324,13 @@ TEST_F(stages_test, slow_sink_behind_lines_keeps_memory_bounded) {
                       total, snk * spawn_lines(sys_));
   ASSERT_EQ(fut.wait_for(300s), std::future_status::ready);
   auto res = fut.get();
+  rss.stop();
   EXPECT_FALSE(res.err) << describe(res.err);
   EXPECT_EQ(res.items, total / 8);
   EXPECT_EQ(res.bytes, total / 8 * 7); // newlines stripped
-  auto peak = probe.rss_peak.load();
-  auto growth = peak > rss_before ? peak - rss_before : 0;
-  EXPECT_LT(growth, 64u * 1024 * 1024) << "RSS grew by " << growth;
-  RecordProperty("rss_growth", static_cast<int>(growth));
+  EXPECT_GE(probe.pace.seconds(), 0.9 * total / 8 * 7 / slow_rate);
+  EXPECT_LT(rss.growth(), rss_bound) << "RSS grew by " << rss.growth();
+  RecordProperty("rss_growth", static_cast<int>(rss.growth()));
 }
 
 /// File sources go through the file service, so through each backend.

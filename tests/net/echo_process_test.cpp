@@ -131,13 +131,29 @@ TEST(echo_process, second_signal_exits_at_once) {
 
 class echo_process_backend : public ::testing::TestWithParam<std::string> {};
 
+/// The first line of `child`'s output containing `needle` within `timeout`;
+/// empty if none came.
+std::string line_with(test::child_process& child, const std::string& needle,
+                      test::clock::duration timeout) {
+  auto deadline = test::clock::now() + timeout;
+  while (test::clock::now() < deadline) {
+    auto line = child.read_line(deadline - test::clock::now());
+    if (line.find(needle) != std::string::npos)
+      return line;
+    if (line.empty() && test::clock::now() >= deadline)
+      break;
+  }
+  return {};
+}
+
 TEST_P(echo_process_backend, accept_under_emfile_pauses_without_spinning_and_resumes) {
   // 64 descriptors: the server runs out long before our 80 connections.
   constexpr long limit = 64;
   constexpr int clients = 80;
+  // stderr with stdout: the listener says when it pauses and resumes.
   auto child = test::spawn_process(
     echo_bin, {"--port", "0", "--actio.io.backend=" + GetParam()},
-    test::spawn_options{.nofile = limit});
+    test::spawn_options{.nofile = limit, .merge_stderr = true});
   auto port = test::parse_port(child.read_line());
   ASSERT_NE(port, 0);
   std::vector<int> fds;
@@ -145,6 +161,11 @@ TEST_P(echo_process_backend, accept_under_emfile_pauses_without_spinning_and_res
     fds.push_back(test::connect_tcp(port)); // completes via the backlog
     ASSERT_GE(fds.back(), 0) << "connect " << i;
   }
+  // The server did run out of descriptors, and said so.
+  auto paused = line_with(child, "pauses accepting", 30s);
+  ASSERT_NE(paused, "") << "no EMFILE back-off was reported";
+  EXPECT_NE(paused.find("Too many open files"), std::string::npos) << paused;
+  RecordProperty("paused", paused);
   // The first connection was accepted early and keeps working.
   ASSERT_TRUE(echoes(fds[0], 1));
   // The last one cannot have been accepted: the server is saturated. Its
@@ -164,6 +185,7 @@ TEST_P(echo_process_backend, accept_under_emfile_pauses_without_spinning_and_res
   constexpr int freed = 40;
   for (int i = 0; i < freed; ++i)
     ::close(fds[i]);
+  EXPECT_NE(line_with(child, "accepts again", 30s), "");
   EXPECT_TRUE(echoes(fds[clients - 1], 3, 30s));
   for (int i = freed; i < clients; ++i)
     ::close(fds[i]);

@@ -6,10 +6,13 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <map>
+#include <mutex>
 #include <thread>
 
 #include <caf/all.hpp>
 
+#include "actio/actors/driver_unit.hpp"
 #include "actio/actors/errc.hpp"
 #include "actio/net/tcp_listener.hpp"
 #include "support/echo.hpp"
@@ -192,8 +195,26 @@ class echo_multi_driver_test : public echo_test {
 
 TEST_P(echo_multi_driver_test, connections_spread_over_drivers_echo) {
   ASSERT_EQ(rt().drivers(), 2u);
-  auto port = start_echo();
-  echo_many(port, 20, 256 * 1024, 300);
+  // Each connection's behaviour is made on the driver thread it is pinned
+  // to: count the connections per driver unit.
+  auto mtx = std::make_shared<std::mutex>();
+  auto served = std::make_shared<std::map<const driver_unit*, int>>();
+  auto srv = net::tcp_listen(rt(), {"127.0.0.1", 0},
+                             [mtx, served](net::connection* self) {
+                               {
+                                 std::lock_guard<std::mutex> guard{*mtx};
+                                 ++(*served)[driver_unit::current()];
+                               }
+                               return test::echo_behavior(self);
+                             });
+  ASSERT_TRUE(srv) << sys().render(srv.error());
+  constexpr int n = 20;
+  echo_many(srv->port, n, 256 * 1024, 300);
+  // Round-robin: both drivers served half of the connections each.
+  std::lock_guard<std::mutex> guard{*mtx};
+  EXPECT_EQ(served->size(), 2u);
+  EXPECT_EQ((*served)[&rt().unit(0)], n / 2);
+  EXPECT_EQ((*served)[&rt().unit(1)], n / 2);
 }
 
 ACTIO_TEST_ALL_BACKENDS(echo_multi_driver_test);

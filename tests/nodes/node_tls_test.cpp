@@ -14,6 +14,7 @@
 
 #include "actio/actors/errc.hpp"
 #include "actio/actors/node.hpp"
+#include "actio/actors/tls_error_queue.hpp"
 #include "nodes/node_support.hpp"
 
 using namespace std::chrono_literals;
@@ -99,15 +100,20 @@ TEST_F(node_tls, certificates_from_the_same_ca_connect) {
 TEST_F(node_tls, peers_from_another_ca_or_without_tls_are_refused_and_good_peers_still_served) {
   auto w = test::start_worker(tls_args("worker"));
   ASSERT_NE(w.port, 0);
-  // A certificate from another CA (that itself trusts ours).
+  // A certificate from another CA (that itself trusts ours): the worker
+  // cannot verify it and says so in its TLS alert.
   auto stranger = echo_via(tls_options("stranger", "both"), w.port);
   EXPECT_EQ(stranger.rfind("error: ", 0), 0u) << stranger;
-  // A plain node.
+  EXPECT_NE(last_tls_failure().find("alert unknown ca"), std::string::npos)
+    << last_tls_failure() << " / " << stranger;
+  // A plain node: the worker drops it during the handshake.
   node_options plain;
   plain.connect_attempts = 1;
   plain.connection_timeout = std::chrono::seconds{10};
   auto anon = echo_via(plain, w.port);
   EXPECT_EQ(anon.rfind("error: ", 0), 0u) << anon;
+  EXPECT_NE(anon.find("disconnect_during_handshake"), std::string::npos)
+    << anon;
   // The worker is still there for good peers.
   EXPECT_EQ(echo_via(tls_options("client"), w.port), "hello");
   EXPECT_EQ(echo_via(tls_options("client"), w.port), "hello");
@@ -119,6 +125,9 @@ TEST_F(node_tls, a_secure_node_refuses_a_plain_worker) {
   ASSERT_NE(w.port, 0);
   auto reply = echo_via(tls_options("client"), w.port);
   EXPECT_EQ(reply.rfind("error: ", 0), 0u) << reply;
+  // What came back was no TLS record.
+  EXPECT_NE(last_tls_failure().find("wrong version number"), std::string::npos)
+    << last_tls_failure() << " / " << reply;
   EXPECT_EQ(w.proc.stop(SIGTERM), 0);
 }
 
