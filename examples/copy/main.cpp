@@ -153,23 +153,18 @@ caf::behavior copier(caf::event_based_actor* self, caf::actor files,
 } // namespace
 
 int main(int argc, char** argv) {
+  cli::tool tool{"actio-copy", "SRC DST",
+                 "Copy the file SRC to DST through Actio's file service."};
   copy_config cfg;
-  if (auto err = cfg.parse_args(argc, argv)) {
-    std::cerr << "actio-copy: " << to_string(err) << '\n';
-    return 2;
-  }
-  if (cfg.cli_helptext_printed)
-    return 0;
+  if (auto status = cfg.parse_args(tool, argc, argv))
+    return *status;
   auto& args = cfg.remainder;
-  if (args.size() != 2) {
-    std::cerr << "usage: actio-copy SRC DST [--chunk=N] [--depth=N] "
-                 "[--backend=uring|epoll]   (--help for all options)\n";
-    return 2;
-  }
-  if (cfg.chunk == 0 || cfg.depth == 0) {
-    std::cerr << "actio-copy: --chunk and --depth must be positive\n";
-    return 2;
-  }
+  if (auto status = tool.check_operands(args, {"file", "destination file"}))
+    return *status;
+  if (cfg.chunk == 0)
+    return tool.bad_value("--chunk", "0", "a positive integer");
+  if (cfg.depth == 0)
+    return tool.bad_value("--depth", "0", "a positive integer");
   if (!cfg.backend.empty())
     caf::put(cfg.content, "actio.io.backend", cfg.backend);
   caf::actor_system sys{cfg};
