@@ -12,7 +12,12 @@
 ///
 /// Derive from it to add your own options (`opt_group{custom_options_, ...}`).
 
+#include <optional>
+#include <string>
+
 #include <caf/actor_system_config.hpp>
+
+#include "actio/cli/tool.hpp"
 
 namespace actio {
 
@@ -26,6 +31,19 @@ public:
   /// positional arguments (`actio-copy SRC DST --depth 4`); positional
   /// arguments end up in `remainder`.
   caf::error parse_args(int argc, char** argv);
+
+  /// `parse_args` by the conventions of every `actio-*` tool
+  /// (`actio/cli/tool.hpp`): `--help` and `--version` print to stdout; an
+  /// unknown option, a missing or bad value prints one line naming the
+  /// option and what it expects ("--port: 'abc' is not a port number
+  /// (0-65535)") and the "Try" line. Also `-p VALUE`, `-pVALUE` and `--`.
+  /// @returns the status to exit with now (0 after `--help`, 2 after a
+  ///          usage error), or nothing to run the program
+  std::optional<int> parse_args(const cli::tool& tool, int argc, char** argv);
+
+  /// The options for `--help`: the flat options and the `actio.*` ones,
+  /// one `cli::option_line` each.
+  std::string options_help() const;
 };
 
 } // namespace actio

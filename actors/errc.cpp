@@ -38,6 +38,7 @@ std::string to_string(errc x) {
     case errc::connection_limit: return "connection_limit";
     case errc::truncated: return "truncated";
     case errc::too_many_requests: return "too_many_requests";
+    case errc::address_not_available: return "address_not_available";
   }
   return "unknown_errc";
 }
@@ -54,8 +55,8 @@ errc errc_from_errno(int err) noexcept {
     case ETIMEDOUT: return errc::timed_out;
     case EMFILE:
     case ENFILE: return errc::too_many_files;
-    case EADDRINUSE:
-    case EADDRNOTAVAIL: return errc::address_in_use;
+    case EADDRINUSE: return errc::address_in_use;
+    case EADDRNOTAVAIL: return errc::address_not_available;
     case EBADF:
     case EINVAL:
     case ENOTSOCK: return errc::invalid_argument;

@@ -25,7 +25,7 @@ enum class errc : uint8_t {
   timed_out,
   /// The process or system is out of descriptors (EMFILE, ENFILE).
   too_many_files,
-  /// The address is in use (EADDRINUSE) or not available.
+  /// The address is in use (EADDRINUSE).
   address_in_use,
   /// The write queue's hard limit would be exceeded.
   write_queue_full,
@@ -71,6 +71,9 @@ enum class errc : uint8_t {
   /// service as it may; the request was refused at once, without running.
   /// Retry after one of the earlier requests has completed.
   too_many_requests,
+  /// The address is not one of this host's (EADDRNOTAVAIL): a bind to an
+  /// address no interface has, or no free local port for a connect.
+  address_not_available,
 };
 
 std::string to_string(errc x);

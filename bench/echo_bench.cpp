@@ -93,6 +93,9 @@
 #include <string>
 #include <vector>
 
+#include "actio/cli/tool.hpp"
+#include "actio/cli/values.hpp"
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -136,9 +139,13 @@ struct Options {
   std::optional<bool> pin; // unset = automatic
 };
 
-void usage(FILE* out) {
-  std::fprintf(out,
-               "usage: %s [options]\n"
+const actio::cli::tool tool{prog, "",
+                            "Echo load generator: runs actio-echo and "
+                            "actio-epoll-echo (next to this program)\n"
+                            "and compares their throughput and latency."};
+
+void usage() {
+  tool.print_help(
                "  --connections N    connections (default 100)\n"
                "  --depth D          messages in flight per connection (default 1)\n"
                "  --size S           bytes per message (default 64)\n"
@@ -148,15 +155,11 @@ void usage(FILE* out) {
                "                     rounds (default 5)\n"
                "  --server-args \"A\"  extra whitespace-separated args for actio-echo\n"
                "  --only actio|baseline  run one server only\n"
-               "  --pin | --no-pin   pin client/servers to CPUs (default: on if >= 2 CPUs)\n"
-               "  --help             show this help\n",
-               prog);
+               "  --pin | --no-pin   pin client/servers to CPUs (default: on if >= 2 CPUs)\n");
 }
 
 [[noreturn]] void usage_error(const std::string& msg) {
-  std::fprintf(stderr, "%s: %s\n", prog, msg.c_str());
-  usage(stderr);
-  std::exit(2);
+  std::exit(tool.usage_error(msg));
 }
 
 long long parse_int(const std::string& opt, const std::string& s, long long lo, long long hi) {
@@ -164,8 +167,7 @@ long long parse_int(const std::string& opt, const std::string& s, long long lo, 
   errno = 0;
   long long v = std::strtoll(s.c_str(), &end, 10);
   if (errno != 0 || end == s.c_str() || *end != '\0' || v < lo || v > hi)
-    usage_error("invalid value for " + opt + ": '" + s + "' (expected " + std::to_string(lo) +
-                ".." + std::to_string(hi) + ")");
+    std::exit(tool.bad_value(opt, s, actio::cli::integer_range(lo, hi)));
   return v;
 }
 
@@ -174,7 +176,7 @@ double parse_seconds(const std::string& opt, const std::string& s, double lo) {
   errno = 0;
   double v = std::strtod(s.c_str(), &end);
   if (errno != 0 || end == s.c_str() || *end != '\0' || !(v >= lo) || v > 3600)
-    usage_error("invalid value for " + opt + ": '" + s + "'");
+    std::exit(tool.bad_value(opt, s, actio::cli::number_range(lo, 3600, "seconds")));
   return v;
 }
 
@@ -203,12 +205,14 @@ Options parse_args(int argc, char** argv) {
       if (has_value)
         return value;
       if (i + 1 >= argc)
-        usage_error("option " + arg + " needs a value");
+        std::exit(tool.missing_argument(arg));
       return argv[++i];
     };
     if (arg == "--help" || arg == "-h") {
-      usage(stdout);
+      usage();
       std::exit(0);
+    } else if (arg == "--version") {
+      std::exit(tool.print_version());
     } else if (arg == "--connections") {
       opt.connections = static_cast<int>(parse_int(arg, need_value(), 1, 100000));
     } else if (arg == "--depth") {
@@ -232,14 +236,16 @@ Options parse_args(int argc, char** argv) {
         opt.run_actio = false;
         opt.run_baseline = true;
       } else {
-        usage_error("--only expects 'actio' or 'baseline', got '" + v + "'");
+        std::exit(tool.bad_value(arg, v, "'actio' or 'baseline'"));
       }
     } else if (arg == "--pin" && !has_value) {
       opt.pin = true;
     } else if (arg == "--no-pin" && !has_value) {
       opt.pin = false;
+    } else if (arg.empty() || arg[0] != '-') {
+      usage_error("extra operand '" + arg + "'");
     } else {
-      usage_error("unknown argument: " + std::string(argv[i]));
+      std::exit(tool.unrecognized_option(argv[i]));
     }
   }
   return opt;

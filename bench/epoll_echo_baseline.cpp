@@ -46,6 +46,9 @@
 #include <string>
 #include <vector>
 
+#include "actio/cli/tool.hpp"
+#include "actio/cli/values.hpp"
+
 namespace {
 
 constexpr const char* prog = "actio-epoll-echo";
@@ -64,29 +67,20 @@ struct Conn {
   size_t pending_off = 0;
 };
 
-void usage(FILE* out) {
-  std::fprintf(out,
-               "usage: %s [--host H] [--port P]\n"
-               "  --host H   IPv4 address to bind (default 127.0.0.1)\n"
-               "  --port P   TCP port (default 7001; 0 = OS chooses)\n"
-               "  --help     show this help\n",
-               prog);
+const actio::cli::tool tool{prog, "",
+                            "Single-threaded level-triggered epoll TCP echo "
+                            "server: the baseline of actio-echo-bench."};
+
+[[noreturn]] void help() {
+  std::exit(tool.print_help(
+    actio::cli::option_line("--host=H", "IPv4 address to bind (default "
+                                        "127.0.0.1)")
+    + actio::cli::option_line("--port=P", "TCP port (default 7001; 0 = OS "
+                                          "chooses)")));
 }
 
 [[noreturn]] void usage_error(const std::string& msg) {
-  std::fprintf(stderr, "%s: %s\n", prog, msg.c_str());
-  usage(stderr);
-  std::exit(2);
-}
-
-bool parse_port(const char* s, int& port) {
-  char* end = nullptr;
-  errno = 0;
-  long v = std::strtol(s, &end, 10);
-  if (errno != 0 || end == s || *end != '\0' || v < 0 || v > 65535)
-    return false;
-  port = static_cast<int>(v);
-  return true;
+  std::exit(tool.usage_error(msg));
 }
 
 Options parse_args(int argc, char** argv) {
@@ -104,20 +98,25 @@ Options parse_args(int argc, char** argv) {
       if (has_value)
         return value;
       if (i + 1 >= argc)
-        usage_error("option " + arg + " needs a value");
+        std::exit(tool.missing_argument(arg));
       return argv[++i];
     };
     if (arg == "--help" || arg == "-h") {
-      usage(stdout);
-      std::exit(0);
+      help();
+    } else if (arg == "--version") {
+      std::exit(tool.print_version());
     } else if (arg == "--host") {
       opt.host = need_value();
     } else if (arg == "--port") {
       std::string v = need_value();
-      if (!parse_port(v.c_str(), opt.port))
-        usage_error("invalid port: " + v);
+      auto port = actio::cli::parse_port(v);
+      if (!port)
+        std::exit(tool.bad_value(arg, v, actio::cli::port_expected));
+      opt.port = *port;
+    } else if (arg.empty() || arg[0] != '-') {
+      usage_error("extra operand '" + arg + "'");
     } else {
-      usage_error("unknown argument: " + std::string(argv[i]));
+      std::exit(tool.unrecognized_option(argv[i]));
     }
   }
   return opt;
@@ -137,7 +136,7 @@ int make_listener(const Options& opt, sockaddr_in& bound) {
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<uint16_t>(opt.port));
   if (inet_pton(AF_INET, opt.host.c_str(), &addr.sin_addr) != 1)
-    usage_error("invalid IPv4 address: " + opt.host);
+    std::exit(tool.bad_value("--host", opt.host, "an IPv4 address"));
 
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) {

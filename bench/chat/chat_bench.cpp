@@ -47,14 +47,17 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "actio/cli/tool.hpp"
 #include "fanout_load.hpp"
 
 namespace {
@@ -74,19 +77,28 @@ struct row {
   double join = 0;
 };
 
-[[noreturn]] void usage(int status) {
-  std::fprintf(status ? stderr : stdout,
-               "usage: %s --server NAME=HOST:PORT[,HOST:PORT...] "
-               "[--server ...]\n"
-               "          [--pids NAME=PID[,PID...]] [--clients 1000] "
-               "[--rooms 1] [--senders 10]\n"
-               "          [--window 32] [--size 64] [--duration 5] "
-               "[--rounds 1]\n"
-               "          [--join-timeout 120] [--drain-timeout 30]\n"
-               "The first server is the baseline of the ratios. See the top "
-               "of bench/chat/chat_bench.cpp.\n",
-               prog);
-  std::exit(status);
+const actio::cli::tool tool{prog, "",
+                            "Chat fan-out load against one or more chat "
+                            "servers; the first --server is the\nbaseline of "
+                            "the ratios. See the top of "
+                            "bench/chat/chat_bench.cpp."};
+
+[[noreturn]] void help() {
+  using actio::cli::option_line;
+  std::exit(tool.print_help(
+    option_line("--server=NAME=HOST:PORT[,HOST:PORT...]",
+                "a server to load (repeatable)")
+    + option_line("--pids=NAME=PID[,PID...]",
+                  "its processes, for CPU time")
+    + option_line("--clients=N", "clients (default 1000)")
+    + option_line("--rooms=N", "rooms (default 1)")
+    + option_line("--senders=N", "clients that send (default 10)")
+    + option_line("--window=N", "messages in flight per sender (default 32)")
+    + option_line("--size=N", "bytes per message (default 64)")
+    + option_line("--duration=T", "seconds per round (default 5)")
+    + option_line("--rounds=N", "rounds per server (default 1)")
+    + option_line("--join-timeout=T", "seconds to join (default 120)")
+    + option_line("--drain-timeout=T", "seconds to drain (default 30)")));
 }
 
 std::vector<std::string> split(const std::string& s, char sep) {
@@ -101,10 +113,10 @@ std::vector<std::string> split(const std::string& s, char sep) {
 double number(const std::string& opt, const std::string& v, double min) {
   char* end = nullptr;
   double x = std::strtod(v.c_str(), &end);
-  if (v.empty() || *end || x < min) {
-    std::fprintf(stderr, "%s: bad value for %s: %s\n", prog, opt.c_str(),
-                 v.c_str());
-    usage(2);
+  if (v.empty() || *end || !(x >= min) || !std::isfinite(x)) {
+    std::ostringstream what;
+    what << "a number (at least " << min << ")";
+    std::exit(tool.bad_value(opt, v, what.str()));
   }
   return x;
 }
@@ -161,25 +173,34 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i], value;
     if (arg == "--help" || arg == "-h")
-      usage(0);
-    if (auto eq = arg.find('='); arg.rfind("--", 0) == 0
-                                 && eq != std::string::npos) {
+      help();
+    if (arg == "--version")
+      return tool.print_version();
+    if (arg.empty() || arg[0] != '-')
+      return tool.usage_error("extra operand '" + arg + "'");
+    static const std::set<std::string> known{
+      "--server", "--pids", "--clients", "--rooms", "--senders",
+      "--window", "--size", "--duration", "--rounds", "--join-timeout",
+      "--drain-timeout"};
+    if (!known.count(arg.substr(0, arg.find('='))))
+      return tool.unrecognized_option(arg);
+    if (auto eq = arg.find('='); eq != std::string::npos) {
       value = arg.substr(eq + 1);
       arg.resize(eq);
     } else if (i + 1 < argc) {
       value = argv[++i];
     } else {
-      std::fprintf(stderr, "%s: %s needs a value\n", prog, arg.c_str());
-      usage(2);
+      return tool.missing_argument(arg);
     }
     if (arg == "--server" || arg == "--pids") {
       auto eq = value.find('=');
-      if (eq == std::string::npos || eq == 0)
-        usage(2);
-      auto name = value.substr(0, eq);
-      auto items = split(value.substr(eq + 1), ',');
-      if (items.empty())
-        usage(2);
+      auto name = value.substr(0, eq == std::string::npos ? 0 : eq);
+      auto items = split(value.substr(eq == std::string::npos ? 0 : eq + 1),
+                         ',');
+      if (name.empty() || items.empty())
+        return tool.bad_value(arg, value, arg == "--server"
+                                            ? "NAME=HOST:PORT[,HOST:PORT...]"
+                                            : "NAME=PID[,PID...]");
       if (arg == "--pids") {
         for (auto& p : items)
           pids[name].push_back(static_cast<int>(number(arg, p, 1)));
@@ -189,7 +210,7 @@ int main(int argc, char** argv) {
       for (auto& item : items) {
         auto colon = item.rfind(':');
         if (colon == std::string::npos)
-          usage(2);
+          return tool.bad_value(arg, value, "NAME=HOST:PORT[,HOST:PORT...]");
         srv.endpoints.push_back(
           {item.substr(0, colon),
            static_cast<uint16_t>(number(arg, item.substr(colon + 1), 1))});
@@ -213,22 +234,16 @@ int main(int argc, char** argv) {
       s.join_timeout = number(arg, value, 1);
     } else if (arg == "--drain-timeout") {
       s.drain_timeout = number(arg, value, 0);
-    } else {
-      std::fprintf(stderr, "%s: unknown option %s\n", prog, arg.c_str());
-      usage(2);
     }
   }
   if (servers.empty())
-    usage(2);
+    return tool.usage_error("option '--server' is required");
   for (auto& srv : servers) {
     srv.pids = pids[srv.name];
     if (s.clients < srv.endpoints.size() * s.rooms
         || s.senders > s.clients) {
-      std::fprintf(stderr,
-                   "%s: need clients >= endpoints x rooms and senders <= "
-                   "clients\n",
-                   prog);
-      return 2;
+      return tool.usage_error("need clients >= endpoints x rooms and "
+                              "senders <= clients");
     }
   }
   rlimit rl{};

@@ -36,6 +36,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -44,6 +45,9 @@
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
+
+#include "actio/cli/tool.hpp"
+#include "actio/cli/values.hpp"
 
 namespace {
 
@@ -56,46 +60,48 @@ struct options {
   size_t max_queue = 64 * 1024 * 1024;
 };
 
-[[noreturn]] void usage(int status) {
-  std::fprintf(status ? stderr : stdout,
-               "usage: %s [--host H] [--port P] [--max-queue BYTES]\n"
-               "  --host H           IPv4 address (default 127.0.0.1)\n"
-               "  --port P           port, 0 = any (default 7001)\n"
-               "  --max-queue BYTES  unsent bytes per client before it is\n"
-               "                     disconnected (default 67108864)\n",
-               prog);
-  std::exit(status);
-}
+const actio::cli::tool tool{prog, "",
+                            "A plain epoll chat server (text lines): the "
+                            "baseline of actio-chat-bench."};
 
 options parse_args(int argc, char** argv) {
   options opt;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i], value;
     if (arg == "--help" || arg == "-h")
-      usage(0);
-    if (auto eq = arg.find('='); eq != std::string::npos) {
+      std::exit(tool.print_help(
+        actio::cli::option_line("--host=H", "IPv4 address (default 127.0.0.1)")
+        + actio::cli::option_line("--port=P", "port, 0 = any (default 7001)")
+        + actio::cli::option_line("--max-queue=BYTES",
+                                  "unsent bytes per client before it is")
+        + actio::cli::option_line("", "disconnected (default 67108864)")));
+    if (arg == "--version")
+      std::exit(tool.print_version());
+    if (arg.empty() || arg[0] != '-')
+      std::exit(tool.usage_error("extra operand '" + arg + "'"));
+    auto eq = arg.find('=');
+    auto name = arg.substr(0, eq);
+    if (name != "--host" && name != "--port" && name != "--max-queue")
+      std::exit(tool.unrecognized_option(arg));
+    if (eq != std::string::npos)
       value = arg.substr(eq + 1);
-      arg.resize(eq);
-    } else if (i + 1 < argc) {
+    else if (i + 1 < argc)
       value = argv[++i];
-    } else {
-      std::fprintf(stderr, "%s: %s needs a value\n", prog, arg.c_str());
-      usage(2);
-    }
-    char* end = nullptr;
-    if (arg == "--host") {
+    else
+      std::exit(tool.missing_argument(name));
+    if (name == "--host") {
       opt.host = value;
-    } else if (arg == "--port") {
-      opt.port = std::strtol(value.c_str(), &end, 10);
-      if (*end || opt.port < 0 || opt.port > 65535)
-        usage(2);
-    } else if (arg == "--max-queue") {
-      opt.max_queue = std::strtoull(value.c_str(), &end, 10);
-      if (*end || opt.max_queue == 0)
-        usage(2);
+    } else if (name == "--port") {
+      auto port = actio::cli::parse_port(value);
+      if (!port)
+        std::exit(tool.bad_value(name, value, actio::cli::port_expected));
+      opt.port = *port;
     } else {
-      std::fprintf(stderr, "%s: unknown option %s\n", prog, arg.c_str());
-      usage(2);
+      auto n = actio::cli::parse_integer(value, 1, LLONG_MAX);
+      if (!n)
+        std::exit(tool.bad_value(name, value,
+                                 actio::cli::integer_range(1, LLONG_MAX)));
+      opt.max_queue = static_cast<size_t>(*n);
     }
   }
   return opt;
@@ -352,10 +358,8 @@ int main(int argc, char** argv) {
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<uint16_t>(opt.port));
-  if (inet_pton(AF_INET, opt.host.c_str(), &addr.sin_addr) != 1) {
-    std::fprintf(stderr, "%s: bad IPv4 address %s\n", prog, opt.host.c_str());
-    return 2;
-  }
+  if (inet_pton(AF_INET, opt.host.c_str(), &addr.sin_addr) != 1)
+    return tool.bad_value("--host", opt.host, "an IPv4 address");
   int lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   int one = 1;
   setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);

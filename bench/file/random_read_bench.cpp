@@ -29,6 +29,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -49,6 +50,7 @@
 #include "actio/actors/errc.hpp"
 #include "actio/actors/runtime.hpp"
 #include "actio/actors/pinned.hpp"
+#include "actio/cli/values.hpp"
 #include "actio/io/file_service.hpp"
 
 namespace {
@@ -70,23 +72,25 @@ struct options {
   std::vector<std::string> actio_args; // --group.name options, for CAF
 };
 
-void usage(std::ostream& out) {
-  out << "usage: actio-file-bench [options]\n"
-         "4 KiB random reads at a fixed depth: plain liburing loop vs. actio's\n"
-         "file service, in the same run.\n\n"
-         "  --file PATH      file to read (default: create ./" << default_file
-      << "\n"
-         "                   of --size bytes, or reuse it if it has that size)\n"
-         "  --size N         size of the created file, suffixes K M G (default 256M)\n"
-         "  --duration T     seconds per side, suffix s or ms allowed (default 5)\n"
-         "  --depth D        reads in flight (default 32)\n"
-         "  --backend B      actio's backend: uring, epoll, aio, auto (default auto)\n"
-         "  --seed N         offset generator seed (default 42)\n"
-         "  --only SIDE      run one side only: liburing or actio (for profiling)\n"
-         "  --actio.io.*     actio's options (e.g. --actio.io.drivers 2)\n"
-         "  --scheduler.*, --work-stealing.*\n"
-         "                   CAF's scheduler options (e.g. --scheduler.policy sharing)\n"
-         "  --help           this text\n";
+const actio::cli::tool tool{"actio-file-bench", "",
+                            "4 KiB random reads at a fixed depth: plain "
+                            "liburing loop vs. actio's\nfile service, in the "
+                            "same run."};
+
+void usage() {
+  tool.print_help(
+    std::string{"  --file PATH      file to read (default: create ./"} + default_file
+    + "\n"
+      "                   of --size bytes, or reuse it if it has that size)\n"
+      "  --size N         size of the created file, suffixes K M G (default 256M)\n"
+      "  --duration T     seconds per side, suffix s or ms allowed (default 5)\n"
+      "  --depth D        reads in flight (default 32)\n"
+      "  --backend B      actio's backend: uring, epoll, aio, auto (default auto)\n"
+      "  --seed N         offset generator seed (default 42)\n"
+      "  --only SIDE      run one side only: liburing or actio (for profiling)\n"
+      "  --actio.io.*     actio's options (e.g. --actio.io.drivers 2)\n"
+      "  --scheduler.*, --work-stealing.*\n"
+      "                   CAF's scheduler options (e.g. --scheduler.policy sharing)\n");
 }
 
 std::optional<uint64_t> parse_size(const std::string& s) {
@@ -126,14 +130,20 @@ std::optional<double> parse_seconds(const std::string& s) {
   return std::nullopt;
 }
 
-/// 0: run, 1: --help printed, 2: error (printed).
+/// 0: run, 1: --help or --version printed, 2: error (printed).
 int parse_options(int argc, char** argv, options& opt) {
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--help" || arg == "-h") {
-      usage(std::cout);
+      usage();
       return 1;
     }
+    if (arg == "--version") {
+      tool.print_version();
+      return 1;
+    }
+    if (arg.empty() || arg[0] != '-')
+      return tool.usage_error("extra operand '" + arg + "'");
     // --group.name[=value]: actio's and CAF's own options (actio.io.*,
     // scheduler.*, work-stealing.*), handed to CAF's parser below.
     if (arg.size() > 2 && arg.compare(0, 2, "--") == 0
@@ -155,18 +165,21 @@ int parse_options(int argc, char** argv, options& opt) {
         return value;
       if (i + 1 < argc)
         return std::string{argv[++i]};
-      std::cerr << "actio-file-bench: " << name << " needs a value\n";
+      tool.missing_argument(name);
       return std::nullopt;
     };
-    auto bad = [&](const std::string& v) {
-      std::cerr << "actio-file-bench: bad value for " << name << ": '" << v
-                << "'\n";
-      return 2;
+    auto bad = [&](const std::string& v, std::string_view expected) {
+      return tool.bad_value(name, v, expected);
     };
+    static const std::string_view known[] = {"--file",    "--size",
+                                             "--duration", "--depth",
+                                             "--backend", "--only", "--seed"};
+    if (std::find(std::begin(known), std::end(known), name) == std::end(known))
+      return tool.unrecognized_option(arg);
     if (name == "--file") {
       auto v = take();
       if (!v || v->empty())
-        return v ? bad(*v) : 2;
+        return v ? bad(*v, "a file name") : 2;
       opt.file = *v;
     } else if (name == "--size") {
       auto v = take();
@@ -174,7 +187,7 @@ int parse_options(int argc, char** argv, options& opt) {
         return 2;
       auto n = parse_size(*v);
       if (!n || *n < block)
-        return bad(*v);
+        return bad(*v, "a size of at least 4K (suffixes K M G)");
       opt.size = *n;
     } else if (name == "--duration") {
       auto v = take();
@@ -182,7 +195,7 @@ int parse_options(int argc, char** argv, options& opt) {
         return 2;
       auto t = parse_seconds(*v);
       if (!t)
-        return bad(*v);
+        return bad(*v, "a positive duration (seconds, or suffix s or ms)");
       opt.duration = *t;
     } else if (name == "--depth") {
       auto v = take();
@@ -190,21 +203,21 @@ int parse_options(int argc, char** argv, options& opt) {
         return 2;
       auto n = parse_size(*v);
       if (!n || *n == 0 || *n > 4096)
-        return bad(*v);
+        return bad(*v, actio::cli::integer_range(1, 4096));
       opt.depth = static_cast<size_t>(*n);
     } else if (name == "--backend") {
       auto v = take();
       if (!v)
         return 2;
       if (*v != "uring" && *v != "epoll" && *v != "aio" && *v != "auto")
-        return bad(*v);
+        return bad(*v, "a backend: uring, epoll, aio or auto");
       opt.backend = *v == "auto" ? std::string{} : *v;
     } else if (name == "--only") {
       auto v = take();
       if (!v)
         return 2;
       if (*v != "liburing" && *v != "actio")
-        return bad(*v);
+        return bad(*v, "'liburing' or 'actio'");
       opt.only = *v;
     } else if (name == "--seed") {
       auto v = take();
@@ -212,12 +225,8 @@ int parse_options(int argc, char** argv, options& opt) {
         return 2;
       auto n = parse_size(*v);
       if (!n)
-        return bad(*v);
+        return bad(*v, "a non-negative integer");
       opt.seed = *n;
-    } else {
-      std::cerr << "actio-file-bench: unknown option '" << arg
-                << "' (--help for usage)\n";
-      return 2;
     }
   }
   return 0;
@@ -540,15 +549,11 @@ int main(int argc, char** argv) {
     std::vector<char*> cargs;
     for (auto& a : args)
       cargs.push_back(a.data());
-    if (auto err = cfg.parse_args(static_cast<int>(cargs.size()), cargs.data())) {
-      std::cerr << "actio-file-bench: " << to_string(err) << '\n';
-      return 2;
-    }
-    if (!cfg.remainder.empty()) {
-      std::cerr << "actio-file-bench: unexpected argument '"
-                << cfg.remainder.front() << "'\n";
-      return 2;
-    }
+    if (auto status = cfg.parse_args(tool, static_cast<int>(cargs.size()),
+                                     cargs.data()))
+      return *status;
+    if (auto status = tool.check_operands(cfg.remainder, {}))
+      return *status;
   }
   if (!opt.backend.empty())
     caf::put(cfg.content, "actio.io.backend", opt.backend);

@@ -30,6 +30,7 @@
 #include <caf/all.hpp>
 
 #include "actio/actors/config.hpp"
+#include "actio/cli/values.hpp"
 #include "actio/io/lines.hpp"
 #include "actio/io/sources.hpp"
 #include "actio/io/stages.hpp"
@@ -52,15 +53,16 @@ struct options {
   size_t chunk = 64 * 1024;
 };
 
-int usage(int status) {
-  (status == 0 ? std::cout : std::cerr)
-    << "usage: actio-lines-bench [--size MiB] [--rounds N] [--chunk BYTES]\n"
-       "lines() throughput vs a plain memchr loop over the same in-memory "
-       "corpus,\ninterleaved rounds, medians.\n"
-       "  --size MiB      corpus size (default 256)\n"
-       "  --rounds N      rounds per variant (default 5)\n"
-       "  --chunk BYTES   chunk size for codec and pipeline (default 65536)\n";
-  return status;
+const actio::cli::tool tool{"actio-lines-bench", "",
+                            "lines() throughput vs a plain memchr loop over "
+                            "the same in-memory corpus,\ninterleaved rounds, "
+                            "medians."};
+
+int usage() {
+  return tool.print_help(
+    "  --size MiB      corpus size (default 256)\n"
+    "  --rounds N      rounds per variant (default 5)\n"
+    "  --chunk BYTES   chunk size for codec and pipeline (default 65536)\n");
 }
 
 std::vector<uint8_t> make_corpus(size_t size) {
@@ -189,28 +191,30 @@ int main(int argc, char** argv) {
     std::string arg = argv[i];
     std::string val;
     if (arg == "--help" || arg == "-h")
-      return usage(0);
-    if (auto eq = arg.find('='); eq != std::string::npos) {
+      return usage();
+    if (arg == "--version")
+      return tool.print_version();
+    if (arg.empty() || arg[0] != '-')
+      return tool.usage_error("extra operand '" + arg + "'");
+    auto name = arg.substr(0, arg.find('='));
+    if (name != "--size" && name != "--rounds" && name != "--chunk")
+      return tool.unrecognized_option(arg);
+    if (auto eq = arg.find('='); eq != std::string::npos)
       val = arg.substr(eq + 1);
-      arg.resize(eq);
-    } else if (i + 1 < argc) {
+    else if (i + 1 < argc)
       val = argv[++i];
-    }
-    auto num = std::strtoull(val.c_str(), nullptr, 10);
-    if (val.empty() || num == 0) {
-      std::cerr << "actio-lines-bench: " << arg << " needs a positive number\n";
-      return usage(2);
-    }
-    if (arg == "--size")
-      opt.mib = num;
-    else if (arg == "--rounds")
-      opt.rounds = static_cast<int>(num);
-    else if (arg == "--chunk")
-      opt.chunk = num;
-    else {
-      std::cerr << "actio-lines-bench: unknown option " << arg << '\n';
-      return usage(2);
-    }
+    else
+      return tool.missing_argument(name);
+    constexpr long long most = 1LL << 30;
+    auto num = actio::cli::parse_integer(val, 1, most);
+    if (!num)
+      return tool.bad_value(name, val, actio::cli::integer_range(1, most));
+    if (name == "--size")
+      opt.mib = static_cast<size_t>(*num);
+    else if (name == "--rounds")
+      opt.rounds = static_cast<int>(*num);
+    else
+      opt.chunk = static_cast<size_t>(*num);
   }
   auto text = make_corpus(opt.mib * 1024 * 1024);
   auto expected = memchr_lines(text);

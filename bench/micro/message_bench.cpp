@@ -13,6 +13,7 @@
 #include "actio/actors/config.hpp"
 #include "actio/actors/pinned.hpp"
 #include "actio/actors/runtime.hpp"
+#include "actio/cli/values.hpp"
 
 namespace {
 
@@ -91,4 +92,47 @@ BENCHMARK(scheduler_ping_pong)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 } // namespace
 
-BENCHMARK_MAIN();
+// Google Benchmark's flags, with the command-line conventions of every
+// actio-* tool (actio/cli/tool.hpp) around them.
+int main(int argc, char** argv) {
+  const actio::cli::tool tool{"actio-micro-bench", "",
+                              "Micro-benchmarks of CAF messaging and Actio's "
+                              "building blocks (Google Benchmark)."};
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg == "--help" || arg == "-h")
+      return tool.print_help(
+        actio::cli::option_line("--benchmark_filter=REGEX",
+                                "run only the benchmarks matching REGEX")
+        + actio::cli::option_line("--benchmark_repetitions=N",
+                                  "repeat each benchmark N times")
+        + actio::cli::option_line("--benchmark_min_time=T",
+                                  "run each benchmark at least T seconds")
+        + actio::cli::option_line("--benchmark_format=FMT",
+                                  "console, json or csv")
+        + actio::cli::option_line("--benchmark_list_tests",
+                                  "list the benchmarks and exit")
+        + actio::cli::option_line("", "(and Google Benchmark's other "
+                                      "--benchmark_* flags)"));
+    if (arg == "--version")
+      return tool.print_version();
+    // Google Benchmark leaves a flag with a bad number in argv, reported
+    // below as unrecognized; say what is wrong instead.
+    constexpr std::string_view reps = "--benchmark_repetitions=";
+    if (arg.substr(0, reps.size()) == reps
+        && !actio::cli::parse_integer(arg.substr(reps.size()), 1, 1000000))
+      return tool.bad_value(arg.substr(0, reps.size() - 1),
+                            arg.substr(reps.size()),
+                            actio::cli::integer_range(1, 1000000));
+  }
+  benchmark::Initialize(&argc, argv);
+  if (argc > 1) { // what Google Benchmark did not take
+    std::string_view arg = argv[1];
+    if (!arg.empty() && arg[0] == '-')
+      return tool.unrecognized_option(arg);
+    return tool.usage_error("extra operand '" + std::string{arg} + "'");
+  }
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return actio::cli::exit_success;
+}

@@ -29,6 +29,7 @@
 
 #include "actio/actors/errc.hpp"
 #include "actio/actors/node.hpp"
+#include "actio/cli/values.hpp"
 
 namespace {
 
@@ -207,34 +208,55 @@ int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.size() == 3 && args[0] == "--serve")
     return serve(args[1], args[2]);
+  const actio::cli::tool tool{"actio-remote-bench", "",
+                              "Remote request/response round trips between "
+                              "two nodes (two processes on\n127.0.0.1): "
+                              "Actio's node layer vs bare CAF "
+                              "publish/remote_actor, 1 and 32\nin flight, per "
+                              "scheduler policy."};
   uint64_t n = 20000;
   std::vector<std::string> policies{"stealing", "sharing"};
   for (size_t i = 0; i < args.size(); ++i) {
-    if (args[i] == "--help" || args[i] == "-h") {
-      std::cout << "usage: actio-remote-bench [--n ROUND_TRIPS] "
-                   "[--policies stealing,sharing]\n"
-                   "Remote request/response round trips between two nodes "
-                   "(two processes on\n127.0.0.1): Actio's node layer vs "
-                   "bare CAF publish/remote_actor, 1 and 32\nin flight, per "
-                   "scheduler policy.\n";
-      return 0;
+    std::string arg = args[i];
+    if (arg == "--help" || arg == "-h")
+      return tool.print_help(
+        actio::cli::option_line("--n=ROUND_TRIPS",
+                                "round trips per measurement (default 20000)")
+        + actio::cli::option_line("--policies=LIST",
+                                  "scheduler policies (default "
+                                  "stealing,sharing)"));
+    if (arg == "--version")
+      return tool.print_version();
+    if (arg.empty() || arg[0] != '-')
+      return tool.usage_error("extra operand '" + arg + "'");
+    auto name = arg.substr(0, arg.find('='));
+    if (name != "--n" && name != "--policies")
+      return tool.unrecognized_option(arg);
+    std::string value;
+    if (auto eq = arg.find('='); eq != std::string::npos)
+      value = arg.substr(eq + 1);
+    else if (i + 1 < args.size())
+      value = args[++i];
+    else
+      return tool.missing_argument(name);
+    if (name == "--n") {
+      constexpr long long most = 1LL << 40;
+      auto v = actio::cli::parse_integer(value, 1, most);
+      if (!v)
+        return tool.bad_value(name, value, actio::cli::integer_range(1, most));
+      n = static_cast<uint64_t>(*v);
+      continue;
     }
-    if (args[i] == "--n" && i + 1 < args.size())
-      n = std::stoull(args[++i]);
-    else if (args[i] == "--policies" && i + 1 < args.size()) {
-      policies.clear();
-      std::string list = args[++i];
-      size_t start = 0;
-      for (;;) {
-        auto comma = list.find(',', start);
-        policies.push_back(list.substr(start, comma - start));
-        if (comma == std::string::npos)
-          break;
-        start = comma + 1;
-      }
-    } else {
-      std::cerr << "actio-remote-bench: unknown argument " << args[i] << '\n';
-      return 2;
+    policies.clear();
+    size_t start = 0;
+    for (;;) {
+      auto comma = value.find(',', start);
+      policies.push_back(value.substr(start, comma - start));
+      if (policies.back() != "stealing" && policies.back() != "sharing")
+        return tool.bad_value(name, value, "a list of stealing, sharing");
+      if (comma == std::string::npos)
+        break;
+      start = comma + 1;
     }
   }
   std::setvbuf(stdout, nullptr, _IOLBF, 0);

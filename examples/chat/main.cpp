@@ -136,29 +136,26 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
+  actio::cli::tool tool{"actio-chat", "",
+                        "A chat server: rooms, nicks, text lines or protobuf "
+                        "frames; optionally federated with peer nodes."};
   chat_config cfg;
   auto args = chat::merge_peer_args(argc, argv);
   std::vector<char*> argv2;
   for (auto& a : args)
     argv2.push_back(a.data());
-  if (auto err = cfg.parse_args(static_cast<int>(argv2.size()),
-                                argv2.data())) {
-    std::cerr << "actio-chat: " << to_string(err) << '\n';
-    return 2;
-  }
-  if (cfg.cli_helptext_printed)
-    return 0;
+  if (auto status = cfg.parse_args(tool, static_cast<int>(argv2.size()),
+                                   argv2.data()))
+    return *status;
+  if (auto status = tool.check_operands(cfg.remainder, {}))
+    return *status;
   if (cfg.max_frame == 0 || cfg.max_frame >= 16 * 1024 * 1024
-      || cfg.max_line == 0 || cfg.max_queue == 0) {
-    std::cerr << "actio-chat: --max-frame must be 1..16777215, --max-line "
-                 "and --max-queue positive\n";
-    return 2;
-  }
+      || cfg.max_line == 0 || cfg.max_queue == 0)
+    return tool.usage_error("--max-frame must be 1..16777215, --max-line "
+                            "and --max-queue positive");
   auto fo = chat::federation_settings(cfg.chat_node, cfg.node);
-  if (!fo) {
-    std::cerr << "actio-chat: " << actio::describe(fo.error()) << '\n';
-    return 2;
-  }
+  if (!fo)
+    return tool.usage_error(actio::describe(fo.error()));
   bool node_mode = cfg.chat_node.wanted();
   if (node_mode) {
     // Checks the TLS files before CAF sees them: no anonymous TLS, no

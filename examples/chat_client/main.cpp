@@ -91,17 +91,16 @@ bool send_request(int fd, const pb::Request& req) {
 } // namespace
 
 int main(int argc, char** argv) {
+  actio::cli::tool tool{"actio-chat-client", "",
+                        "Chat with an actio-chat server over protobuf frames: "
+                        "lines from stdin are sent, messages printed."};
   client_config cfg;
-  if (auto err = cfg.parse_args(argc, argv)) {
-    std::cerr << "actio-chat-client: " << to_string(err) << '\n';
-    return 2;
-  }
-  if (cfg.cli_helptext_printed)
-    return 0;
-  if (cfg.nick.empty()) {
-    std::cerr << "actio-chat-client: --nick is required\n";
-    return 2;
-  }
+  if (auto status = cfg.parse_args(tool, argc, argv))
+    return *status;
+  if (auto status = tool.check_operands(cfg.remainder, {}))
+    return *status;
+  if (cfg.nick.empty())
+    return tool.usage_error("option '--nick' is required");
   int fd = connect_to(cfg.host, cfg.port);
   if (fd < 0) {
     std::cerr << "actio-chat-client: cannot connect to " << cfg.host << ':'

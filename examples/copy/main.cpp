@@ -14,7 +14,8 @@
 // SRC's permission bits, reads pipes and devices to their end, and leaves
 // the data to the page cache unless --sync (copier.hpp, copy_target.hpp).
 // On a terminal it draws a progress bar (bytes, rate, ETA); otherwise it
-// prints one summary line. Exit status 0 on success, 1 on any error.
+// prints one summary line. Exit status 0 on success, 1 on a failure, 2 on
+// a usage error.
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -56,23 +57,19 @@ struct copy_config : actio::config {
 } // namespace
 
 int main(int argc, char** argv) {
+  cli::tool tool{"actio-copy", "SRC DST",
+                 "Copy the file SRC to DST (or into the directory DST) through "
+                 "Actio's file service."};
   copy_config cfg;
-  if (auto err = cfg.parse_args(argc, argv)) {
-    std::cerr << "actio-copy: " << to_string(err) << '\n';
-    return 2;
-  }
-  if (cfg.cli_helptext_printed)
-    return 0;
+  if (auto status = cfg.parse_args(tool, argc, argv))
+    return *status;
   auto& args = cfg.remainder;
-  if (args.size() != 2) {
-    std::cerr << "usage: actio-copy SRC DST [--chunk=N] [--depth=N] "
-                 "[--backend=uring|epoll]   (--help for all options)\n";
-    return 2;
-  }
-  if (cfg.chunk == 0 || cfg.depth == 0) {
-    std::cerr << "actio-copy: --chunk and --depth must be positive\n";
-    return 2;
-  }
+  if (auto status = tool.check_operands(args, {"file", "destination file"}))
+    return *status;
+  if (cfg.chunk == 0)
+    return tool.bad_value("--chunk", "0", "a positive integer");
+  if (cfg.depth == 0)
+    return tool.bad_value("--depth", "0", "a positive integer");
   // Refusals (same file, directory source) before anything is opened.
   auto target = resolve_copy_target(args[0], args[1]);
   if (!target) {

@@ -50,8 +50,9 @@ int run_worker(caf::actor_system& sys, const actio::node_config& cfg,
   return 0;
 }
 
-int run_front_end(caf::actor_system& sys, const actio::node_config& cfg,
-                  const settings& s, const std::string& host, uint16_t port,
+int run_front_end(const actio::cli::tool& tool, caf::actor_system& sys,
+                  const actio::node_config& cfg, const settings& s,
+                  const std::string& host, uint16_t port,
                   sigset_t stop_signals) {
   pool_options popts;
   popts.node = cfg.node;
@@ -64,21 +65,16 @@ int run_front_end(caf::actor_system& sys, const actio::node_config& cfg,
                                      : comma - start);
     if (!item.empty()) {
       auto addr = actio::node::parse_address(item);
-      if (!addr) {
-        std::cerr << "actio-echo: --workers: " << actio::describe(addr.error())
-                  << '\n';
-        return 2;
-      }
+      if (!addr)
+        return tool.bad_value("--workers", item, "HOST:PORT[,HOST:PORT...]");
       popts.workers.push_back(*addr);
     }
     if (comma == std::string::npos)
       break;
     start = comma + 1;
   }
-  if (popts.workers.empty()) {
-    std::cerr << "actio-echo: --workers names no worker\n";
-    return 2;
-  }
+  if (popts.workers.empty())
+    return tool.bad_value("--workers", s.workers, "HOST:PORT[,HOST:PORT...]");
   auto rt = actio::runtime::start(sys);
   if (!rt) {
     std::cerr << "actio-echo: " << actio::describe(rt.error()) << '\n';
@@ -126,20 +122,17 @@ void add_options(caf::config_option_set& opts, settings& s,
          "CA trusted for peers, PEM (= actio.node.cafile)");
 }
 
-int run(actio::node_config& cfg, const settings& s, const std::string& host,
-        uint16_t port, sigset_t stop_signals) {
-  if (s.worker && !s.workers.empty()) {
-    std::cerr << "actio-echo: --worker and --workers exclude each other\n";
-    return 2;
-  }
-  if (auto err = cfg.prepare()) {
-    std::cerr << "actio-echo: " << actio::describe(err) << '\n';
-    return 2;
-  }
+int run(const actio::cli::tool& tool, actio::node_config& cfg,
+        const settings& s, const std::string& host, uint16_t port,
+        sigset_t stop_signals) {
+  if (s.worker && !s.workers.empty())
+    return tool.usage_error("--worker and --workers exclude each other");
+  if (auto err = cfg.prepare())
+    return tool.usage_error(actio::describe(err));
   caf::actor_system sys{cfg};
   if (s.worker)
     return run_worker(sys, cfg, stop_signals);
-  return run_front_end(sys, cfg, s, host, port, stop_signals);
+  return run_front_end(tool, sys, cfg, s, host, port, stop_signals);
 }
 
 } // namespace echo_cluster

@@ -16,6 +16,7 @@
 #include <caf/config_option_set.hpp>
 
 #include "actio/actors/node.hpp"
+#include "actio/cli/tool.hpp"
 
 namespace echo_cluster {
 
@@ -35,8 +36,9 @@ void add_options(caf::config_option_set& opts, settings& s,
 
 /// Runs the worker or the front-end until SIGINT/SIGTERM (blocked in the
 /// caller). `cfg` is parsed but the actor system is not started yet.
-/// Returns the exit status.
-int run(actio::node_config& cfg, const settings& s, const std::string& host,
-        uint16_t port, sigset_t stop_signals);
+/// Returns the exit status (usage errors reported through `tool`).
+int run(const actio::cli::tool& tool, actio::node_config& cfg,
+        const settings& s, const std::string& host, uint16_t port,
+        sigset_t stop_signals);
 
 } // namespace echo_cluster

@@ -124,15 +124,16 @@ int main(int argc, char** argv) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
+  actio::cli::tool tool{"actio-echo", "",
+                        "Echo TCP (or Unix stream socket) connections; "
+                        "SIGINT/SIGTERM drain and stop."};
   echo_config cfg;
-  if (auto err = cfg.parse_args(argc, argv)) {
-    std::cerr << "actio-echo: " << to_string(err) << '\n';
-    return 2;
-  }
-  if (cfg.cli_helptext_printed)
-    return 0;
+  if (auto status = cfg.parse_args(tool, argc, argv))
+    return *status;
+  if (auto status = tool.check_operands(cfg.remainder, {}))
+    return *status;
   if (cfg.cluster.wanted())
-    return echo_cluster::run(cfg, cfg.cluster, cfg.host, cfg.port,
+    return echo_cluster::run(tool, cfg, cfg.cluster, cfg.host, cfg.port,
                              stop_signals);
   caf::actor_system sys{cfg};
   auto rt = actio::runtime::start(sys);

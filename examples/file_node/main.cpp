@@ -167,19 +167,18 @@ int main(int argc, char** argv) {
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  actio::cli::tool tool{"actio-file-node", "",
+                        "Serve the files below --root DIR to other nodes, or "
+                        "(--connect HOST:PORT --cat PATH) print one of them."};
   file_node_config cfg;
-  if (auto err = cfg.parse_args(argc, argv)) {
-    std::cerr << "actio-file-node: " << to_string(err) << '\n';
-    return 2;
-  }
-  if (cfg.cli_helptext_printed)
-    return 0;
+  if (auto status = cfg.parse_args(tool, argc, argv))
+    return *status;
+  if (auto status = tool.check_operands(cfg.remainder, {}))
+    return *status;
   bool client = !cfg.connect.empty();
-  if (client == !cfg.root.empty() || client == cfg.cat.empty()) {
-    std::cerr << "actio-file-node: give --root DIR (server) or --connect "
-                 "HOST:PORT --cat PATH (client); see --help\n";
-    return 2;
-  }
+  if (client == !cfg.root.empty() || client == cfg.cat.empty())
+    return tool.usage_error("give --root DIR (server) or --connect HOST:PORT "
+                            "--cat PATH (client)");
   // A write_at of --max-transfer bytes must fit in one node message.
   auto room = cfg.limits.max_transfer + (uint64_t{1} << 20);
   if (room > cfg.limits.max_transfer && room > cfg.node.max_message_size)

@@ -70,13 +70,13 @@ int main(int argc, char** argv) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
+  actio::cli::tool tool{"actio-udp-echo", "",
+                        "Echo UDP datagrams back to their sender."};
   echo_config cfg;
-  if (auto err = cfg.parse_args(argc, argv)) {
-    std::cerr << "actio-udp-echo: " << to_string(err) << '\n';
-    return 2;
-  }
-  if (cfg.cli_helptext_printed)
-    return 0;
+  if (auto status = cfg.parse_args(tool, argc, argv))
+    return *status;
+  if (auto status = tool.check_operands(cfg.remainder, {}))
+    return *status;
   if (!cfg.backend.empty())
     caf::put(cfg.content, "actio.io.backend", cfg.backend);
   caf::actor_system sys{cfg};

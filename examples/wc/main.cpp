@@ -60,21 +60,29 @@ struct options {
   std::vector<input> files;
 };
 
-int usage(int status) {
-  (status == 0 ? std::cout : std::cerr)
-    << "usage: actio-wc [-l] [-w] [-c] [--backend=auto|uring|epoll]\n"
-       "                [--tcp HOST:PORT]... [FILE...]\n"
-       "  -l, --lines          print the newline counts\n"
-       "  -w, --words          print the word counts\n"
-       "  -c, --bytes          print the byte counts\n"
-       "  --tcp HOST:PORT      connect to HOST:PORT and count the bytes the\n"
-       "                       peer sends until it closes; the line is named\n"
-       "                       HOST:PORT (IPv6: [::1]:PORT); mixes with FILEs\n"
-       "With no FILE, or when FILE is -, read standard input.\n";
-  return status;
+const cli::tool tool{"actio-wc", "[FILE]...",
+                     "Print newline, word and byte counts for each FILE (and "
+                     "each --tcp peer),\nand a total line if more than one. "
+                     "With no FILE, or when FILE is -,\nread standard input."};
+
+int help() {
+  return tool.print_help(
+    cli::option_line("-l, --lines", "print the newline counts")
+    + cli::option_line("-w, --words", "print the word counts")
+    + cli::option_line("-c, --bytes", "print the byte counts")
+    + cli::option_line("--backend=NAME", "I/O backend: auto (default), uring, "
+                                          "epoll, aio")
+    + cli::option_line("--tcp=HOST:PORT",
+                       "connect to HOST:PORT and count the bytes the peer")
+    + cli::option_line("", "sends until it closes; the line is named")
+    + cli::option_line("", "HOST:PORT (IPv6: [::1]:PORT); mixes with FILEs"));
 }
 
-/// Parses wc-style flags (combinable: -lw). Returns an exit status on error.
+bool split_host_port(const std::string& text, std::string& host,
+                     uint16_t& port);
+
+/// Parses wc-style flags (combinable: -lw). Returns an exit status to stop
+/// with (usage error, --help, --version).
 std::optional<int> parse(int argc, char** argv, options& opt) {
   bool only_files = false;
   for (int i = 1; i < argc; ++i) {
@@ -82,23 +90,32 @@ std::optional<int> parse(int argc, char** argv, options& opt) {
     if (only_files || arg == "-" || arg.empty() || arg[0] != '-') {
       opt.files.push_back({arg});
     } else if (arg == "--tcp" || arg.rfind("--tcp=", 0) == 0) {
-      if (arg == "--tcp" && i + 1 == argc) {
-        std::cerr << "actio-wc: option '--tcp' requires an argument\n";
-        return usage(1);
-      }
-      opt.files.push_back({arg == "--tcp" ? argv[++i] : arg.substr(6), true});
+      if (arg == "--tcp" && i + 1 == argc)
+        return tool.missing_argument("--tcp");
+      std::string where = arg == "--tcp" ? argv[++i] : arg.substr(6);
+      std::string host;
+      uint16_t port = 0;
+      if (!split_host_port(where, host, port))
+        return tool.bad_value("--tcp", where, "HOST:PORT (port 1-65535)");
+      opt.files.push_back({where, true});
     } else if (arg == "--") {
       only_files = true;
-    } else if (arg == "--help") {
-      return usage(0);
+    } else if (arg == "--help" || arg == "-h") {
+      return help();
+    } else if (arg == "--version") {
+      return tool.print_version();
     } else if (arg == "--lines") {
       opt.lines = true;
     } else if (arg == "--words") {
       opt.words = true;
     } else if (arg == "--bytes") {
       opt.bytes = true;
-    } else if (arg.rfind("--backend=", 0) == 0) {
-      opt.backend = arg.substr(10);
+    } else if (arg == "--backend" || arg.rfind("--backend=", 0) == 0) {
+      if (arg == "--backend" && i + 1 == argc)
+        return tool.missing_argument("--backend");
+      opt.backend = arg == "--backend" ? argv[++i] : arg.substr(10);
+      if (opt.backend.empty())
+        return tool.bad_value("--backend", "", "a backend name");
     } else if (arg[1] != '-') {
       for (auto c : arg.substr(1)) {
         if (c == 'l')
@@ -107,14 +124,11 @@ std::optional<int> parse(int argc, char** argv, options& opt) {
           opt.words = true;
         else if (c == 'c')
           opt.bytes = true;
-        else {
-          std::cerr << "actio-wc: invalid option -- '" << c << "'\n";
-          return usage(1);
-        }
+        else
+          return tool.unrecognized_option(std::string{'-', c});
       }
     } else {
-      std::cerr << "actio-wc: unrecognized option '" << arg << "'\n";
-      return usage(1);
+      return tool.unrecognized_option(arg);
     }
   }
   if (!opt.lines && !opt.words && !opt.bytes)

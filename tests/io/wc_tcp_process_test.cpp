@@ -163,7 +163,7 @@ TEST_P(wc_tcp_process_test, refused_port_exits_1_with_the_reason) {
 
 TEST_P(wc_tcp_process_test, help_documents_tcp) {
   auto out = mine("--help");
-  EXPECT_NE(out.find("--tcp HOST:PORT"), std::string::npos) << out;
+  EXPECT_NE(out.find("--tcp=HOST:PORT"), std::string::npos) << out;
   EXPECT_NE(out.find("rc=0"), std::string::npos) << out;
 }
 

@@ -178,6 +178,20 @@ TEST_P(echo_test, listening_on_a_used_port_is_a_typed_error) {
             std::string::npos);
 }
 
+// 192.0.2.1 (TEST-NET-1, RFC 5737) is on no interface of a test host: the
+// bind fails with EADDRNOTAVAIL, which is not "address in use".
+TEST_P(echo_test, listening_on_a_foreign_address_is_address_not_available) {
+  auto srv = net::tcp_listen(rt(), {"192.0.2.1", 0}, test::echo_behavior);
+  ASSERT_FALSE(srv);
+  EXPECT_EQ(srv.error().code(),
+            static_cast<uint8_t>(errc::address_not_available))
+    << describe(srv.error());
+  EXPECT_NE(describe(srv.error()).find("address_not_available"),
+            std::string::npos);
+  EXPECT_NE(describe(srv.error()).find("Cannot assign requested address"),
+            std::string::npos) << describe(srv.error());
+}
+
 TEST_P(echo_test, bad_host_is_a_typed_error) {
   auto srv = net::tcp_listen(rt(), {"not an address", 0}, test::echo_behavior);
   ASSERT_FALSE(srv);

@@ -307,6 +307,16 @@ TEST_P(udp_test, ipv6_echo_over_loopback) {
   }
 }
 
+TEST_P(udp_test, binding_a_foreign_address_is_address_not_available) {
+  net::udp_options opts;
+  opts.host = "192.0.2.1"; // TEST-NET-1: on no interface of a test host
+  auto srv = net::udp_bind(rt(), opts, echo);
+  ASSERT_FALSE(srv);
+  EXPECT_EQ(code_of(srv.error()),
+            static_cast<uint8_t>(errc::address_not_available))
+    << describe(srv.error());
+}
+
 TEST_P(udp_test, bind_errors_are_typed) {
   auto first = net::udp_bind(rt(), {}, echo);
   ASSERT_TRUE(first);
