@@ -17,7 +17,7 @@
 
 #include <caf/actor_system_config.hpp>
 
-#include "actio/cli/tool.hpp"
+#include "actio/actors/cli/tool.hpp"
 
 namespace actio {
 
@@ -33,7 +33,7 @@ public:
   caf::error parse_args(int argc, char** argv);
 
   /// `parse_args` by the conventions of every `actio-*` tool
-  /// (`actio/cli/tool.hpp`): `--help` and `--version` print to stdout; an
+  /// (`actio/actors/cli/tool.hpp`): `--help` and `--version` print to stdout; an
   /// unknown option, a missing or bad value prints one line naming the
   /// option and what it expects ("--port: 'abc' is not a port number
   /// (0-65535)") and the "Try" line. Also `-p VALUE`, `-pVALUE` and `--`.

@@ -1,5 +1,5 @@
 // config::parse_args(tool, ...): CAF's command-line parsing, with the
-// messages and exit statuses of actio/cli/tool.hpp. Values are checked here
+// messages and exit statuses of actio/actors/cli/tool.hpp. Values are checked here
 // first, option by option, because CAF 0.17 reports a bad value as
 // "parser_error(unexpected_character, ...)" without naming the option.
 

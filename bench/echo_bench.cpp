@@ -93,8 +93,8 @@
 #include <string>
 #include <vector>
 
-#include "actio/cli/tool.hpp"
-#include "actio/cli/values.hpp"
+#include "actio/actors/cli/tool.hpp"
+#include "actio/actors/cli/values.hpp"
 
 namespace {
 

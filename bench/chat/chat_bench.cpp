@@ -57,7 +57,7 @@
 #include <string>
 #include <vector>
 
-#include "actio/cli/tool.hpp"
+#include "actio/actors/cli/tool.hpp"
 #include "fanout_load.hpp"
 
 namespace {

@@ -50,7 +50,7 @@
 #include "actio/actors/errc.hpp"
 #include "actio/actors/runtime.hpp"
 #include "actio/actors/pinned.hpp"
-#include "actio/cli/values.hpp"
+#include "actio/actors/cli/values.hpp"
 #include "actio/io/file_service.hpp"
 
 namespace {

@@ -30,7 +30,7 @@
 #include <caf/all.hpp>
 
 #include "actio/actors/config.hpp"
-#include "actio/cli/values.hpp"
+#include "actio/actors/cli/values.hpp"
 #include "actio/io/lines.hpp"
 #include "actio/io/sources.hpp"
 #include "actio/io/stages.hpp"

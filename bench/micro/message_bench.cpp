@@ -13,7 +13,7 @@
 #include "actio/actors/config.hpp"
 #include "actio/actors/pinned.hpp"
 #include "actio/actors/runtime.hpp"
-#include "actio/cli/values.hpp"
+#include "actio/actors/cli/values.hpp"
 
 namespace {
 
@@ -93,7 +93,7 @@ BENCHMARK(scheduler_ping_pong)->Unit(benchmark::kMillisecond)->UseRealTime();
 } // namespace
 
 // Google Benchmark's flags, with the command-line conventions of every
-// actio-* tool (actio/cli/tool.hpp) around them.
+// actio-* tool (actio/actors/cli/tool.hpp) around them.
 int main(int argc, char** argv) {
   const actio::cli::tool tool{"actio-micro-bench", "",
                               "Micro-benchmarks of CAF messaging and Actio's "

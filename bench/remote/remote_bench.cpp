@@ -29,7 +29,7 @@
 
 #include "actio/actors/errc.hpp"
 #include "actio/actors/node.hpp"
-#include "actio/cli/values.hpp"
+#include "actio/actors/cli/values.hpp"
 
 namespace {
 

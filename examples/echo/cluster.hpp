@@ -16,7 +16,7 @@
 #include <caf/config_option_set.hpp>
 
 #include "actio/actors/node.hpp"
-#include "actio/cli/tool.hpp"
+#include "actio/actors/cli/tool.hpp"
 
 namespace echo_cluster {
 

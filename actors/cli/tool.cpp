@@ -1,4 +1,4 @@
-#include "actio/cli/tool.hpp"
+#include "actio/actors/cli/tool.hpp"
 
 #include <unistd.h>
 

@@ -9,8 +9,8 @@
 
 #include <gtest/gtest.h>
 
-#include "actio/cli/tool.hpp"
-#include "actio/cli/values.hpp"
+#include "actio/actors/cli/tool.hpp"
+#include "actio/actors/cli/values.hpp"
 
 using namespace actio;
 

@@ -1,4 +1,4 @@
-#include "actio/cli/values.hpp"
+#include "actio/actors/cli/values.hpp"
 
 #include <cerrno>
 #include <cctype>
