@@ -22,8 +22,10 @@ namespace actio {
 namespace {
 
 constexpr unsigned ring_entries = 1024;
-constexpr unsigned buf_count = 128;       // power of two
-constexpr size_t buf_size = 64 * 1024;    // per provided buffer
+// Completions of one turn: a multishot recv per connection may complete
+// before the driver reaps; a CQ too small for that overflows into the
+// kernel's slow list.
+constexpr unsigned cq_entries = 16384;
 constexpr uint16_t buf_group = 1;
 
 constexpr auto min_backoff = std::chrono::milliseconds{5};
@@ -110,7 +112,9 @@ uring_driver::uring_driver() = default;
 
 caf::error uring_driver::init() {
   io_uring_params params{};
-  params.flags = IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN;
+  params.flags = IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN
+                 | IORING_SETUP_CQSIZE;
+  params.cq_entries = cq_entries;
   auto rc = io_uring_queue_init_params(ring_entries, &ring_, &params);
   if (rc < 0) {
     // Older kernels lack the flags: plain setup.
@@ -123,26 +127,8 @@ caf::error uring_driver::init() {
   evfd_ = eventfd(0, EFD_CLOEXEC);
   if (evfd_ < 0)
     return make_errno_error("eventfd", errno);
-  // Provided-buffer ring: the ring entries live in page-aligned memory.
-  br_size_ = sizeof(io_uring_buf) * buf_count;
-  void* mem = mmap(nullptr, br_size_, PROT_READ | PROT_WRITE,
-                   MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
-  if (mem == MAP_FAILED)
-    return make_errno_error("mmap(buffer ring)", errno);
-  br_ = static_cast<io_uring_buf_ring*>(mem);
-  io_uring_buf_ring_init(br_);
-  io_uring_buf_reg reg{};
-  reg.ring_addr = reinterpret_cast<uint64_t>(br_);
-  reg.ring_entries = buf_count;
-  reg.bgid = buf_group;
-  if (auto err = io_uring_register_buf_ring(&ring_, &reg, 0); err < 0)
-    return make_errno_error("io_uring_register_buf_ring", -err);
-  pool_.resize(buf_count * buf_size);
-  auto mask = io_uring_buf_ring_mask(buf_count);
-  for (unsigned i = 0; i < buf_count; ++i)
-    io_uring_buf_ring_add(br_, buffer(i), buf_size, static_cast<uint16_t>(i),
-                          mask, static_cast<int>(i));
-  io_uring_buf_ring_advance(br_, buf_count);
+  if (auto err = bufs_.init(ring_, buf_group))
+    return err;
   arm_wake();
   return caf::none;
 }
@@ -160,12 +146,9 @@ uring_driver::~uring_driver() {
       }
       poll(std::chrono::milliseconds{10});
     }
-    if (br_ != nullptr)
-      io_uring_unregister_buf_ring(&ring_, buf_group);
+    bufs_.unregister(ring_);
     io_uring_queue_exit(&ring_);
   }
-  if (br_ != nullptr)
-    munmap(br_, br_size_);
   if (evfd_ >= 0)
     ::close(evfd_);
 }
@@ -259,7 +242,25 @@ caf::error uring_driver::poll(std::optional<clock::duration> timeout) {
       break;
     io_uring_cq_advance(&ring_, count);
   }
+  flush_received();
   return caf::none;
+}
+
+/// Delivers what the batch's recv completions stashed: one `received` per
+/// socket and batch, however many buffers its bytes came in.
+void uring_driver::flush_received() {
+  auto batch = std::move(to_flush_);
+  to_flush_.clear();
+  for (auto index : batch) {
+    auto& s = slots_[index];
+    if (!s.flush_queued)
+      continue; // released (and maybe reused) meanwhile
+    s.flush_queued = false;
+    if (s.fd < 0 || s.closing)
+      continue;
+    flush_stash(index);
+    arm_recv(index);
+  }
 }
 
 void uring_driver::dispatch(io_uring_cqe* cqe) {
@@ -805,28 +806,38 @@ void uring_driver::on_recv(op* o, int res, unsigned flags) {
     op_done(o);
   }
   if (res > 0) {
-    // 1. the kernel filled provided buffer `bid`; 2. copy out; 3. give the
-    // buffer back at once, so the pool never waits on a slow consumer.
+    // 1. the kernel filled provided buffer `bid`; 2. copy out (appended to
+    // what this socket received earlier in the batch); 3. give the buffer
+    // back at once, so the pool never waits on a slow consumer. Delivery
+    // waits for the end of the batch (flush_received).
     auto bid = flags >> IORING_CQE_BUFFER_SHIFT;
-    byte_buffer bytes(buffer(bid), buffer(bid) + res);
-    recycle(bid);
+    auto* data = bufs_.data(bid);
     if (s.closing) {
+      bufs_.recycle(bid);
       maybe_finish_close(index);
       return;
     }
+    if (s.flush_queued && !s.stash.empty())
+      s.stash.back().insert(s.stash.back().end(), data, data + res);
+    else
+      s.stash.emplace_back(data, data + res);
+    bufs_.recycle(bid);
     s.bytes_read += static_cast<uint64_t>(res);
-    s.stash.push_back(std::move(bytes));
-    flush_stash(index);
-    // Out of credit: stop the multishot recv before it takes more buffers.
-    if (s.credit == 0 && s.recv_op != nullptr && !s.recv_cancel_sent) {
+    if (!s.flush_queued) {
+      s.flush_queued = true;
+      to_flush_.push_back(index);
+    }
+    // Credit used up: stop the multishot recv before it takes more buffers.
+    size_t stashed = 0;
+    for (auto& b : s.stash)
+      stashed += b.size();
+    if (stashed >= s.credit && s.recv_op != nullptr && !s.recv_cancel_sent) {
       s.recv_cancel_sent = true;
       auto* e = sqe();
       io_uring_prep_cancel(e, s.recv_op, 0);
       io_uring_sqe_set_data64(e, ignore_token);
     }
-    if (!more)
-      arm_recv(index);
-    return;
+    return; // a finished multishot is re-armed after the flush
   }
   if (s.closing) {
     maybe_finish_close(index);
@@ -1104,18 +1115,6 @@ void uring_driver::on_timer(op* o, int res) {
     ready_.push_back(static_cast<uint32_t>(o->target));
   }
   op_done(o);
-}
-
-// -- buffer ring --------------------------------------------------------------
-
-uint8_t* uring_driver::buffer(unsigned bid) noexcept {
-  return pool_.data() + static_cast<size_t>(bid) * buf_size;
-}
-
-void uring_driver::recycle(unsigned bid) noexcept {
-  io_uring_buf_ring_add(br_, buffer(bid), buf_size, static_cast<uint16_t>(bid),
-                        io_uring_buf_ring_mask(buf_count), 0);
-  io_uring_buf_ring_advance(br_, 1);
 }
 
 } // namespace actio

@@ -30,6 +30,7 @@
 
 #include "actio/drivers/driver.hpp"
 #include "actio/drivers/slot_table.hpp"
+#include "actio/drivers/uring/uring_buffers.hpp"
 
 namespace actio {
 
@@ -150,6 +151,7 @@ private:
     bool read_reported = false;    // read_closed delivered
     caf::error read_error;
     bool starved = false;          // multishot ended with ENOBUFS
+    bool flush_queued = false;     // in to_flush_: stash delivered after the batch
     // write side
     std::deque<write_req> wq; // not yet submitted
     op* send_op = nullptr;
@@ -219,9 +221,7 @@ private:
   // timers
   void on_timer(op* o, int res);
 
-  // buffer ring
-  uint8_t* buffer(unsigned bid) noexcept;
-  void recycle(unsigned bid) noexcept;
+  void flush_received();
 
   io_uring ring_{};
   bool ring_ok_ = false;
@@ -232,14 +232,12 @@ private:
   slot_table<slot> slots_;
   size_t backed_off_ = 0;
   std::vector<uint32_t> ready_; // sockets to re-arm (ENOBUFS, back-off)
+  std::vector<uint32_t> to_flush_; // sockets that received in this batch
   slot_table<file_slot> files_;
   std::unordered_map<op_id, op*> file_ops_; // cancellable read/write
   op_id next_timer_ = 1;
   std::unordered_map<op_id, op*> timers_;
-  // provided-buffer ring
-  io_uring_buf_ring* br_ = nullptr;
-  size_t br_size_ = 0;
-  std::vector<uint8_t> pool_;
+  uring_buffers bufs_; // provided buffers of the multishot recvs
   bool stopping_ = false;
 };
 
