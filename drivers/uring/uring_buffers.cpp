@@ -1,6 +1,7 @@
 #include "actio/drivers/uring/uring_buffers.hpp"
 
 #include <cerrno>
+#include <cstring>
 
 #include <sys/mman.h>
 
@@ -32,6 +33,10 @@ caf::error uring_buffers::init(io_uring& ring, uint16_t group) {
   if (mem == MAP_FAILED)
     return make_errno_error("mmap(receive buffers)", errno);
   pool_ = static_cast<uint8_t*>(mem);
+  // The kernel walks the whole ring (buffers go back at its tail), so every
+  // page becomes resident soon anyway: fault them in now, a fixed cost at
+  // start rather than growth under load.
+  std::memset(pool_, 0, count * size);
   io_uring_buf_ring_init(br_);
   io_uring_buf_reg reg{};
   reg.ring_addr = reinterpret_cast<uint64_t>(br_);
