@@ -195,7 +195,9 @@ std::shared_ptr<fifo_reads> send_fifo_reads(caf::actor_system& sys,
                                             caf::actor files, uint64_t f,
                                             int n, bool cancel) {
   auto out = std::make_shared<fifo_reads>();
-  sys.spawn([files, f, n, cancel, out](caf::event_based_actor* self) {
+  // The int is unused: CAF 0.17 dereferences a null shared_ptr<tuple<>>
+  // for a function without arguments (UBSan reports it).
+  sys.spawn([files, f, n, cancel, out](caf::event_based_actor* self, int) {
     for (int i = 0; i < n; ++i) {
       self
         ->request(files, caf::infinite, io::read_atom::value, f,
@@ -217,7 +219,7 @@ std::shared_ptr<fifo_reads> send_fifo_reads(caf::actor_system& sys,
       .then([out](bool) { out->accepted = true; },
             [out](caf::error&) { out->accepted = true; });
     // Stays alive (no behaviour needed) until the last answer arrived.
-  });
+  }, 0);
   return out;
 }
 

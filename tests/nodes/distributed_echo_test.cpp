@@ -202,6 +202,9 @@ TEST(distributed_echo, a_silent_worker_is_noticed_by_heartbeats_and_its_lines_re
                                           + " down"));
   ::close(fd);
   ::kill(w1.proc.pid, SIGCONT);
+  // Stop once the link is back, not while it is being re-made.
+  EXPECT_TRUE(test::read_until(fe.proc, "127.0.0.1:" + std::to_string(w1.port)
+                                          + " up"));
   EXPECT_EQ(fe.proc.stop(SIGTERM), 0);
   EXPECT_EQ(w2.proc.stop(SIGTERM), 0);
 }
