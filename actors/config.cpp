@@ -5,7 +5,7 @@
 #include <caf/atom.hpp>
 #include <caf/message.hpp>
 
-#include "actio/actors/errc.hpp"
+#include "actio/drivers/errc.hpp"
 #include "actio/drivers/driver.hpp"
 
 namespace actio {

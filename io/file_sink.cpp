@@ -14,7 +14,7 @@
 #include <caf/make_sink_result.hpp>
 #include <caf/stream_sink_driver.hpp>
 
-#include "actio/actors/errc.hpp"
+#include "actio/drivers/errc.hpp"
 #include "actio/io/batch_cap.hpp"
 #include "actio/io/file_service.hpp"
 #include "actio/io/stream.hpp"

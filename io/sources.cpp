@@ -12,7 +12,7 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/stream.hpp>
 
-#include "actio/actors/errc.hpp"
+#include "actio/drivers/errc.hpp"
 #include "actio/io/file_service.hpp"
 #include "actio/io/move_downstream_manager.hpp"
 

@@ -10,7 +10,7 @@
 
 #include <caf/skip.hpp>
 
-#include "actio/actors/errc.hpp"
+#include "actio/drivers/errc.hpp"
 #include "actio/net/atoms.hpp"
 #include "actio/net/socket.hpp"
 

@@ -7,7 +7,7 @@
 #include <caf/atom.hpp>
 #include <caf/send.hpp>
 
-#include "actio/actors/errc.hpp"
+#include "actio/drivers/errc.hpp"
 #include "actio/net/tcp_connect.hpp"
 
 namespace actio::net {

@@ -40,7 +40,7 @@
 #include "actio/actors/pinned.hpp"
 #include "actio/drivers/completions.hpp"
 #include "actio/drivers/driver.hpp"
-#include "actio/net/address.hpp"
+#include "actio/drivers/address.hpp"
 
 namespace actio::net {
 

@@ -4,7 +4,7 @@
 #include <map>
 #include <vector>
 
-#include "actio/actors/errc.hpp"
+#include "actio/drivers/errc.hpp"
 #include "actio/actors/log_limiter.hpp"
 #include "actio/net/atoms.hpp"
 

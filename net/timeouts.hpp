@@ -9,7 +9,7 @@
 #include <chrono>
 #include <optional>
 
-#include "actio/actors/errc.hpp"
+#include "actio/drivers/errc.hpp"
 #include "actio/drivers/driver.hpp"
 
 namespace actio::net {

@@ -47,7 +47,7 @@
 #include <caf/all.hpp>
 
 #include "actio/actors/config.hpp"
-#include "actio/actors/errc.hpp"
+#include "actio/drivers/errc.hpp"
 #include "actio/actors/runtime.hpp"
 #include "actio/actors/pinned.hpp"
 #include "actio/actors/cli/values.hpp"

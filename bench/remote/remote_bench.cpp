@@ -27,8 +27,8 @@
 #include <caf/io/middleman.hpp>
 #include <caf/scoped_actor.hpp>
 
-#include "actio/actors/errc.hpp"
-#include "actio/actors/node.hpp"
+#include "actio/drivers/errc.hpp"
+#include "actio/proto/node.hpp"
 #include "actio/actors/cli/values.hpp"
 
 namespace {

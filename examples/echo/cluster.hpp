@@ -15,7 +15,7 @@
 #include <caf/config_option_adder.hpp>
 #include <caf/config_option_set.hpp>
 
-#include "actio/actors/node.hpp"
+#include "actio/proto/node.hpp"
 #include "actio/actors/cli/tool.hpp"
 
 namespace echo_cluster {

@@ -28,7 +28,7 @@
 
 #include <caf/scoped_actor.hpp>
 
-#include "actio/actors/node.hpp"
+#include "actio/proto/node.hpp"
 #include "actio/actors/runtime.hpp"
 #include "actio/net/atoms.hpp"
 #include "actio/net/tcp_listener.hpp"

@@ -7,7 +7,7 @@
 
 #include <caf/all.hpp>
 
-#include "actio/actors/errc.hpp"
+#include "actio/drivers/errc.hpp"
 #include "actio/actors/pinned.hpp"
 #include "actio/drivers/completions.hpp"
 #include "support/fixture.hpp"

@@ -27,7 +27,7 @@
 #include <gtest/gtest.h>
 
 #include "actio/actors/config.hpp"
-#include "actio/actors/errc.hpp"
+#include "actio/drivers/errc.hpp"
 #include "actio/actors/runtime.hpp"
 #include "actio/drivers/aio/aio_files.hpp"
 #include "actio/drivers/aio/aio_notifier.hpp"

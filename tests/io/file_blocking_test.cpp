@@ -21,7 +21,7 @@
 
 #include <caf/all.hpp>
 
-#include "actio/actors/errc.hpp"
+#include "actio/drivers/errc.hpp"
 #include "actio/io/file_service.hpp"
 #include "actio/net/tcp_listener.hpp"
 #include "support/echo.hpp"

@@ -12,7 +12,7 @@
 
 #include <caf/all.hpp>
 
-#include "actio/actors/errc.hpp"
+#include "actio/drivers/errc.hpp"
 #include "actio/io/file_service.hpp"
 #include "support/fixture.hpp"
 #include "support/net_client.hpp"

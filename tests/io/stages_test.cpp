@@ -13,7 +13,7 @@
 
 #include <caf/all.hpp>
 
-#include "actio/actors/errc.hpp"
+#include "actio/drivers/errc.hpp"
 #include "actio/io/file_service.hpp"
 #include "actio/io/length_delimited.hpp"
 #include "actio/io/sinks.hpp"

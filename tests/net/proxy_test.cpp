@@ -12,7 +12,7 @@
 
 #include <caf/all.hpp>
 
-#include "actio/actors/errc.hpp"
+#include "actio/drivers/errc.hpp"
 #include "actio/net/copy_bidirectional.hpp"
 #include "support/echo.hpp"
 #include "support/fixture.hpp"

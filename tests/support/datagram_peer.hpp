@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "actio/drivers/types.hpp"
-#include "actio/net/address.hpp"
+#include "actio/drivers/address.hpp"
 
 namespace actio::test {
 

@@ -1,4 +1,4 @@
-#include "actio/io/remote_file_service.hpp"
+#include "actio/proto/remote_file_service.hpp"
 
 #include <fcntl.h>
 #include <linux/openat2.h>
@@ -16,8 +16,8 @@
 #include <caf/response_promise.hpp>
 #include <caf/send.hpp>
 
-#include "actio/actors/errc.hpp"
-#include "actio/actors/node_guard.hpp"
+#include "actio/drivers/errc.hpp"
+#include "actio/proto/node_guard.hpp"
 #include "actio/drivers/types.hpp"
 #include "actio/io/file_service.hpp"
 #include "actio/proto/io.pb.h"

@@ -13,8 +13,8 @@
 #include <caf/binary_deserializer.hpp>
 #include <caf/binary_serializer.hpp>
 
-#include "actio/actors/errc.hpp"
-#include "actio/io/protobuf_frames.hpp"
+#include "actio/drivers/errc.hpp"
+#include "actio/proto/protobuf_frames.hpp"
 #include "actio/io/sinks.hpp"
 #include "actio/io/sources.hpp"
 #include "actio/proto/io.pb.h"
