@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "actio/drivers/errc.hpp"
+#include "actio/net/detail/listener_actor.hpp"
 #include "actio/net/unix_address.hpp"
 
 namespace actio::net {

@@ -22,12 +22,12 @@
 #include <caf/openssl/publish.hpp>
 #include <caf/scoped_actor.hpp>
 
-#include "actio/proto/detail/basp_guard.hpp"
 #include "actio/drivers/errc.hpp"
-#include "actio/proto/node_guard.hpp"
+#include "actio/proto/detail/basp_guard.hpp"
 #include "actio/proto/detail/proto_types.hpp"
 #include "actio/proto/detail/tls_error_queue.hpp"
 #include "actio/proto/detail/tls_peer_identity.hpp"
+#include "actio/proto/node_guard.hpp"
 
 namespace actio {
 

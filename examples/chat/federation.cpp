@@ -7,8 +7,8 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
 
-#include "actio/drivers/errc.hpp"
 #include "actio/actors/log_limiter.hpp"
+#include "actio/drivers/errc.hpp"
 #include "actio/proto/node_link.hpp"
 #include "atoms.hpp"
 #include "guarded_actor.hpp"

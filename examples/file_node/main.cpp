@@ -22,13 +22,13 @@
 #include <caf/actor_system.hpp>
 #include <caf/scoped_actor.hpp>
 
-#include "actio/drivers/errc.hpp"
-#include "actio/proto/node.hpp"
-#include "actio/proto/node_guard.hpp"
 #include "actio/actors/runtime.hpp"
-#include "actio/proto/remote_file_service.hpp"
+#include "actio/drivers/errc.hpp"
 #include "actio/proto/io.pb.h"
 #include "actio/proto/message.hpp"
+#include "actio/proto/node.hpp"
+#include "actio/proto/node_guard.hpp"
+#include "actio/proto/remote_file_service.hpp"
 
 namespace {
 

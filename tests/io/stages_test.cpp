@@ -20,6 +20,7 @@
 #include "actio/io/sources.hpp"
 #include "actio/io/stages.hpp"
 #include "actio/io/stream.hpp"
+#include "actio/io/take.hpp"
 #include "support/fixture.hpp"
 #include "support/net_client.hpp"
 #include "support/slow_sink.hpp"

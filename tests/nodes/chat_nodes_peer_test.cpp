@@ -13,9 +13,9 @@
 #include <gtest/gtest.h>
 
 #include "actio/drivers/errc.hpp"
-#include "actio/proto/node.hpp"
 #include "actio/proto/chat_node.pb.h"
 #include "actio/proto/message.hpp"
+#include "actio/proto/node.hpp"
 #include "nodes/chat_nodes.hpp"
 
 using namespace std::chrono_literals;

@@ -13,8 +13,8 @@
 #include <gtest/gtest.h>
 
 #include "actio/drivers/errc.hpp"
-#include "actio/proto/node.hpp"
 #include "actio/proto/detail/tls_error_queue.hpp"
+#include "actio/proto/node.hpp"
 #include "nodes/node_support.hpp"
 
 using namespace std::chrono_literals;

@@ -17,10 +17,10 @@
 #include <gtest/gtest.h>
 
 #include "actio/drivers/errc.hpp"
-#include "actio/proto/node.hpp"
-#include "actio/proto/node_guard.hpp"
 #include "actio/proto/io.pb.h"
 #include "actio/proto/message.hpp"
+#include "actio/proto/node.hpp"
+#include "actio/proto/node_guard.hpp"
 #include "nodes/node_support.hpp"
 
 using namespace std::chrono_literals;

@@ -14,11 +14,11 @@
 #include <caf/binary_serializer.hpp>
 
 #include "actio/drivers/errc.hpp"
-#include "actio/proto/protobuf_frames.hpp"
 #include "actio/io/sinks.hpp"
 #include "actio/io/sources.hpp"
 #include "actio/proto/io.pb.h"
 #include "actio/proto/message.hpp"
+#include "actio/proto/protobuf_frames.hpp"
 #include "support/fixture.hpp"
 #include "support/net_client.hpp"
 

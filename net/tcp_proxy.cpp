@@ -1,4 +1,4 @@
-#include "actio/net/copy_bidirectional.hpp"
+#include "actio/net/tcp_proxy.hpp"
 
 #include <atomic>
 #include <memory>
