@@ -20,7 +20,7 @@
 
 #include <caf/make_message.hpp>
 
-#include "actio/actors/errc.hpp"
+#include "actio/drivers/errc.hpp"
 #include "actio/drivers/completions.hpp"
 #include "actio/drivers/types.hpp"
 

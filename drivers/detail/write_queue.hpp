@@ -20,7 +20,7 @@
 #include <caf/response_promise.hpp>
 #include <caf/unit.hpp>
 
-#include "actio/actors/errc.hpp"
+#include "actio/drivers/errc.hpp"
 #include "actio/drivers/completions.hpp"
 #include "actio/drivers/driver.hpp"
 #include "actio/drivers/types.hpp"

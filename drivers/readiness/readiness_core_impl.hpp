@@ -12,7 +12,7 @@
 #include <caf/actor_control_block.hpp>
 #include <caf/make_message.hpp>
 
-#include "actio/actors/errc.hpp"
+#include "actio/drivers/errc.hpp"
 #include "actio/drivers/completions.hpp"
 #include "actio/drivers/readiness/readiness_driver.hpp"
 #include "actio/drivers/readiness/socket_calls.hpp"

@@ -13,7 +13,7 @@
 #include <caf/actor_control_block.hpp>
 #include <caf/make_message.hpp>
 
-#include "actio/actors/errc.hpp"
+#include "actio/drivers/errc.hpp"
 #include "actio/drivers/completions.hpp"
 #include "actio/drivers/uring/uring_internal.hpp"
 #include "actio/drivers/uring/uring_op.hpp"
