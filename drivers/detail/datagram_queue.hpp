@@ -85,6 +85,20 @@ private:
   std::deque<datagram_req> reqs_;
 };
 
+/// Marks the stream slot a backend's `adopt` just made (`id`, an expected
+/// socket_id) as a datagram socket with `limits`; `driver::adopt_datagram`
+/// of every backend is `adopt` followed by this.
+template <class Slots>
+caf::expected<socket_id> as_datagram(Slots& slots, caf::expected<socket_id> id,
+                                     datagram_limits limits) {
+  if (id) {
+    auto& s = slots[static_cast<uint32_t>(*id)];
+    s.datagram = true;
+    s.dq.limits = limits;
+  }
+  return id;
+}
+
 /// `driver::connect_datagram` for a backend's socket `s` (null: unknown or
 /// closing): connecting a datagram socket only records the peer, so it
 /// never blocks and every backend makes the plain call. `Slot` has `fd` and

@@ -20,13 +20,8 @@ namespace actio {
 caf::expected<socket_id>
 uring_driver::adopt_datagram(int fd, caf::strong_actor_ptr owner,
                              datagram_limits limits) {
-  auto id = adopt(fd, std::move(owner), write_limits{});
-  if (id) {
-    auto& s = slots_[static_cast<uint32_t>(*id)];
-    s.datagram = true;
-    s.dq.limits = limits;
-  }
-  return id;
+  return detail::as_datagram(slots_, adopt(fd, std::move(owner), write_limits{}),
+                             limits);
 }
 
 caf::error uring_driver::connect_datagram(socket_id id,
