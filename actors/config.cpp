@@ -6,7 +6,7 @@
 #include <caf/message.hpp>
 
 #include "actio/actors/errc.hpp"
-#include "actio/drivers/driver.hpp"
+#include "actio/drivers/select.hpp"
 
 namespace actio {
 

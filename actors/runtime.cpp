@@ -4,7 +4,7 @@
 #include <caf/settings.hpp>
 
 #include "actio/actors/errc.hpp"
-#include "actio/drivers/backend_choice.hpp"
+#include "actio/drivers/select.hpp"
 
 namespace actio {
 

@@ -281,6 +281,10 @@ file_pool::file_pool(std::function<void()> wake, size_t threads)
 }
 
 file_pool::~file_pool() {
+  shutdown();
+}
+
+void file_pool::shutdown() {
   stopped_ = true; // closes that become due from here on run inline
   auto left = workers_.stop();
   // Jobs that never started: cancelled, except a close, which still closes.
@@ -303,13 +307,11 @@ file_pool::~file_pool() {
   while (drain() > 0)
     ; // next round
   // No slot is closing any more; let go of the rest (a descriptor closes
-  // once no abandoned job uses it).
-  for (auto& s : slots_) {
-    if (s.fd != nullptr) {
-      s.fd = nullptr;
-      --live_;
-    }
-  }
+  // once no abandoned job uses it). Their ids go stale when a slot is reused.
+  for (uint32_t i = 0; i < slots_.size(); ++i)
+    if (slots_[i].fd != nullptr)
+      free_slot(i);
+  stopped_ = false; // usable again: closes go to workers
 }
 
 // -- file table ---------------------------------------------------------------
@@ -492,7 +494,7 @@ void file_pool::start_close(uint32_t index) {
   }
 }
 
-bool file_pool::cancel(op_id id) {
+bool file_pool::cancel_file_op(op_id id) {
   auto found = workers_.cancel_queued([id](blocking_job& x) {
     auto& j = static_cast<job&>(x);
     return (j.op == file_op::read || j.op == file_op::write) && j.id == id;

@@ -642,7 +642,7 @@ void aio_files::sync_file(file_id file, bool datasync,
   queued_.push_back(std::move(r));
 }
 
-bool aio_files::cancel(op_id id) {
+bool aio_files::cancel_file_op(op_id id) {
   auto is = [id](const request_ptr& r) {
     return r->op != aio_op::sync && r->id == id;
   };

@@ -11,8 +11,10 @@
 ///
 /// Instantiated once per poller, in that backend's .cpp (see
 /// drivers/epoll/epoll_driver.hpp); the definitions are in
-/// readiness_driver_impl.hpp. Backends built on one of these (aio) derive
-/// from it and override the file operations and the loop's two calls.
+/// readiness_driver_impl.hpp. Files go to a `file_engine`
+/// (drivers/detail/file_engine.hpp) the driver owns and drives from its loop:
+/// the blocking pool by default, POSIX AIO for the aio backend (composed in
+/// drivers/select.cpp).
 
 #include <deque>
 #include <functional>
@@ -22,8 +24,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "actio/drivers/detail/file_engine.hpp"
 #include "actio/drivers/driver.hpp"
-#include "actio/drivers/file_pool.hpp"
 #include "actio/drivers/readiness/poller.hpp"
 #include "actio/drivers/slot_table.hpp"
 
@@ -32,13 +34,16 @@ namespace actio {
 template <readiness_poller Poller>
 class readiness_driver : public driver {
 public:
-  /// Opens the poller (its kernel objects) and returns the driver.
-  static caf::expected<std::unique_ptr<driver>> make();
+  /// Opens the poller (its kernel objects) and returns the driver, with the
+  /// file engine `files` makes (none: `file_pool`, blocking calls on helper
+  /// threads) and the backend name `name` (the aio backend: "aio").
+  static caf::expected<std::unique_ptr<driver>>
+  make(file_engine_factory files = {}, std::string_view name = Poller::name);
 
   ~readiness_driver() override;
 
   std::string_view name() const noexcept override {
-    return Poller::name;
+    return name_;
   }
 
   void wake() noexcept override;
@@ -64,17 +69,7 @@ public:
   op_id start_timer(clock::duration delay,
                     caf::strong_actor_ptr owner) override;
   bool cancel_timer(op_id id) override;
-  void open_file(std::string path, int flags, unsigned mode,
-                 caf::response_promise rp) override;
-  void read_at(file_id file, uint64_t offset, size_t len, op_id id,
-               caf::response_promise rp) override;
-  void write_at(file_id file, uint64_t offset, byte_buffer buf, op_id id,
-                caf::response_promise rp) override;
-  void sync_file(file_id file, bool datasync,
-                 caf::response_promise rp) override;
-  void stat_file(file_id file, caf::response_promise rp) override;
-  void close_file(file_id file, caf::response_promise rp) override;
-  bool cancel_file_op(op_id id) override;
+  file_backend& files() override;
   bool process() override;
   caf::error poll(std::optional<clock::duration> timeout) override;
   size_t sockets() const noexcept override;
@@ -182,11 +177,11 @@ private:
   std::unordered_map<op_id, clock::time_point> timer_index_;
   std::optional<clock::time_point> armed_; ///< the poller's deadline
   std::vector<uint8_t> scratch_;
-  /// Files: readiness does not apply to regular files, so blocking
-  /// pread/pwrite run on a small worker pool; results come back through
-  /// `process()` on this thread. Created on first use.
-  file_pool& files();
-  std::unique_ptr<file_pool> files_;
+  /// Files: readiness does not apply to regular files, so they go to an
+  /// engine (helper threads, POSIX AIO) whose results come back through
+  /// `process()` on this thread. Set by `make`, lives as long as the driver.
+  std::unique_ptr<file_engine> files_;
+  std::string_view name_ = Poller::name;
   int watch_fd_ = -1;
   std::function<void()> watch_; ///< see `watch`
 };

@@ -18,6 +18,7 @@
 
 #include "actio/actors/errc.hpp"
 #include "actio/drivers/completions.hpp"
+#include "actio/drivers/file_pool.hpp"
 #include "actio/drivers/readiness/readiness_driver.hpp"
 #include "actio/drivers/readiness/socket_calls.hpp"
 
@@ -43,10 +44,26 @@ inline caf::error cancelled(const char* what) {
 // -- construction -------------------------------------------------------------
 
 template <readiness_poller Poller>
-caf::expected<std::unique_ptr<driver>> readiness_driver<Poller>::make() {
+caf::expected<std::unique_ptr<driver>>
+readiness_driver<Poller>::make(file_engine_factory files,
+                               std::string_view name) {
   std::unique_ptr<readiness_driver> drv{new readiness_driver};
   if (auto err = drv->open())
     return err;
+  drv->name_ = name;
+  auto* self = drv.get();
+  auto wake = [self] { self->wake(); };
+  if (files) {
+    auto engine = files(std::move(wake));
+    if (!engine)
+      return std::move(engine.error());
+    drv->files_ = std::move(*engine);
+  } else {
+    drv->files_ = std::make_unique<file_pool>(std::move(wake));
+  }
+  if (auto fd = drv->files_->notify_fd(); fd >= 0)
+    if (auto err = drv->watch(fd, [self] { self->files_->notified(); }))
+      return err;
   return std::unique_ptr<driver>{std::move(drv)};
 }
 
@@ -61,9 +78,9 @@ caf::error readiness_driver<Poller>::open() {
 
 template <readiness_poller Poller>
 readiness_driver<Poller>::~readiness_driver() {
-  files_.reset(); // completes what is left, on this thread
-  close_all();
+  close_all(); // completes what is left (files first), on this thread
   unwatch();
+  files_.reset(); // after unwatch: it may own the watched descriptor
   // poller_ closes its kernel objects last
 }
 
@@ -365,9 +382,10 @@ readiness_driver<Poller>::progress(socket_id id) {
 
 template <readiness_poller Poller>
 void readiness_driver<Poller>::close_all() {
-  // Files first: the pool finishes running jobs, cancels queued ones and
-  // delivers every result (on this thread) before it goes.
-  files_.reset();
+  // Files first: the engine finishes or cancels what runs and delivers
+  // every result (on this thread).
+  if (files_)
+    files_->shutdown();
   for (uint32_t i = 0; i < slots_.size(); ++i)
     if (slots_[i].fd >= 0)
       release(i, make_actio_error(errc::shutting_down, "driver closed"));
@@ -842,79 +860,38 @@ void readiness_driver<Poller>::retry_backed_off_accepts() {
   }
 }
 
-// -- files (worker pool) ------------------------------------------------------
+// -- files (the engine) --------------------------------------------------------
 
 template <readiness_poller Poller>
-file_pool& readiness_driver<Poller>::files() {
-  if (!files_)
-    files_ = std::make_unique<file_pool>([this] { wake(); });
+file_backend& readiness_driver<Poller>::files() {
   return *files_;
-}
-
-template <readiness_poller Poller>
-void readiness_driver<Poller>::open_file(std::string path, int flags,
-                                         unsigned mode,
-                                         caf::response_promise rp) {
-  files().open_file(std::move(path), flags, mode, std::move(rp));
-}
-
-template <readiness_poller Poller>
-void readiness_driver<Poller>::read_at(file_id file, uint64_t offset,
-                                       size_t len, op_id id,
-                                       caf::response_promise rp) {
-  files().read_at(file, offset, len, id, std::move(rp));
-}
-
-template <readiness_poller Poller>
-void readiness_driver<Poller>::write_at(file_id file, uint64_t offset,
-                                        byte_buffer buf, op_id id,
-                                        caf::response_promise rp) {
-  files().write_at(file, offset, std::move(buf), id, std::move(rp));
-}
-
-template <readiness_poller Poller>
-void readiness_driver<Poller>::sync_file(file_id file, bool datasync,
-                                         caf::response_promise rp) {
-  files().sync_file(file, datasync, std::move(rp));
-}
-
-template <readiness_poller Poller>
-void readiness_driver<Poller>::stat_file(file_id file,
-                                         caf::response_promise rp) {
-  files().stat_file(file, std::move(rp));
-}
-
-template <readiness_poller Poller>
-void readiness_driver<Poller>::close_file(file_id file,
-                                          caf::response_promise rp) {
-  files().close_file(file, std::move(rp));
-}
-
-template <readiness_poller Poller>
-bool readiness_driver<Poller>::cancel_file_op(op_id id) {
-  return files_ ? files_->cancel(id) : false;
 }
 
 // -- the loop's two calls -----------------------------------------------------
 
 template <readiness_poller Poller>
 bool readiness_driver<Poller>::process() {
-  if (files_)
-    files_->drain();
+  bool more_files = files_->process();
   if (ready_.empty())
-    return false;
+    return more_files;
   auto batch = std::move(ready_);
   ready_.clear();
   for (auto index : batch) {
     slots_[index].queued_ready = false;
     do_io(index);
   }
-  return !ready_.empty();
+  return more_files || !ready_.empty();
 }
 
 template <readiness_poller Poller>
 caf::error
 readiness_driver<Poller>::poll(std::optional<clock::duration> timeout) {
+  // An engine whose notifications can go astray (aio on Linux: a completion
+  // signal taken by a thread that had it unblocked) caps the sleep.
+  if (auto cap = files_->max_sleep()) {
+    clock::duration limit = *cap;
+    timeout = timeout ? std::min(*timeout, limit) : limit;
+  }
   if (auto err = poller_.wait(timeout))
     return err;
   for (auto& ev : poller_.events()) {

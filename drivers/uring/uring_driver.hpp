@@ -34,7 +34,9 @@
 
 namespace actio {
 
-class uring_driver final : public driver {
+/// Its own file backend: file operations are SQEs on the same ring as the
+/// sockets', reaped by the same loop (drivers/uring/uring_files.cpp).
+class uring_driver final : public driver, private file_backend {
 public:
   /// Checks that io_uring works here and has every opcode we use. ENOSYS,
   /// EPERM (seccomp, containers) or a missing opcode: an error saying why.
@@ -71,6 +73,13 @@ public:
   op_id start_timer(clock::duration delay,
                     caf::strong_actor_ptr owner) override;
   bool cancel_timer(op_id id) override;
+
+  file_backend& files() override {
+    return *this;
+  }
+
+  // -- file_backend (uring_files.cpp) -----------------------------------------
+
   void open_file(std::string path, int flags, unsigned mode,
                  caf::response_promise rp) override;
   void read_at(file_id file, uint64_t offset, size_t len, op_id id,
@@ -82,6 +91,9 @@ public:
   void stat_file(file_id file, caf::response_promise rp) override;
   void close_file(file_id file, caf::response_promise rp) override;
   bool cancel_file_op(op_id id) override;
+
+  // -- the loop -----------------------------------------------------------------
+
   bool process() override;
   caf::error poll(std::optional<clock::duration> timeout) override;
   size_t sockets() const noexcept override;
