@@ -3,7 +3,7 @@
 #include <caf/actor_system_config.hpp>
 #include <caf/settings.hpp>
 
-#include "actio/actors/errc.hpp"
+#include "actio/drivers/errc.hpp"
 #include "actio/drivers/select.hpp"
 
 namespace actio {

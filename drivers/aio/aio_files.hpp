@@ -5,7 +5,7 @@
 /// (epoll on Linux, kqueue on FreeBSD) hosting this engine (composed in
 /// drivers/select.cpp; the engine's hooks: drivers/detail/file_engine.hpp).
 /// A portability backend: `auto` never picks it. Same contracts as
-/// `file_pool` (drivers/file_pool.hpp) and `file_backend`:
+/// `file_pool` (drivers/detail/file_pool.hpp) and `file_backend`:
 ///
 /// - requests and `process()` run on the driver thread only; every request
 ///   completes exactly once, never from inside the request call;

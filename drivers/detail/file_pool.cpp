@@ -1,4 +1,4 @@
-#include "actio/drivers/file_pool.hpp"
+#include "actio/drivers/detail/file_pool.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -16,7 +16,7 @@
 #include <caf/error.hpp>
 #include <caf/unit.hpp>
 
-#include "actio/actors/errc.hpp"
+#include "actio/drivers/errc.hpp"
 
 namespace actio {
 
