@@ -55,7 +55,7 @@ struct aio_request {
 
 enum class aio_call_kind : uint8_t { open, stat, close };
 
-/// One open/fstat/close on a helper thread (blocking_pool.hpp). `run`
+/// One open/fstat/close on a helper thread (detail/blocking_pool.hpp). `run`
 /// writes only the outcome; the engine (driver thread) owns `rp` and reads
 /// the outcome only in `complete`, so an abandoned call (still running at
 /// shutdown) can be answered while its worker finishes it.
@@ -357,24 +357,17 @@ aio_files::~aio_files() {
 // -- file table ---------------------------------------------------------------
 
 file_id aio_files::id_of(uint32_t index) const noexcept {
-  return (uint64_t{slots_[index].gen} << 32) | index;
+  return slots_.id_of(index);
 }
 
 aio_files::slot* aio_files::find(file_id file) noexcept {
-  auto index = static_cast<uint32_t>(file & 0xFFFFFFFFu);
-  auto gen = static_cast<uint32_t>(file >> 32);
-  if (index >= slots_.size())
-    return nullptr;
-  auto& s = slots_[index];
-  return s.taken && !s.closing && s.gen == gen ? &s : nullptr;
+  auto* s = slots_.find(file);
+  return s != nullptr && !s->closing ? s : nullptr;
 }
 
 std::string aio_files::name_of(file_id file) const {
-  auto index = static_cast<uint32_t>(file & 0xFFFFFFFFu);
-  auto gen = static_cast<uint32_t>(file >> 32);
-  if (index < slots_.size() && !slots_[index].path.empty()
-      && (slots_[index].gen == gen || slots_[index].gen == gen + 1))
-    return slots_[index].path;
+  if (const auto* s = slots_.named(file); s != nullptr && !s->path.empty())
+    return s->path;
   return "file " + std::to_string(file);
 }
 
@@ -388,7 +381,7 @@ aio_request* aio_files::admit(request_ptr& r, file_id file, const char* what) {
     done_.push_back(std::move(r));
     return nullptr;
   }
-  r->index = static_cast<uint32_t>(file & 0xFFFFFFFFu);
+  r->index = slots_.index_of(file);
   r->counted = true;
   ++s->in_flight;
   return r.get();
@@ -397,15 +390,7 @@ aio_request* aio_files::admit(request_ptr& r, file_id file, const char* what) {
 /// The slot's descriptors are closed (or a close call owns them): ids of it
 /// go stale, the index may be reused.
 void aio_files::free_slot(uint32_t index) {
-  auto& s = slots_[index];
-  s.fds.clear();
-  s.taken = false;
-  s.closing = false;
-  s.close_started = false;
-  s.close_rp = caf::response_promise{};
-  ++s.gen;
-  free_.push_back(index);
-  --live_;
+  slots_.release(index);
 }
 
 /// Closes the slot's descriptors on this thread (shutdown only).
@@ -454,7 +439,7 @@ void aio_files::stat_file(file_id file, caf::response_promise rp) {
     later_.push_back(std::move(c));
     return;
   }
-  c->index = static_cast<uint32_t>(file & 0xFFFFFFFFu);
+  c->index = slots_.index_of(file);
   c->fd = s->fds.front();
   ++s->in_flight; // a close waits for it
   submit_call(std::move(c));
@@ -470,7 +455,7 @@ void aio_files::close_file(file_id file, caf::response_promise rp) {
   }
   s->closing = true;
   s->close_rp = std::move(rp);
-  done_with(static_cast<uint32_t>(file & 0xFFFFFFFFu));
+  done_with(slots_.index_of(file));
 }
 
 /// Starts the close of slot `index` when it is closing and nothing uses it
@@ -522,26 +507,13 @@ void aio_files::complete_call(call& c) {
         c.fds.clear();
         return;
       }
-      uint32_t index;
-      if (!free_.empty()) {
-        index = free_.back();
-        free_.pop_back();
-      } else {
-        index = static_cast<uint32_t>(slots_.size());
-        slots_.emplace_back();
-      }
+      auto index = slots_.allocate();
       auto& s = slots_[index];
       s.fds = std::move(c.fds);
       c.fds.clear();
-      s.taken = true;
-      s.closing = false;
-      s.close_started = false;
-      s.in_flight = 0;
-      s.next_fd = 0;
       s.path = std::move(c.path);
       s.seekable = c.seekable;
       s.pos = c.pos;
-      ++live_;
       c.rp.deliver(id_of(index));
       return;
     }
@@ -969,9 +941,9 @@ void aio_files::shutdown() {
     answer_abandoned(static_cast<call&>(*j));
   process(); // delivers; `stopping_` keeps short transfers from resubmitting
   for (uint32_t i = 0; i < slots_.size(); ++i) {
-    auto& s = slots_[i];
-    if (!s.taken)
+    if (!slots_.in_use(i))
       continue;
+    auto& s = slots_[i];
     auto rp = std::move(s.close_rp);
     caf::error err;
     close_slot(i, &err);

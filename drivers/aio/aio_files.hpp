@@ -57,8 +57,9 @@
 #include <caf/response_promise.hpp>
 
 #include "actio/drivers/aio/aio_notifier.hpp"
-#include "actio/drivers/blocking_pool.hpp"
+#include "actio/drivers/detail/blocking_pool.hpp"
 #include "actio/drivers/detail/file_engine.hpp"
+#include "actio/drivers/detail/slot_table.hpp"
 #include "actio/drivers/types.hpp"
 
 namespace actio {
@@ -159,7 +160,7 @@ public:
 
   /// Files open or closing. For tests.
   size_t open_files() const noexcept {
-    return live_;
+    return slots_.live();
   }
 
   /// open/fstat/close calls queued or running on helper threads. For tests.
@@ -175,10 +176,11 @@ private:
 
   friend struct detail::aio_call; // completes through `complete_call`
 
+  /// One entry of the file table: in use while open, and while closing
+  /// until the close is delivered; a free slot keeps its path until reuse
+  /// (`slot_table`).
   struct slot {
     std::vector<int> fds;   ///< empty: free, or its close call has them
-    uint32_t gen = 1;
-    bool taken = false;     ///< open, or closing until the close is delivered
     bool closing = false;   ///< close_file seen: no new requests
     bool close_started = false; ///< the close call owns `fds`
     size_t in_flight = 0;   ///< requests and calls not delivered yet
@@ -209,9 +211,7 @@ private:
 
   aio_options opts_;
   std::unique_ptr<aio_notifier> notifier_;
-  std::vector<slot> slots_;
-  std::vector<uint32_t> free_;
-  size_t live_ = 0;
+  detail::slot_table<slot> slots_;
   std::vector<request_ptr> queued_;    ///< not submitted yet
   std::vector<request_ptr> in_flight_; ///< the kernel/glibc owns cb and buffer
   std::vector<void*> ready_;           ///< named by the notifier (exact only)

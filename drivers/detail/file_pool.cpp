@@ -309,7 +309,7 @@ void file_pool::shutdown() {
   // No slot is closing any more; let go of the rest (a descriptor closes
   // once no abandoned job uses it). Their ids go stale when a slot is reused.
   for (uint32_t i = 0; i < slots_.size(); ++i)
-    if (slots_[i].fd != nullptr)
+    if (slots_.in_use(i))
       free_slot(i);
   stopped_ = false; // usable again: closes go to workers
 }
@@ -317,65 +317,40 @@ void file_pool::shutdown() {
 // -- file table ---------------------------------------------------------------
 
 file_id file_pool::id_of(uint32_t index) const noexcept {
-  return (uint64_t{slots_[index].gen} << 32) | index;
+  return slots_.id_of(index);
 }
 
 /// The open slot `file` names, or null when the id is unknown, stale
 /// (slot reused), closed or closing.
 file_pool::slot* file_pool::find(file_id file) noexcept {
-  auto index = static_cast<uint32_t>(file & 0xFFFFFFFFu);
-  auto gen = static_cast<uint32_t>(file >> 32);
-  if (index >= slots_.size())
-    return nullptr;
-  auto& s = slots_[index];
-  return s.fd != nullptr && !s.closing && s.gen == gen ? &s : nullptr;
+  auto* s = slots_.find(file);
+  return s != nullptr && !s->closing ? s : nullptr;
 }
 
 /// The path of `file` if its slot still remembers it (open, closing, or
 /// closed but not reused yet), else the id.
 std::string file_pool::name_of(file_id file) const {
-  auto index = static_cast<uint32_t>(file & 0xFFFFFFFFu);
-  auto gen = static_cast<uint32_t>(file >> 32);
-  if (index < slots_.size() && slots_[index].gen == gen)
-    return slots_[index].path;
+  if (const auto* s = slots_.named(file))
+    return s->path;
   return "file id " + std::to_string(file);
 }
 
 uint32_t file_pool::add_slot(descriptor_ptr fd, std::string path) {
-  uint32_t index;
-  if (!free_.empty()) {
-    index = free_.back();
-    free_.pop_back();
-    auto& s = slots_[index];
-    s.gen = s.gen + 1 == 0 ? 1 : s.gen + 1; // ids of the last user go stale
-  } else {
-    index = static_cast<uint32_t>(slots_.size());
-    slots_.emplace_back();
-  }
+  auto index = slots_.allocate();
   auto& s = slots_[index];
   s.fd = std::move(fd);
-  s.closing = false;
-  s.in_flight = 0;
-  s.abandoned = 0;
   s.path = std::move(path);
-  ++live_;
   return index;
 }
 
-/// The descriptor was closed: the slot waits for reuse, keeping gen and path.
+/// The descriptor was closed: the slot waits for reuse, keeping its path
+/// (ids of it go stale).
 void file_pool::free_slot(uint32_t index) {
-  auto& s = slots_[index];
-  s.fd = nullptr;
-  s.closing = false;
-  s.in_flight = 0;
-  s.abandoned = 0;
-  s.close_rp = caf::response_promise{};
-  free_.push_back(index);
-  --live_;
+  slots_.release(index);
 }
 
 size_t file_pool::open_files() const {
-  return live_;
+  return slots_.live();
 }
 
 // -- requests -----------------------------------------------------------------
@@ -388,7 +363,7 @@ bool file_pool::admit(job& j, file_id file, const char* what) {
     j.err = closed_error(what, name_of(file));
     return false;
   }
-  j.index = static_cast<uint32_t>(file & 0xFFFFFFFFu);
+  j.index = slots_.index_of(file);
   j.file = s->fd;
   ++s->in_flight;
   return true;
@@ -465,7 +440,7 @@ void file_pool::close_file(file_id file, caf::response_promise rp) {
   s->closing = true; // from now on, `find` fails for this id
   s->close_rp = std::move(rp);
   if (s->in_flight == 0)
-    start_close(static_cast<uint32_t>(file & 0xFFFFFFFFu));
+    start_close(slots_.index_of(file));
   // else: the last job's delivery calls start_close (see done_with)
 }
 

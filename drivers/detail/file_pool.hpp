@@ -32,8 +32,9 @@
 
 #include <caf/response_promise.hpp>
 
-#include "actio/drivers/blocking_pool.hpp"
+#include "actio/drivers/detail/blocking_pool.hpp"
 #include "actio/drivers/detail/file_engine.hpp"
+#include "actio/drivers/detail/slot_table.hpp"
 #include "actio/drivers/types.hpp"
 
 namespace actio {
@@ -126,11 +127,11 @@ private:
   using job_ptr = std::shared_ptr<job>;
   using descriptor_ptr = std::shared_ptr<detail::descriptor>;
 
-  /// One entry of the file table. A free slot keeps its path until reuse,
-  /// so a request on a just-closed id can still name the file.
+  /// One entry of the file table. A free slot keeps its path until reuse
+  /// (`slot_table`), so a request on a just-closed id can still name the
+  /// file.
   struct slot {
     descriptor_ptr fd;     ///< null: free
-    uint32_t gen = 1;      ///< high half of the file_id
     bool closing = false;  ///< close_file seen: no new jobs
     size_t in_flight = 0;  ///< jobs using `fd` not delivered yet
     size_t abandoned = 0;  ///< jobs left running at shutdown (hold `fd`)
@@ -159,9 +160,7 @@ private:
   void done_with(uint32_t index);
 
   std::function<void()> wake_;
-  std::vector<slot> slots_;
-  std::vector<uint32_t> free_;
-  size_t live_ = 0;
+  detail::slot_table<slot> slots_;
   std::deque<job_ptr> immediate_; ///< never ran; delivered by `drain`
   bool stopped_ = false; ///< destructor: closes run inline
   blocking_pool workers_; ///< last: stopped (by the destructor) first

@@ -28,10 +28,10 @@
 #include "actio/drivers/detail/accept_backoff.hpp"
 #include "actio/drivers/detail/datagram_queue.hpp"
 #include "actio/drivers/detail/file_engine.hpp"
+#include "actio/drivers/detail/slot_table.hpp"
 #include "actio/drivers/detail/write_queue.hpp"
 #include "actio/drivers/driver.hpp"
 #include "actio/drivers/readiness/poller.hpp"
-#include "actio/drivers/slot_table.hpp"
 
 namespace actio {
 
@@ -97,7 +97,6 @@ protected:
 private:
   struct slot {
     int fd = -1;
-    uint32_t gen = 1;
     caf::strong_actor_ptr owner;
     bool listener = false;
     bool accepting = false;
@@ -149,7 +148,7 @@ private:
   }
 
   Poller poller_;
-  slot_table<slot> slots_;
+  detail::slot_table<slot> slots_;
   std::vector<uint32_t> ready_;
   detail::accept_backoff backoff_;
   op_id next_timer_ = 1;

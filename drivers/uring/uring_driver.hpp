@@ -36,9 +36,9 @@
 
 #include "actio/drivers/detail/accept_backoff.hpp"
 #include "actio/drivers/detail/datagram_queue.hpp"
+#include "actio/drivers/detail/slot_table.hpp"
 #include "actio/drivers/detail/write_queue.hpp"
 #include "actio/drivers/driver.hpp"
-#include "actio/drivers/slot_table.hpp"
 #include "actio/drivers/uring/uring_buffers.hpp"
 
 namespace actio {
@@ -139,7 +139,6 @@ private:
 
   struct slot {
     int fd = -1;
-    uint32_t gen = 1;
     caf::strong_actor_ptr owner;
     bool listener = false;
     bool closing = false;
@@ -172,7 +171,6 @@ private:
 
   struct file_slot {
     int fd = -1;
-    uint32_t gen = 1;
     std::string path;
     size_t ops = 0;
     bool closing = false;
@@ -235,11 +233,11 @@ private:
   uint64_t wake_buf_ = 0;
   std::atomic<bool> wake_pending_{false};
   std::unordered_map<op*, std::unique_ptr<op>> ops_;
-  slot_table<slot> slots_;
+  detail::slot_table<slot> slots_;
   detail::accept_backoff backoff_;
   std::vector<uint32_t> ready_; // sockets to re-arm (ENOBUFS, back-off)
   std::vector<uint32_t> to_flush_; // sockets that received in this batch
-  slot_table<file_slot> files_;
+  detail::slot_table<file_slot> files_;
   std::unordered_map<op_id, op*> file_ops_; // cancellable read/write
   op_id next_timer_ = 1;
   std::unordered_map<op_id, op*> timers_;
