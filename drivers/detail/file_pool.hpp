@@ -41,7 +41,7 @@ namespace actio {
 
 namespace detail {
 
-struct file_job;   // one request on its way through the pool (file_pool.cpp)
+struct file_job;   // one request on its way through the pool (file_job.hpp)
 struct descriptor; // an open file's descriptor, shared by the jobs using it
 
 } // namespace detail
