@@ -5,8 +5,8 @@
 #include <caf/atom.hpp>
 #include <caf/message.hpp>
 
-#include "actio/drivers/driver.hpp"
 #include "actio/drivers/errc.hpp"
+#include "actio/drivers/select.hpp"
 
 namespace actio {
 

@@ -9,6 +9,10 @@ driver::~driver() {
   // nop
 }
 
+file_backend::~file_backend() {
+  // nop
+}
+
 void driver::deliver(const caf::strong_actor_ptr& owner, caf::message msg) {
   if (owner)
     owner->enqueue(nullptr, caf::make_message_id(), std::move(msg), eu_);

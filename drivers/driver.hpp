@@ -18,10 +18,8 @@
 
 #include <chrono>
 #include <cstddef>
-#include <memory>
 #include <optional>
 #include <string>
-#include <vector>
 #include <string_view>
 
 #include <sys/socket.h>
@@ -32,6 +30,7 @@
 #include <caf/message.hpp>
 #include <caf/response_promise.hpp>
 
+#include "actio/drivers/file_backend.hpp"
 #include "actio/drivers/types.hpp"
 
 namespace actio {
@@ -155,45 +154,17 @@ public:
   virtual caf::error poll(std::optional<clock::duration> timeout) = 0;
 
   // -- files (driver thread only) -------------------------------------------
-  //
-  // Each completes exactly once through `rp`: the value, or an `actio`
-  // error naming the path and the OS reason. Buffers stay with the driver
-  // until the kernel is done with them, also when the requester is gone.
 
-  /// openat(path, flags | O_CLOEXEC, mode) -> file_id (uint64_t).
-  virtual void open_file(std::string path, int flags, unsigned mode,
-                         caf::response_promise rp) = 0;
-
-  /// Reads `len` bytes at `offset` -> byte_buffer (shorter only at EOF).
-  /// With `offset == stream_offset`: one read at the current position, for
-  /// pipes and terminals; shorter whenever less is there, empty at EOF.
-  virtual void read_at(file_id file, uint64_t offset, size_t len, op_id id,
-                       caf::response_promise rp) = 0;
-
-  /// Writes all of `buf` at `offset` -> uint64_t bytes written.
-  virtual void write_at(file_id file, uint64_t offset, byte_buffer buf,
-                        op_id id, caf::response_promise rp) = 0;
-
-  /// fsync (or fdatasync) -> unit.
-  virtual void sync_file(file_id file, bool datasync,
-                         caf::response_promise rp) = 0;
-
-  /// Size of the file -> uint64_t.
-  virtual void stat_file(file_id file, caf::response_promise rp) = 0;
-
-  /// Closes after in-flight operations finished -> unit. Later requests on
-  /// `file` fail with `errc::closed`.
-  virtual void close_file(file_id file, caf::response_promise rp) = 0;
-
-  /// Cancels the in-flight read_at/write_at `id`: it completes with
-  /// `errc::cancelled` (or its result, if the kernel was faster). Returns
-  /// false if no such operation is in flight.
-  virtual bool cancel_file_op(op_id id) = 0;
+  /// The driver's file I/O (drivers/file_backend.hpp): io_uring operations
+  /// on its ring, or an engine beside a readiness loop (helper threads,
+  /// POSIX AIO). Lives as long as the driver.
+  virtual file_backend& files() = 0;
 
   /// Number of registered sockets (for tests and shutdown).
   virtual size_t sockets() const noexcept = 0;
 
-  /// Closes every socket (completing their requests) and cancels timers.
+  /// Closes every socket (completing their requests), cancels timers and
+  /// completes every file request (`files()` stays usable).
   virtual void close_all() = 0;
 
   /// Sets the execution unit completions are enqueued with (the driver
@@ -208,24 +179,5 @@ protected:
 
   caf::execution_unit* eu_ = nullptr;
 };
-
-/// Creates a backend by name ("epoll", ...; "auto" picks the best available).
-/// Asking for a backend this build or machine lacks is an
-/// `errc::backend_unavailable` error with the reason.
-caf::expected<std::unique_ptr<driver>>
-make_driver(std::string_view backend, caf::actor_system& sys);
-
-/// The backends this build offers and this machine supports, best first.
-std::vector<std::string> available_backends();
-
-/// Prepares the process for backends that need it before any thread runs:
-/// blocks the aio backend's completion signal in the calling thread, so the
-/// threads it starts afterwards inherit that (see drivers/aio/aio_signal.hpp).
-/// `actio::config`'s constructor calls it. No-op without such backends.
-void prepare_backend_signals() noexcept;
-
-/// One line on every backend: built, available, or why not ("uring:
-/// available; epoll: available"), for logging `auto`'s choice.
-std::string auto_choice_reason();
 
 } // namespace actio

@@ -11,8 +11,7 @@
 #include <caf/settings.hpp>
 
 #include "actio/drivers/errc.hpp"
-#include "actio/drivers/backend_choice.hpp"
-#include "actio/drivers/driver.hpp"
+#include "actio/drivers/select.hpp"
 
 #ifdef ACTIO_HAVE_URING
 #  include "actio/drivers/uring/uring_driver.hpp"
@@ -24,7 +23,7 @@
 #  include "actio/drivers/kqueue/kqueue_driver.hpp"
 #endif
 #ifdef ACTIO_HAVE_AIO
-#  include "actio/drivers/aio/aio_driver.hpp"
+#  include "actio/drivers/aio/aio_files.hpp"
 #  include "actio/drivers/aio/aio_notifier.hpp"
 #endif
 
@@ -93,6 +92,34 @@ caf::error probe(const candidate& c, const caf::actor_system_config* cfg) {
   return c.probe();
 }
 
+#ifdef ACTIO_HAVE_AIO
+/// The aio backend is composed here, not a class of its own: the platform's
+/// readiness driver (epoll on Linux, kqueue on FreeBSD) hosting the POSIX
+/// AIO file engine (`aio_files`) in place of its default blocking pool.
+///
+/// Composition, on purpose, rather than derivation: everything but files is
+/// the readiness driver's unchanged, and the one seam the two share, a file
+/// engine driven from a readiness loop (process, a descriptor to watch, a
+/// sleep cap, shutdown: drivers/detail/file_engine.hpp), is also the one the
+/// blocking pool plugs into. A subclass of `readiness_driver<Poller>` would
+/// have to reach into its loop (protected hooks, re-declared overrides) for
+/// each poller it is built on, and a wrapper driver forwards every socket
+/// and timer call and fills in the engine's pointer after construction (the
+/// earlier `aio_driver`, ~22 forwarding calls). Here the engine is made by
+/// the driver, with the driver's waker, in `make`.
+caf::expected<std::unique_ptr<driver>> make_aio(caf::actor_system& sys) {
+  auto opts = aio_options_from(sys.config());
+  auto engine = [opts](std::function<void()> wake) {
+    return make_aio_files(opts, std::move(wake));
+  };
+#  ifdef ACTIO_HAVE_EPOLL
+  return epoll_driver::make(engine, "aio");
+#  else
+  return kqueue_driver::make(engine, "aio");
+#  endif
+}
+#endif
+
 caf::expected<std::unique_ptr<driver>>
 make_named(const std::string& name, [[maybe_unused]] caf::actor_system& sys) {
 #ifdef ACTIO_HAVE_URING
@@ -109,7 +136,7 @@ make_named(const std::string& name, [[maybe_unused]] caf::actor_system& sys) {
 #endif
 #ifdef ACTIO_HAVE_AIO
   if (name == "aio")
-    return aio_driver::make(aio_driver::options_from(sys.config()));
+    return make_aio(sys);
 #endif
   return make_actio_error(errc::backend_unavailable,
                           "backend '" + name + "' is not built in");

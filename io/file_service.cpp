@@ -32,13 +32,14 @@ protected:
       [this](file_open_atom, std::string& path, int flags,
              uint32_t mode) -> caf::result<uint64_t> {
         auto rp = make_response_promise();
-        io().open_file(std::move(path), flags, mode, rp);
+        io().files().open_file(std::move(path), flags, mode, rp);
         return rp;
       },
       [this](file_read_atom, uint64_t file, uint64_t offset,
              uint64_t len) -> caf::result<byte_buffer> {
         auto rp = make_response_promise();
-        io().read_at(file, offset, static_cast<size_t>(len), next_id(), rp);
+        io().files().read_at(file, offset, static_cast<size_t>(len), next_id(),
+                             rp);
         return rp;
       },
       [this](file_read_atom, uint64_t file, uint64_t offset, uint64_t len,
@@ -47,35 +48,35 @@ protected:
         // current message: the tag is the sender's.
         auto id = tagged(tag);
         auto rp = make_response_promise();
-        io().read_at(file, offset, static_cast<size_t>(len), id, rp);
+        io().files().read_at(file, offset, static_cast<size_t>(len), id, rp);
         return rp;
       },
       [this](file_write_atom, uint64_t file, uint64_t offset,
              byte_buffer& buf) -> caf::result<uint64_t> {
         auto rp = make_response_promise();
-        io().write_at(file, offset, std::move(buf), next_id(), rp);
+        io().files().write_at(file, offset, std::move(buf), next_id(), rp);
         return rp;
       },
       [this](file_write_atom, uint64_t file, uint64_t offset, byte_buffer& buf,
              uint64_t tag) -> caf::result<uint64_t> {
         auto id = tagged(tag); // before make_response_promise (see read)
         auto rp = make_response_promise();
-        io().write_at(file, offset, std::move(buf), id, rp);
+        io().files().write_at(file, offset, std::move(buf), id, rp);
         return rp;
       },
       [this](file_fsync_atom, uint64_t file, bool datasync) -> caf::result<void> {
         auto rp = make_response_promise();
-        io().sync_file(file, datasync, rp);
+        io().files().sync_file(file, datasync, rp);
         return rp;
       },
       [this](file_stat_atom, uint64_t file) -> caf::result<uint64_t> {
         auto rp = make_response_promise();
-        io().stat_file(file, rp);
+        io().files().stat_file(file, rp);
         return rp;
       },
       [this](file_close_atom, uint64_t file) -> caf::result<void> {
         auto rp = make_response_promise();
-        io().close_file(file, rp);
+        io().files().close_file(file, rp);
         return rp;
       },
       [this](file_cancel_atom, uint64_t tag) {
@@ -85,7 +86,7 @@ protected:
           return false;
         auto id = i->second;
         tags_.erase(i);
-        return io().cancel_file_op(id);
+        return io().files().cancel_file_op(id);
       },
     };
   }

@@ -1,8 +1,11 @@
 #pragma once
 
-/// File I/O through POSIX AIO (aio_read/aio_write/aio_fsync), for the
-/// `aio` backend. Same contracts as `file_pool` (drivers/file_pool.hpp) and
-/// the driver's file API:
+/// File I/O through POSIX AIO (aio_read/aio_write/aio_fsync): the file
+/// engine of the `aio` backend, which is the platform's readiness driver
+/// (epoll on Linux, kqueue on FreeBSD) hosting this engine (composed in
+/// drivers/select.cpp; the engine's hooks: drivers/detail/file_engine.hpp).
+/// A portability backend: `auto` never picks it. Same contracts as
+/// `file_pool` (drivers/detail/file_pool.hpp) and `file_backend`:
 ///
 /// - requests and `process()` run on the driver thread only; every request
 ///   completes exactly once, never from inside the request call;
@@ -49,16 +52,25 @@
 #include <vector>
 
 #include <caf/error.hpp>
+#include <caf/fwd.hpp>
 #include <caf/expected.hpp>
 #include <caf/response_promise.hpp>
 
 #include "actio/drivers/aio/aio_notifier.hpp"
-#include "actio/drivers/blocking_pool.hpp"
+#include "actio/drivers/detail/blocking_pool.hpp"
+#include "actio/drivers/detail/file_engine.hpp"
+#include "actio/drivers/detail/slot_table.hpp"
 #include "actio/drivers/types.hpp"
 
 namespace actio {
 
-/// Tuning, from `actio.io.aio-*` (see drivers/aio/aio_driver.hpp).
+/// Tuning, from `actio.io.aio-*` (`aio_options_from`):
+/// | option              | default | effect                                  |
+/// |---------------------|---------|-----------------------------------------|
+/// | aio-fds-per-file    | 4       | dup'd descriptors per open file (glibc runs one request per descriptor at a time) |
+/// | aio-threads         | 8       | glibc aio_init aio_threads (first engine of the process) |
+/// | aio-num             | 64      | glibc aio_init aio_num                  |
+/// | aio-helper-threads  | 4       | most open/fstat/close calls running at once (helper threads, started on demand) |
 struct aio_options {
   size_t fds_per_file = 4; ///< dup'd descriptors per open file (1..64)
   size_t threads = 8;      ///< glibc aio_init: aio_threads
@@ -84,7 +96,7 @@ struct aio_request; // a read/write/fsync (aio_files.cpp)
 struct aio_call;    // an open/fstat/close on a helper thread (aio_files.cpp)
 } // namespace detail
 
-class aio_files {
+class aio_files final : public file_engine {
 public:
   /// Tunes the process's AIO (`init_aio_runtime`, first engine only).
   /// @param notifier where completions are announced (`make_aio_notifier`)
@@ -95,7 +107,7 @@ public:
             std::function<void()> wake);
 
   /// `shutdown()`.
-  ~aio_files();
+  ~aio_files() override;
 
   aio_files(const aio_files&) = delete;
   aio_files& operator=(const aio_files&) = delete;
@@ -103,37 +115,37 @@ public:
   // -- requests (driver thread only); contracts as in file_pool ---------------
 
   void open_file(std::string path, int flags, unsigned mode,
-                 caf::response_promise rp);
+                 caf::response_promise rp) override;
   void read_at(file_id file, uint64_t offset, size_t len, op_id id,
-               caf::response_promise rp);
+               caf::response_promise rp) override;
   void write_at(file_id file, uint64_t offset, byte_buffer buf, op_id id,
-                caf::response_promise rp);
-  void sync_file(file_id file, bool datasync, caf::response_promise rp);
-  void stat_file(file_id file, caf::response_promise rp);
-  void close_file(file_id file, caf::response_promise rp);
+                caf::response_promise rp) override;
+  void sync_file(file_id file, bool datasync, caf::response_promise rp) override;
+  void stat_file(file_id file, caf::response_promise rp) override;
+  void close_file(file_id file, caf::response_promise rp) override;
 
   /// Cancels read_at/write_at `id`, queued or in flight (see above). False
   /// if no such request is pending.
-  bool cancel(op_id id);
+  bool cancel_file_op(op_id id) override;
 
   // -- driver loop (driver thread only) ---------------------------------------
 
   /// The descriptor the driver watches for readability (the notifier's).
-  int notify_fd() const noexcept {
+  int notify_fd() const noexcept override {
     return notifier_->fd();
   }
 
   /// The driver saw `notify_fd()` readable: consumes the notifications;
   /// the next `process()` collects.
-  void notified();
+  void notified() override;
 
   /// Submits queued requests, collects finished ones, delivers. True if
   /// completions are waiting for the next call (the loop must not block).
-  bool process();
+  bool process() override;
 
   /// How long the loop may sleep at most (nullopt: no limit): bounded only
   /// while requests are in flight and the notifier may lose a wake-up.
-  std::optional<std::chrono::milliseconds> max_sleep() const noexcept;
+  std::optional<std::chrono::milliseconds> max_sleep() const noexcept override;
 
   /// Requests submitted and not finished.
   size_t in_flight() const noexcept {
@@ -144,11 +156,11 @@ public:
   /// aiocb, answers open/fstat/close calls still running (cancelled),
   /// delivers every completion and closes every descriptor. The engine
   /// stays usable.
-  void shutdown();
+  void shutdown() override;
 
   /// Files open or closing. For tests.
   size_t open_files() const noexcept {
-    return live_;
+    return slots_.live();
   }
 
   /// open/fstat/close calls queued or running on helper threads. For tests.
@@ -164,10 +176,11 @@ private:
 
   friend struct detail::aio_call; // completes through `complete_call`
 
+  /// One entry of the file table: in use while open, and while closing
+  /// until the close is delivered; a free slot keeps its path until reuse
+  /// (`slot_table`).
   struct slot {
     std::vector<int> fds;   ///< empty: free, or its close call has them
-    uint32_t gen = 1;
-    bool taken = false;     ///< open, or closing until the close is delivered
     bool closing = false;   ///< close_file seen: no new requests
     bool close_started = false; ///< the close call owns `fds`
     size_t in_flight = 0;   ///< requests and calls not delivered yet
@@ -198,9 +211,7 @@ private:
 
   aio_options opts_;
   std::unique_ptr<aio_notifier> notifier_;
-  std::vector<slot> slots_;
-  std::vector<uint32_t> free_;
-  size_t live_ = 0;
+  detail::slot_table<slot> slots_;
   std::vector<request_ptr> queued_;    ///< not submitted yet
   std::vector<request_ptr> in_flight_; ///< the kernel/glibc owns cb and buffer
   std::vector<void*> ready_;           ///< named by the notifier (exact only)
@@ -211,5 +222,13 @@ private:
   bool stopping_ = false;
   blocking_pool helpers_; ///< open/fstat/close; last: stopped first
 };
+
+/// The options from a config (`actio.io.aio-*`), defaults for the rest.
+aio_options aio_options_from(const caf::actor_system_config& cfg);
+
+/// Prepares the process (`prepare_aio_process`), opens the platform's
+/// notifier and returns the engine, waking its driver with `wake`.
+caf::expected<std::unique_ptr<file_engine>>
+make_aio_files(aio_options opts, std::function<void()> wake);
 
 } // namespace actio

@@ -36,7 +36,6 @@
 #  include "actio/drivers/errc.hpp"
 #  include "actio/drivers/aio/aio_files.hpp"
 #  include "actio/drivers/aio/aio_notifier.hpp"
-#  include "actio/drivers/kqueue/kqueue_driver.hpp"
 
 namespace actio {
 
@@ -115,19 +114,6 @@ void prepare_aio_process() noexcept {
 void init_aio_runtime(const aio_options&) noexcept {
   // Kernel AIO: the limits are sysctl vfs.aio.* (max_aio_queue_per_proc,
   // max_aio_per_proc, ...), not the process's to set.
-}
-
-caf::expected<std::unique_ptr<driver>>
-make_aio_network(int fd, std::function<void()> on_ready) {
-  auto net = kqueue_driver::make();
-  if (!net)
-    return std::move(net.error());
-  // Needs kqueue_driver::watch, the counterpart of epoll_driver::watch
-  // (level-triggered readability of `fd`, `on_ready` run in poll()).
-  auto* kq = static_cast<kqueue_driver*>(net->get());
-  if (auto err = kq->watch(fd, std::move(on_ready)))
-    return err;
-  return std::move(*net);
 }
 
 } // namespace actio

@@ -11,9 +11,10 @@
 /// | FreeBSD | aio_kevent.cpp | `SIGEV_KEVENT` into a kqueue of the engine's own: one `EVFILT_AIO` event per request (ident: the aiocb, udata: the request) | yes: the engine checks just those |
 ///
 /// Exactly one of the two files is built (CMake picks it by platform). The
-/// driver watches `fd()` for readability in its networking poller (epoll on
-/// Linux, kqueue on FreeBSD: a kqueue descriptor is readable while it holds
-/// events) and then calls `aio_files::notified()` on its own thread.
+/// readiness driver hosting the engine watches `fd()` (`aio_files::notify_fd`)
+/// for readability in its poller (epoll on Linux, kqueue on FreeBSD: a kqueue
+/// descriptor is readable while it holds events) and then calls
+/// `aio_files::notified()` on its own thread.
 
 #include <aio.h>
 
@@ -27,7 +28,6 @@
 
 namespace actio {
 
-class driver;
 struct aio_options;
 
 class aio_notifier {
@@ -74,11 +74,5 @@ void prepare_aio_process() noexcept;
 /// Process-wide AIO tuning from `opts`, first call only (glibc: aio_init;
 /// FreeBSD: none, the kernel's limits are sysctl vfs.aio.*).
 void init_aio_runtime(const aio_options& opts) noexcept;
-
-/// The networking driver the aio backend forwards sockets and timers to,
-/// watching `fd` for readability and calling `on_ready` on the driver
-/// thread (Linux: an epoll_driver; FreeBSD: a kqueue_driver).
-caf::expected<std::unique_ptr<driver>>
-make_aio_network(int fd, std::function<void()> on_ready);
 
 } // namespace actio

@@ -19,7 +19,6 @@
 #include "actio/drivers/errc.hpp"
 #include "actio/drivers/aio/aio_files.hpp"
 #include "actio/drivers/aio/aio_notifier.hpp"
-#include "actio/drivers/epoll/epoll_driver.hpp"
 
 namespace actio {
 
@@ -182,17 +181,6 @@ void init_aio_runtime(const aio_options& opts) noexcept {
     aio_init(&init);
   });
   block_aio_signal(); // this thread, in case nobody did before it started
-}
-
-caf::expected<std::unique_ptr<driver>>
-make_aio_network(int fd, std::function<void()> on_ready) {
-  auto net = epoll_driver::make();
-  if (!net)
-    return std::move(net.error());
-  auto* epoll = static_cast<epoll_driver*>(net->get());
-  if (auto err = epoll->watch(fd, std::move(on_ready)))
-    return err;
-  return std::move(*net);
 }
 
 } // namespace actio

@@ -8,7 +8,7 @@
 /// the kernel delivers it to some thread that has it unblocked). Threads
 /// inherit their creator's mask, so `block_aio_signal()` must run on the
 /// main thread before any other thread starts: `actio::config`'s constructor
-/// calls it (through `prepare_backend_signals()`, drivers/driver.hpp), which
+/// calls it (through `prepare_backend_signals()`, drivers/select.hpp), which
 /// runs before `caf::actor_system` starts CAF's scheduler threads. A thread a
 /// program starts *before* constructing its `actio::config` must block the
 /// signal itself (`pthread_sigmask(SIG_BLOCK, {aio_signal()})`). As a safety

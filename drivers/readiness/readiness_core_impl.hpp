@@ -14,6 +14,7 @@
 
 #include "actio/drivers/errc.hpp"
 #include "actio/drivers/completions.hpp"
+#include "actio/drivers/detail/file_pool.hpp"
 #include "actio/drivers/readiness/readiness_driver.hpp"
 #include "actio/drivers/readiness/socket_calls.hpp"
 
@@ -32,10 +33,26 @@ inline constexpr size_t read_chunk = 64 * 1024;
 // -- construction -------------------------------------------------------------
 
 template <readiness_poller Poller>
-caf::expected<std::unique_ptr<driver>> readiness_driver<Poller>::make() {
+caf::expected<std::unique_ptr<driver>>
+readiness_driver<Poller>::make(file_engine_factory files,
+                               std::string_view name) {
   std::unique_ptr<readiness_driver> drv{new readiness_driver};
   if (auto err = drv->open())
     return err;
+  drv->name_ = name;
+  auto* self = drv.get();
+  auto wake = [self] { self->wake(); };
+  if (files) {
+    auto engine = files(std::move(wake));
+    if (!engine)
+      return std::move(engine.error());
+    drv->files_ = std::move(*engine);
+  } else {
+    drv->files_ = std::make_unique<file_pool>(std::move(wake));
+  }
+  if (auto fd = drv->files_->notify_fd(); fd >= 0)
+    if (auto err = drv->watch(fd, [self] { self->files_->notified(); }))
+      return err;
   return std::unique_ptr<driver>{std::move(drv)};
 }
 
@@ -50,9 +67,9 @@ caf::error readiness_driver<Poller>::open() {
 
 template <readiness_poller Poller>
 readiness_driver<Poller>::~readiness_driver() {
-  files_.reset(); // completes what is left, on this thread
-  close_all();
+  close_all(); // completes what is left (files first), on this thread
   unwatch();
+  files_.reset(); // after unwatch: it may own the watched descriptor
   // poller_ closes its kernel objects last
 }
 
@@ -150,9 +167,10 @@ readiness_driver<Poller>::progress(socket_id id) {
 
 template <readiness_poller Poller>
 void readiness_driver<Poller>::close_all() {
-  // Files first: the pool finishes running jobs, cancels queued ones and
-  // delivers every result (on this thread) before it goes.
-  files_.reset();
+  // Files first: the engine finishes or cancels what runs and delivers
+  // every result (on this thread).
+  if (files_)
+    files_->shutdown();
   for (uint32_t i = 0; i < slots_.size(); ++i)
     if (slots_[i].fd >= 0)
       release(i, make_actio_error(errc::shutting_down, "driver closed"));
@@ -278,22 +296,27 @@ void readiness_driver<Poller>::do_io(uint32_t index) {
 
 template <readiness_poller Poller>
 bool readiness_driver<Poller>::process() {
-  if (files_)
-    files_->drain();
+  bool more_files = files_->process();
   if (ready_.empty())
-    return false;
+    return more_files;
   auto batch = std::move(ready_);
   ready_.clear();
   for (auto index : batch) {
     slots_[index].queued_ready = false;
     do_io(index);
   }
-  return !ready_.empty();
+  return more_files || !ready_.empty();
 }
 
 template <readiness_poller Poller>
 caf::error
 readiness_driver<Poller>::poll(std::optional<clock::duration> timeout) {
+  // An engine whose notifications can go astray (aio on Linux: a completion
+  // signal taken by a thread that had it unblocked) caps the sleep.
+  if (auto cap = files_->max_sleep()) {
+    clock::duration limit = *cap;
+    timeout = timeout ? std::min(*timeout, limit) : limit;
+  }
   if (auto err = poller_.wait(timeout))
     return err;
   for (auto& ev : poller_.events()) {

@@ -5,16 +5,17 @@
 /// readiness and performs the non-blocking syscall when there is both
 /// readiness and a reason (credit to read, queued bytes to write), then
 /// reports completions. Everything but the kernel object lives here (socket
-/// state, datagrams, timers, files on a worker pool); the kernel object is
+/// state, datagrams, timers, the file engine); the kernel object is
 /// the `Poller` (drivers/readiness/poller.hpp), a member, so its calls are
 /// direct. The write queues and the accept back-off are the ones the
 /// io_uring backend uses too (drivers/detail/).
 ///
 /// Instantiated once per poller, in that backend's .cpp (see
 /// drivers/epoll/epoll_driver.hpp); the definitions are in
-/// readiness_driver_impl.hpp and the parts it includes. The aio backend
-/// holds one of these for its networking and timers and forwards to it
-/// (drivers/aio/aio_driver.hpp); `watch` is how it adds its own descriptor.
+/// readiness_driver_impl.hpp and the parts it includes. Files go to a
+/// `file_engine` (drivers/detail/file_engine.hpp) the driver owns and drives
+/// from its loop: the blocking pool by default, POSIX AIO for the aio backend
+/// (composed in drivers/select.cpp).
 
 #include <deque>
 #include <functional>
@@ -26,24 +27,27 @@
 
 #include "actio/drivers/detail/accept_backoff.hpp"
 #include "actio/drivers/detail/datagram_queue.hpp"
+#include "actio/drivers/detail/file_engine.hpp"
+#include "actio/drivers/detail/slot_table.hpp"
 #include "actio/drivers/detail/write_queue.hpp"
 #include "actio/drivers/driver.hpp"
-#include "actio/drivers/file_pool.hpp"
 #include "actio/drivers/readiness/poller.hpp"
-#include "actio/drivers/slot_table.hpp"
 
 namespace actio {
 
 template <readiness_poller Poller>
 class readiness_driver : public driver {
 public:
-  /// Opens the poller (its kernel objects) and returns the driver.
-  static caf::expected<std::unique_ptr<driver>> make();
+  /// Opens the poller (its kernel objects) and returns the driver, with the
+  /// file engine `files` makes (none: `file_pool`, blocking calls on helper
+  /// threads) and the backend name `name` (the aio backend: "aio").
+  static caf::expected<std::unique_ptr<driver>>
+  make(file_engine_factory files = {}, std::string_view name = Poller::name);
 
   ~readiness_driver() override;
 
   std::string_view name() const noexcept override {
-    return Poller::name;
+    return name_;
   }
 
   void wake() noexcept override;
@@ -69,26 +73,16 @@ public:
   op_id start_timer(clock::duration delay,
                     caf::strong_actor_ptr owner) override;
   bool cancel_timer(op_id id) override;
-  void open_file(std::string path, int flags, unsigned mode,
-                 caf::response_promise rp) override;
-  void read_at(file_id file, uint64_t offset, size_t len, op_id id,
-               caf::response_promise rp) override;
-  void write_at(file_id file, uint64_t offset, byte_buffer buf, op_id id,
-                caf::response_promise rp) override;
-  void sync_file(file_id file, bool datasync,
-                 caf::response_promise rp) override;
-  void stat_file(file_id file, caf::response_promise rp) override;
-  void close_file(file_id file, caf::response_promise rp) override;
-  bool cancel_file_op(op_id id) override;
+  file_backend& files() override;
   bool process() override;
   caf::error poll(std::optional<clock::duration> timeout) override;
   size_t sockets() const noexcept override;
   void close_all() override;
 
   /// Also watches `fd` for readability (level-triggered); `on_ready` runs
-  /// in `poll`, on the driver thread. For a backend that wraps this one
-  /// (the aio backend's completion notifier). One watch per driver; `fd` stays the caller's,
-  /// who calls `unwatch` before closing it.
+  /// in `poll`, on the driver thread. For the file engine's `notify_fd` (the
+  /// AIO engine's completion notifier). One watch per driver; `fd` stays the
+  /// caller's, who calls `unwatch` before closing it.
   caf::error watch(int fd, std::function<void()> on_ready);
 
   /// Ends `watch`.
@@ -103,7 +97,6 @@ protected:
 private:
   struct slot {
     int fd = -1;
-    uint32_t gen = 1;
     caf::strong_actor_ptr owner;
     bool listener = false;
     bool accepting = false;
@@ -155,7 +148,7 @@ private:
   }
 
   Poller poller_;
-  slot_table<slot> slots_;
+  detail::slot_table<slot> slots_;
   std::vector<uint32_t> ready_;
   detail::accept_backoff backoff_;
   op_id next_timer_ = 1;
@@ -163,11 +156,11 @@ private:
   std::unordered_map<op_id, clock::time_point> timer_index_;
   std::optional<clock::time_point> armed_; ///< the poller's deadline
   std::vector<uint8_t> scratch_;
-  /// Files: readiness does not apply to regular files, so blocking
-  /// pread/pwrite run on a small worker pool; results come back through
-  /// `process()` on this thread. Created on first use.
-  file_pool& files();
-  std::unique_ptr<file_pool> files_;
+  /// Files: readiness does not apply to regular files, so they go to an
+  /// engine (helper threads, POSIX AIO) whose results come back through
+  /// `process()` on this thread. Set by `make`, lives as long as the driver.
+  std::unique_ptr<file_engine> files_;
+  std::string_view name_ = Poller::name;
   int watch_fd_ = -1;
   std::function<void()> watch_; ///< see `watch`
 };

@@ -36,14 +36,16 @@
 
 #include "actio/drivers/detail/accept_backoff.hpp"
 #include "actio/drivers/detail/datagram_queue.hpp"
+#include "actio/drivers/detail/slot_table.hpp"
 #include "actio/drivers/detail/write_queue.hpp"
 #include "actio/drivers/driver.hpp"
-#include "actio/drivers/slot_table.hpp"
 #include "actio/drivers/uring/uring_buffers.hpp"
 
 namespace actio {
 
-class uring_driver final : public driver {
+/// Its own file backend: file operations are SQEs on the same ring as the
+/// sockets', reaped by the same loop (drivers/uring/uring_files.cpp).
+class uring_driver final : public driver, private file_backend {
 public:
   /// Checks that io_uring works here and has every opcode we use. ENOSYS,
   /// EPERM (seccomp, containers) or a missing opcode: an error saying why.
@@ -80,6 +82,13 @@ public:
   op_id start_timer(clock::duration delay,
                     caf::strong_actor_ptr owner) override;
   bool cancel_timer(op_id id) override;
+
+  file_backend& files() override {
+    return *this;
+  }
+
+  // -- file_backend (uring_files.cpp) -----------------------------------------
+
   void open_file(std::string path, int flags, unsigned mode,
                  caf::response_promise rp) override;
   void read_at(file_id file, uint64_t offset, size_t len, op_id id,
@@ -91,6 +100,9 @@ public:
   void stat_file(file_id file, caf::response_promise rp) override;
   void close_file(file_id file, caf::response_promise rp) override;
   bool cancel_file_op(op_id id) override;
+
+  // -- the loop -----------------------------------------------------------------
+
   bool process() override;
   caf::error poll(std::optional<clock::duration> timeout) override;
   size_t sockets() const noexcept override;
@@ -127,7 +139,6 @@ private:
 
   struct slot {
     int fd = -1;
-    uint32_t gen = 1;
     caf::strong_actor_ptr owner;
     bool listener = false;
     bool closing = false;
@@ -160,7 +171,6 @@ private:
 
   struct file_slot {
     int fd = -1;
-    uint32_t gen = 1;
     std::string path;
     size_t ops = 0;
     bool closing = false;
@@ -223,11 +233,11 @@ private:
   uint64_t wake_buf_ = 0;
   std::atomic<bool> wake_pending_{false};
   std::unordered_map<op*, std::unique_ptr<op>> ops_;
-  slot_table<slot> slots_;
+  detail::slot_table<slot> slots_;
   detail::accept_backoff backoff_;
   std::vector<uint32_t> ready_; // sockets to re-arm (ENOBUFS, back-off)
   std::vector<uint32_t> to_flush_; // sockets that received in this batch
-  slot_table<file_slot> files_;
+  detail::slot_table<file_slot> files_;
   std::unordered_map<op_id, op*> file_ops_; // cancellable read/write
   op_id next_timer_ = 1;
   std::unordered_map<op_id, op*> timers_;

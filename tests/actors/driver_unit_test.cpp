@@ -10,6 +10,7 @@
 #include "actio/actors/pinned.hpp"
 #include "actio/drivers/completions.hpp"
 #include "actio/drivers/errc.hpp"
+#include "actio/drivers/select.hpp"
 #include "support/fixture.hpp"
 #include "support/net_client.hpp"
 

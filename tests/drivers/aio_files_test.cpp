@@ -32,6 +32,7 @@
 #include "actio/drivers/aio/aio_files.hpp"
 #include "actio/drivers/aio/aio_notifier.hpp"
 #include "actio/drivers/aio/aio_signal.hpp"
+#include "actio/drivers/select.hpp"
 #include "actio/io/file_service.hpp"
 #include "support/net_client.hpp"
 
@@ -153,7 +154,7 @@ caf::behavior engine_actor(caf::event_based_actor* self,
       eng->write_at(file, off, std::move(buf), 0, rp);
       return rp;
     },
-    [=](e_cancel, uint64_t id) { return eng->cancel(id); },
+    [=](e_cancel, uint64_t id) { return eng->cancel_file_op(id); },
     [=](e_submit) { eng->process(); },
     [=](e_flush) {
       // Polls the engine until nothing is in flight (bounded).

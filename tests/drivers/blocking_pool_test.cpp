@@ -1,5 +1,5 @@
 // The helper-thread pool behind file_pool and the aio backend's
-// open/fstat/close (drivers/blocking_pool.hpp), driven directly: workers
+// open/fstat/close (drivers/detail/blocking_pool.hpp), driven directly: workers
 // start on demand up to the limit, a call stuck in the kernel (a read of an
 // empty pipe) holds one worker and nothing else, and stop() hands back
 // every unfinished job exactly once (queued ones unrun, running ones
@@ -14,7 +14,7 @@
 
 #include <gtest/gtest.h>
 
-#include "actio/drivers/blocking_pool.hpp"
+#include "actio/drivers/detail/blocking_pool.hpp"
 #include "support/net_client.hpp"
 
 using namespace std::chrono_literals;

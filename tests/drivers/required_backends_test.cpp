@@ -17,7 +17,7 @@
 
 #include <gtest/gtest.h>
 
-#include "actio/drivers/driver.hpp"
+#include "actio/drivers/select.hpp"
 
 namespace {
 

@@ -12,7 +12,7 @@
 
 #include <gtest/gtest.h>
 
-#include "actio/drivers/driver.hpp"
+#include "actio/drivers/select.hpp"
 #include "support/net_client.hpp"
 
 using namespace std::chrono_literals;

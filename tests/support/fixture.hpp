@@ -13,7 +13,7 @@
 
 #include "actio/actors/config.hpp"
 #include "actio/actors/runtime.hpp"
-#include "actio/drivers/driver.hpp"
+#include "actio/drivers/select.hpp"
 
 namespace actio::test {
 

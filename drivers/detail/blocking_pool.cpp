@@ -1,4 +1,4 @@
-#include "actio/drivers/blocking_pool.hpp"
+#include "actio/drivers/detail/blocking_pool.hpp"
 
 #include <algorithm>
 #include <condition_variable>

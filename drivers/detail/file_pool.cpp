@@ -1,98 +1,18 @@
-#include "actio/drivers/file_pool.hpp"
+#include "actio/drivers/detail/file_pool.hpp"
 
-#include <algorithm>
 #include <cerrno>
-#include <cstring>
-#include <exception>
-#include <new>
 #include <string>
-#include <system_error>
 #include <utility>
 
-#include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <caf/error.hpp>
 #include <caf/unit.hpp>
 
+#include "actio/drivers/detail/file_job.hpp"
 #include "actio/drivers/errc.hpp"
 
 namespace actio {
-
-// -- jobs ---------------------------------------------------------------------
-
-namespace detail {
-
-enum class file_op : uint8_t { open, read, write, sync, stat, close };
-
-/// An open file's descriptor, shared by its slot and the jobs using it: it
-/// is closed when the last of them lets go, unless a close job closed it
-/// first. So a job abandoned at shutdown (still in a syscall on a worker)
-/// keeps its descriptor number from being closed and reused under it.
-struct descriptor {
-  explicit descriptor(int x) : fd(x) {
-  }
-  ~descriptor() {
-    if (fd >= 0)
-      ::close(fd);
-  }
-  descriptor(const descriptor&) = delete;
-  descriptor& operator=(const descriptor&) = delete;
-  int fd;
-};
-
-/// One request, from submission to delivery. The driver thread fills in the
-/// arguments, a worker runs the syscalls and records the outcome (value or
-/// errno), and `complete` turns that into the reply on the driver thread. A
-/// job that never runs (closed file, cancel, shutdown, nothing to do) is
-/// delivered by the next `drain`, carrying its error in `err` if it failed.
-/// Of an abandoned job (running at shutdown) the driver touches only `rp`
-/// and the arguments, never the outcome.
-struct file_job final : blocking_job {
-  static constexpr uint32_t no_slot = ~uint32_t{0};
-
-  file_job(file_pool* owner, file_op kind, caf::response_promise promise)
-    : pool(owner), op(kind), rp(std::move(promise)) {
-  }
-
-  void run() noexcept override;
-
-  void complete() override {
-    pool->complete(*this);
-  }
-
-  /// The call finished after shutdown answered it: nobody learns of a new
-  /// descriptor, so it goes; `file` (a slot's) closes with its last user.
-  void discard() noexcept override {
-    if (op == file_op::open && fd >= 0)
-      ::close(fd);
-  }
-
-  file_pool* pool;          ///< driver thread only
-  file_op op;
-  caf::response_promise rp; ///< driver thread only
-
-  // Arguments.
-  uint32_t index = no_slot; ///< slot whose `in_flight` counts this job
-  std::shared_ptr<descriptor> file; ///< that slot's descriptor
-  op_id id = 0;             ///< read/write: the caller's id, for `cancel`
-  uint64_t offset = 0;
-  size_t len = 0;
-  bool datasync = false;
-  int flags = 0;
-  unsigned mode = 0;
-  std::string path; ///< open only: other jobs name their slot's path
-  byte_buffer buf;  ///< write: the data; read: the result
-
-  // Outcome (worker, then driver thread).
-  int fd = -1;        ///< open: the new descriptor; else `file`'s
-  uint64_t value = 0; ///< write: bytes written; stat: the size
-  int sys_err = 0;    ///< errno of the failed syscall; 0: success
-  caf::error err;     ///< why the job never ran
-};
-
-} // namespace detail
 
 namespace {
 
@@ -133,133 +53,6 @@ caf::error cancelled_error(const char* what, const std::string& path,
                                              + ": cancelled" + why);
 }
 
-// -- blocking syscalls (worker threads) ---------------------------------------
-
-void do_open(file_job& j) {
-  int fd;
-  do
-    fd = ::openat(AT_FDCWD, j.path.c_str(), j.flags | O_CLOEXEC,
-                  static_cast<mode_t>(j.mode));
-  while (fd < 0 && errno == EINTR);
-  if (fd < 0)
-    j.sys_err = errno;
-  else
-    j.fd = fd;
-}
-
-/// pread until `len` bytes or EOF; on error the partial data is dropped.
-/// Offset `stream_offset`: one read(2) at the current position (pipes,
-/// terminals), which returns what is there.
-void do_read(file_job& j) {
-  j.buf.resize(j.len);
-  size_t got = 0;
-  if (j.offset == stream_offset) {
-    for (;;) {
-      auto n = ::read(j.fd, j.buf.data(), j.len);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0) {
-        j.sys_err = errno;
-        j.buf = byte_buffer{};
-        return;
-      }
-      j.buf.resize(static_cast<size_t>(n));
-      return;
-    }
-  }
-  while (got < j.len) {
-    auto n = ::pread(j.fd, j.buf.data() + got, j.len - got,
-                     static_cast<off_t>(j.offset + got));
-    if (n < 0) {
-      if (errno == EINTR)
-        continue;
-      j.sys_err = errno;
-      j.buf = byte_buffer{};
-      return;
-    }
-    if (n == 0)
-      break; // EOF
-    got += static_cast<size_t>(n);
-  }
-  j.buf.resize(got);
-}
-
-/// pwrite until all of `buf` is written; short writes continue where they
-/// stopped.
-void do_write(file_job& j) {
-  size_t done = 0;
-  while (done < j.buf.size()) {
-    auto n = ::pwrite(j.fd, j.buf.data() + done, j.buf.size() - done,
-                      static_cast<off_t>(j.offset + done));
-    if (n < 0) {
-      if (errno == EINTR)
-        continue;
-      j.sys_err = errno;
-      break;
-    }
-    if (n == 0) { // not for regular files; do not spin on it
-      j.sys_err = EIO;
-      break;
-    }
-    done += static_cast<size_t>(n);
-  }
-  j.value = done;
-  j.buf = byte_buffer{}; // the data is with the kernel: free it now
-}
-
-void do_sync(file_job& j) {
-  int rc;
-  do
-    rc = j.datasync ? ::fdatasync(j.fd) : ::fsync(j.fd);
-  while (rc < 0 && errno == EINTR);
-  if (rc < 0)
-    j.sys_err = errno;
-}
-
-void do_stat(file_job& j) {
-  struct stat st {};
-  if (::fstat(j.fd, &st) < 0)
-    j.sys_err = errno;
-  else
-    j.value = static_cast<uint64_t>(st.st_size);
-}
-
-/// On Linux the descriptor is gone after close(2) whatever it returns;
-/// EINTR is not a failure worth reporting (retrying could close a reused fd).
-/// Runs once every other job on the file was delivered, so nobody else
-/// uses the descriptor any more.
-void do_close(file_job& j) {
-  auto fd = std::exchange(j.file->fd, -1);
-  if (::close(fd) < 0 && errno != EINTR)
-    j.sys_err = errno;
-}
-
-} // namespace
-
-/// Runs the job's syscalls on the calling thread. Never throws: running out
-/// of memory for a read buffer is reported as ENOMEM.
-void detail::file_job::run() noexcept {
-  auto& j = *this;
-  if (j.file != nullptr && j.op != file_op::open)
-    j.fd = j.file->fd;
-  try {
-    switch (j.op) {
-      case file_op::open: do_open(j); break;
-      case file_op::read: do_read(j); break;
-      case file_op::write: do_write(j); break;
-      case file_op::sync: do_sync(j); break;
-      case file_op::stat: do_stat(j); break;
-      case file_op::close: do_close(j); break;
-    }
-  } catch (const std::bad_alloc&) {
-    j.sys_err = ENOMEM;
-  } catch (const std::length_error&) {
-    j.sys_err = ENOMEM; // len beyond what a vector can hold
-  }
-}
-
-namespace {
-
 // -- replies (driver thread) --------------------------------------------------
 
 template <class T>
@@ -281,6 +74,10 @@ file_pool::file_pool(std::function<void()> wake, size_t threads)
 }
 
 file_pool::~file_pool() {
+  shutdown();
+}
+
+void file_pool::shutdown() {
   stopped_ = true; // closes that become due from here on run inline
   auto left = workers_.stop();
   // Jobs that never started: cancelled, except a close, which still closes.
@@ -303,77 +100,50 @@ file_pool::~file_pool() {
   while (drain() > 0)
     ; // next round
   // No slot is closing any more; let go of the rest (a descriptor closes
-  // once no abandoned job uses it).
-  for (auto& s : slots_) {
-    if (s.fd != nullptr) {
-      s.fd = nullptr;
-      --live_;
-    }
-  }
+  // once no abandoned job uses it). Their ids go stale when a slot is reused.
+  for (uint32_t i = 0; i < slots_.size(); ++i)
+    if (slots_.in_use(i))
+      free_slot(i);
+  stopped_ = false; // usable again: closes go to workers
 }
 
 // -- file table ---------------------------------------------------------------
 
 file_id file_pool::id_of(uint32_t index) const noexcept {
-  return (uint64_t{slots_[index].gen} << 32) | index;
+  return slots_.id_of(index);
 }
 
 /// The open slot `file` names, or null when the id is unknown, stale
 /// (slot reused), closed or closing.
 file_pool::slot* file_pool::find(file_id file) noexcept {
-  auto index = static_cast<uint32_t>(file & 0xFFFFFFFFu);
-  auto gen = static_cast<uint32_t>(file >> 32);
-  if (index >= slots_.size())
-    return nullptr;
-  auto& s = slots_[index];
-  return s.fd != nullptr && !s.closing && s.gen == gen ? &s : nullptr;
+  auto* s = slots_.find(file);
+  return s != nullptr && !s->closing ? s : nullptr;
 }
 
 /// The path of `file` if its slot still remembers it (open, closing, or
 /// closed but not reused yet), else the id.
 std::string file_pool::name_of(file_id file) const {
-  auto index = static_cast<uint32_t>(file & 0xFFFFFFFFu);
-  auto gen = static_cast<uint32_t>(file >> 32);
-  if (index < slots_.size() && slots_[index].gen == gen)
-    return slots_[index].path;
+  if (const auto* s = slots_.named(file))
+    return s->path;
   return "file id " + std::to_string(file);
 }
 
 uint32_t file_pool::add_slot(descriptor_ptr fd, std::string path) {
-  uint32_t index;
-  if (!free_.empty()) {
-    index = free_.back();
-    free_.pop_back();
-    auto& s = slots_[index];
-    s.gen = s.gen + 1 == 0 ? 1 : s.gen + 1; // ids of the last user go stale
-  } else {
-    index = static_cast<uint32_t>(slots_.size());
-    slots_.emplace_back();
-  }
+  auto index = slots_.allocate();
   auto& s = slots_[index];
   s.fd = std::move(fd);
-  s.closing = false;
-  s.in_flight = 0;
-  s.abandoned = 0;
   s.path = std::move(path);
-  ++live_;
   return index;
 }
 
-/// The descriptor was closed: the slot waits for reuse, keeping gen and path.
+/// The descriptor was closed: the slot waits for reuse, keeping its path
+/// (ids of it go stale).
 void file_pool::free_slot(uint32_t index) {
-  auto& s = slots_[index];
-  s.fd = nullptr;
-  s.closing = false;
-  s.in_flight = 0;
-  s.abandoned = 0;
-  s.close_rp = caf::response_promise{};
-  free_.push_back(index);
-  --live_;
+  slots_.release(index);
 }
 
 size_t file_pool::open_files() const {
-  return live_;
+  return slots_.live();
 }
 
 // -- requests -----------------------------------------------------------------
@@ -386,7 +156,7 @@ bool file_pool::admit(job& j, file_id file, const char* what) {
     j.err = closed_error(what, name_of(file));
     return false;
   }
-  j.index = static_cast<uint32_t>(file & 0xFFFFFFFFu);
+  j.index = slots_.index_of(file);
   j.file = s->fd;
   ++s->in_flight;
   return true;
@@ -463,7 +233,7 @@ void file_pool::close_file(file_id file, caf::response_promise rp) {
   s->closing = true; // from now on, `find` fails for this id
   s->close_rp = std::move(rp);
   if (s->in_flight == 0)
-    start_close(static_cast<uint32_t>(file & 0xFFFFFFFFu));
+    start_close(slots_.index_of(file));
   // else: the last job's delivery calls start_close (see done_with)
 }
 
@@ -492,7 +262,7 @@ void file_pool::start_close(uint32_t index) {
   }
 }
 
-bool file_pool::cancel(op_id id) {
+bool file_pool::cancel_file_op(op_id id) {
   auto found = workers_.cancel_queued([id](blocking_job& x) {
     auto& j = static_cast<job&>(x);
     return (j.op == file_op::read || j.op == file_op::write) && j.id == id;
@@ -594,3 +364,4 @@ void file_pool::done_with(uint32_t index) {
 }
 
 } // namespace actio
+

@@ -32,19 +32,21 @@
 
 #include <caf/response_promise.hpp>
 
-#include "actio/drivers/blocking_pool.hpp"
+#include "actio/drivers/detail/blocking_pool.hpp"
+#include "actio/drivers/detail/file_engine.hpp"
+#include "actio/drivers/detail/slot_table.hpp"
 #include "actio/drivers/types.hpp"
 
 namespace actio {
 
 namespace detail {
 
-struct file_job;   // one request on its way through the pool (file_pool.cpp)
+struct file_job;   // one request on its way through the pool (file_job.hpp)
 struct descriptor; // an open file's descriptor, shared by the jobs using it
 
 } // namespace detail
 
-class file_pool {
+class file_pool final : public file_engine {
 public:
   /// Runs jobs on up to `threads` workers (at least one), started on demand.
   /// @param wake called from a worker thread after it queued a finished job
@@ -53,14 +55,19 @@ public:
   ///        be cheap and not throw.
   explicit file_pool(std::function<void()> wake, size_t threads = 2);
 
+  /// `shutdown()`. Calls `wake` no more once it returns, so the waker may go
+  /// right after.
+  ~file_pool() override;
+
   /// Stops: jobs not started yet complete with `errc::cancelled` (a queued
   /// close still closes); running ones complete with `errc::cancelled` at
   /// once and are abandoned to their workers (a call stuck in the kernel
   /// cannot be waited for), which drop their result and the descriptor when
   /// the call returns. Delivers everything on the calling thread (the driver
-  /// thread), then closes every descriptor no abandoned job still uses.
-  /// Calls `wake` no more once it returns, so the waker may go right after.
-  ~file_pool();
+  /// thread), then closes every descriptor no abandoned job still uses (ids
+  /// of those files fail with `errc::closed` from then on). The pool stays
+  /// usable: later requests start new workers.
+  void shutdown() override;
 
   file_pool(const file_pool&) = delete;
   file_pool& operator=(const file_pool&) = delete;
@@ -74,37 +81,43 @@ public:
 
   /// openat(path, flags | O_CLOEXEC, mode) -> file_id (uint64_t).
   void open_file(std::string path, int flags, unsigned mode,
-                 caf::response_promise rp);
+                 caf::response_promise rp) override;
 
   /// Reads up to `len` bytes at `offset` -> byte_buffer, shorter only at EOF.
   void read_at(file_id file, uint64_t offset, size_t len, op_id id,
-               caf::response_promise rp);
+               caf::response_promise rp) override;
 
   /// Writes all of `buf` at `offset` -> uint64_t bytes written.
   void write_at(file_id file, uint64_t offset, byte_buffer buf, op_id id,
-                caf::response_promise rp);
+                caf::response_promise rp) override;
 
   /// fsync, or fdatasync when `datasync` -> caf::unit.
-  void sync_file(file_id file, bool datasync, caf::response_promise rp);
+  void sync_file(file_id file, bool datasync, caf::response_promise rp) override;
 
   /// Size of the file (fstat) -> uint64_t.
-  void stat_file(file_id file, caf::response_promise rp);
+  void stat_file(file_id file, caf::response_promise rp) override;
 
   /// Closes the file once its in-flight jobs finished -> caf::unit (or the
   /// error of close(2); the descriptor is gone either way). From this call
   /// on, requests on `file` fail with `errc::closed`.
-  void close_file(file_id file, caf::response_promise rp);
+  void close_file(file_id file, caf::response_promise rp) override;
 
   /// Cancels read_at/write_at `id` if it has not started yet: it completes
   /// with `errc::cancelled` (at the next `drain`). Returns false if no such
   /// job is waiting (unknown, running or finished).
-  bool cancel(op_id id);
+  bool cancel_file_op(op_id id) override;
 
   // -- completions (driver thread only) ---------------------------------------
 
   /// Delivers the results of finished jobs through their promises. Returns
   /// how many it delivered.
   size_t drain();
+
+  /// `drain()` for the driver's loop; false: nothing is left waiting.
+  bool process() override {
+    drain();
+    return false;
+  }
 
   /// Files open or closing (descriptor not closed yet). For tests.
   size_t open_files() const;
@@ -114,11 +127,11 @@ private:
   using job_ptr = std::shared_ptr<job>;
   using descriptor_ptr = std::shared_ptr<detail::descriptor>;
 
-  /// One entry of the file table. A free slot keeps its path until reuse,
-  /// so a request on a just-closed id can still name the file.
+  /// One entry of the file table. A free slot keeps its path until reuse
+  /// (`slot_table`), so a request on a just-closed id can still name the
+  /// file.
   struct slot {
     descriptor_ptr fd;     ///< null: free
-    uint32_t gen = 1;      ///< high half of the file_id
     bool closing = false;  ///< close_file seen: no new jobs
     size_t in_flight = 0;  ///< jobs using `fd` not delivered yet
     size_t abandoned = 0;  ///< jobs left running at shutdown (hold `fd`)
@@ -147,9 +160,7 @@ private:
   void done_with(uint32_t index);
 
   std::function<void()> wake_;
-  std::vector<slot> slots_;
-  std::vector<uint32_t> free_;
-  size_t live_ = 0;
+  detail::slot_table<slot> slots_;
   std::deque<job_ptr> immediate_; ///< never ran; delivered by `drain`
   bool stopped_ = false; ///< destructor: closes run inline
   blocking_pool workers_; ///< last: stopped (by the destructor) first

@@ -1,0 +1,71 @@
+#pragma once
+
+/// File I/O as a driver offers it (`driver::files()`): open, positional
+/// read and write, sync, stat, close, cancel. Three implementations:
+///
+/// | implementation | where | used by |
+/// |---|---|---|
+/// | io_uring ops on the driver's own ring | drivers/uring/uring_files.cpp | uring |
+/// | blocking calls on helper threads | drivers/detail/file_pool.hpp | epoll, kqueue |
+/// | POSIX AIO | drivers/aio/aio_files.hpp | aio (with epoll or kqueue networking) |
+///
+/// The last two are *engines* (drivers/detail/file_engine.hpp) that a
+/// readiness driver hosts; io_uring's file operations share the ring with
+/// the sockets, so the uring driver is its own file backend.
+///
+/// Rules every implementation keeps, as the driver's socket calls do:
+/// - driver thread only;
+/// - every request completes exactly once through `rp`: the value, or an
+///   `actio` error naming the operation, the path and the OS reason; also on
+///   close, cancel and shutdown;
+/// - no completion is delivered from inside a request call;
+/// - buffers stay with the backend until the kernel is done with them, also
+///   when the requester is gone.
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include <caf/response_promise.hpp>
+
+#include "actio/drivers/types.hpp"
+
+namespace actio {
+
+class file_backend {
+public:
+  virtual ~file_backend();
+
+  /// openat(path, flags | O_CLOEXEC, mode) -> file_id (uint64_t).
+  virtual void open_file(std::string path, int flags, unsigned mode,
+                         caf::response_promise rp) = 0;
+
+  /// Reads `len` bytes at `offset` -> byte_buffer (shorter only at EOF).
+  /// With `offset == stream_offset`: one read at the current position, for
+  /// pipes and terminals; shorter whenever less is there, empty at EOF.
+  virtual void read_at(file_id file, uint64_t offset, size_t len, op_id id,
+                       caf::response_promise rp) = 0;
+
+  /// Writes all of `buf` at `offset` -> uint64_t bytes written.
+  virtual void write_at(file_id file, uint64_t offset, byte_buffer buf,
+                        op_id id, caf::response_promise rp) = 0;
+
+  /// fsync (or fdatasync) -> unit.
+  virtual void sync_file(file_id file, bool datasync,
+                         caf::response_promise rp) = 0;
+
+  /// Size of the file -> uint64_t.
+  virtual void stat_file(file_id file, caf::response_promise rp) = 0;
+
+  /// Closes after in-flight operations finished -> unit. Later requests on
+  /// `file` fail with `errc::closed`.
+  virtual void close_file(file_id file, caf::response_promise rp) = 0;
+
+  /// Cancels the in-flight read_at/write_at `id`: it completes with
+  /// `errc::cancelled` (or its result, if the kernel was faster). Returns
+  /// false if no such operation is in flight (or it can no longer be
+  /// cancelled: the blocking pool cancels only what has not started).
+  virtual bool cancel_file_op(op_id id) = 0;
+};
+
+} // namespace actio
