@@ -5,8 +5,8 @@
 #include <caf/atom.hpp>
 #include <caf/message.hpp>
 
-#include "actio/actors/errc.hpp"
 #include "actio/drivers/driver.hpp"
+#include "actio/drivers/errc.hpp"
 
 namespace actio {
 
@@ -15,7 +15,7 @@ config::config() {
   // starts them): they inherit the mask (drivers/aio/aio_signal.hpp).
   prepare_backend_signals();
   opt_group{custom_options_, "actio.io"}
-    .add<std::string>("backend", "I/O backend: auto, uring, epoll, aio")
+    .add<std::string>("backend", "I/O backend: auto, uring, epoll, kqueue, aio")
     .add<size_t>("drivers", "number of driver threads (default 1)")
     .add<size_t>("max-throughput",
                  "messages a pinned actor handles per turn (default 64)")

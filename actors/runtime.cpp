@@ -3,8 +3,8 @@
 #include <caf/actor_system_config.hpp>
 #include <caf/settings.hpp>
 
-#include "actio/actors/errc.hpp"
 #include "actio/drivers/backend_choice.hpp"
+#include "actio/drivers/errc.hpp"
 
 namespace actio {
 

@@ -11,7 +11,7 @@
 #include <caf/meta/type_name.hpp>
 
 #include "actio/drivers/types.hpp"
-#include "actio/net/address.hpp"
+#include "actio/drivers/address.hpp"
 
 namespace actio {
 

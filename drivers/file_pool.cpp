@@ -16,7 +16,7 @@
 #include <caf/error.hpp>
 #include <caf/unit.hpp>
 
-#include "actio/actors/errc.hpp"
+#include "actio/drivers/errc.hpp"
 
 namespace actio {
 

@@ -10,7 +10,7 @@
 #include <caf/response_promise.hpp>
 #include <caf/result.hpp>
 
-#include "actio/actors/errc.hpp"
+#include "actio/drivers/errc.hpp"
 #include "actio/drivers/types.hpp"
 #include "actio/io/endpoint.hpp"
 

@@ -36,7 +36,7 @@
 namespace actio::io {
 
 /// `(read_until_atom, uint8_t delim, size_t max_len) -> byte_buffer`.
-using read_until_atom = caf::atom_constant<caf::atom("aio_until")>;
+using read_until_atom = caf::atom_constant<caf::atom("io_until")>;
 
 /// Spawns a buffered reader in front of `inner` with a `capacity`-byte
 /// buffer (0 is taken as 1). The reader holds `inner` for its lifetime.

@@ -10,7 +10,7 @@
 #include <caf/result.hpp>
 #include <caf/send.hpp>
 
-#include "actio/actors/errc.hpp"
+#include "actio/drivers/errc.hpp"
 #include "actio/drivers/types.hpp"
 #include "actio/io/endpoint.hpp"
 

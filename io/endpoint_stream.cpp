@@ -13,7 +13,7 @@
 #include <caf/stream.hpp>
 #include <caf/stream_sink_driver.hpp>
 
-#include "actio/actors/errc.hpp"
+#include "actio/drivers/errc.hpp"
 #include "actio/io/move_downstream_manager.hpp"
 #include "actio/io/stream.hpp"
 #include "actio/net/atoms.hpp"

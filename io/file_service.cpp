@@ -29,19 +29,19 @@ public:
 protected:
   caf::behavior make_behavior() override {
     return {
-      [this](open_atom, std::string& path, int flags,
+      [this](file_open_atom, std::string& path, int flags,
              uint32_t mode) -> caf::result<uint64_t> {
         auto rp = make_response_promise();
         io().open_file(std::move(path), flags, mode, rp);
         return rp;
       },
-      [this](read_atom, uint64_t file, uint64_t offset,
+      [this](file_read_atom, uint64_t file, uint64_t offset,
              uint64_t len) -> caf::result<byte_buffer> {
         auto rp = make_response_promise();
         io().read_at(file, offset, static_cast<size_t>(len), next_id(), rp);
         return rp;
       },
-      [this](read_atom, uint64_t file, uint64_t offset, uint64_t len,
+      [this](file_read_atom, uint64_t file, uint64_t offset, uint64_t len,
              uint64_t tag) -> caf::result<byte_buffer> {
         // Before make_response_promise(), which takes the sender out of the
         // current message: the tag is the sender's.
@@ -50,35 +50,35 @@ protected:
         io().read_at(file, offset, static_cast<size_t>(len), id, rp);
         return rp;
       },
-      [this](write_atom, uint64_t file, uint64_t offset,
+      [this](file_write_atom, uint64_t file, uint64_t offset,
              byte_buffer& buf) -> caf::result<uint64_t> {
         auto rp = make_response_promise();
         io().write_at(file, offset, std::move(buf), next_id(), rp);
         return rp;
       },
-      [this](write_atom, uint64_t file, uint64_t offset, byte_buffer& buf,
+      [this](file_write_atom, uint64_t file, uint64_t offset, byte_buffer& buf,
              uint64_t tag) -> caf::result<uint64_t> {
         auto id = tagged(tag); // before make_response_promise (see read)
         auto rp = make_response_promise();
         io().write_at(file, offset, std::move(buf), id, rp);
         return rp;
       },
-      [this](fsync_atom, uint64_t file, bool datasync) -> caf::result<void> {
+      [this](file_fsync_atom, uint64_t file, bool datasync) -> caf::result<void> {
         auto rp = make_response_promise();
         io().sync_file(file, datasync, rp);
         return rp;
       },
-      [this](stat_atom, uint64_t file) -> caf::result<uint64_t> {
+      [this](file_stat_atom, uint64_t file) -> caf::result<uint64_t> {
         auto rp = make_response_promise();
         io().stat_file(file, rp);
         return rp;
       },
-      [this](close_atom, uint64_t file) -> caf::result<void> {
+      [this](file_close_atom, uint64_t file) -> caf::result<void> {
         auto rp = make_response_promise();
         io().close_file(file, rp);
         return rp;
       },
-      [this](cancel_atom, uint64_t tag) {
+      [this](file_cancel_atom, uint64_t tag) {
         auto key = std::make_pair(sender_id(), tag);
         auto i = tags_.find(key);
         if (i == tags_.end())
@@ -100,7 +100,7 @@ private:
     return src ? src->id() : 0;
   }
 
-  /// Remembers (sender, tag) -> operation for `cancel_atom`. Completions go
+  /// Remembers (sender, tag) -> operation for `file_cancel_atom`. Completions go
   /// straight to the requester, so entries are forgotten oldest-first past
   /// `max_tags` (a stale entry only makes cancel answer `false`).
   op_id tagged(uint64_t tag) {

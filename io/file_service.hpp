@@ -10,21 +10,22 @@
 ///
 /// | request                                              | response      |
 /// |------------------------------------------------------|---------------|
-/// | `(open_atom, std::string path, int flags, uint32_t mode)` | `uint64_t` file |
-/// | `(read_atom, file, uint64_t offset, uint64_t len)`   | `byte_buffer` (short only at EOF) |
-/// | `(write_atom, file, uint64_t offset, byte_buffer)`   | `uint64_t` bytes |
-/// | `(fsync_atom, file, bool datasync)`                  | unit          |
-/// | `(stat_atom, file)`                                  | `uint64_t` size |
-/// | `(close_atom, file)`                                 | unit          |
-/// | `(read_atom / write_atom, ..., uint64_t tag)`        | as above, cancellable |
-/// | `(cancel_atom, uint64_t tag)`                        | `bool` found  |
+/// | `(file_open_atom, std::string path, int flags, uint32_t mode)` | `uint64_t` file |
+/// | `(file_read_atom, file, uint64_t offset, uint64_t len)`   | `byte_buffer` (short only at EOF) |
+/// | `(file_write_atom, file, uint64_t offset, byte_buffer)`   | `uint64_t` bytes |
+/// | `(file_fsync_atom, file, bool datasync)`                  | unit          |
+/// | `(file_stat_atom, file)`                                  | `uint64_t` size |
+/// | `(file_close_atom, file)`                                 | unit          |
+/// | `(file_read_atom / file_write_atom, ..., uint64_t tag)`        | as above, cancellable |
+/// | `(file_cancel_atom, uint64_t tag)`                        | `bool` found  |
 ///
 /// `flags` are open(2) flags (O_RDONLY, O_WRONLY | O_CREAT | O_TRUNC, ...).
-/// A tag names a read or write of the sender's for `cancel_atom`; a
+/// A tag names a read or write of the sender's for `file_cancel_atom`; a
 /// cancelled operation completes with `errc::cancelled`.
 ///
-/// With io_uring the operations are submitted to the ring; with epoll they
-/// run on a small worker pool (regular files have no readiness).
+/// The driver runs them: io_uring submits them to the ring, aio through
+/// POSIX AIO; epoll and kqueue (regular files have no readiness) on a small
+/// pool of helper threads.
 
 #include <caf/actor.hpp>
 #include <caf/atom.hpp>
@@ -33,13 +34,13 @@
 
 namespace actio::io {
 
-using open_atom = caf::atom_constant<caf::atom("f_open")>;
-using read_atom = caf::atom_constant<caf::atom("f_read")>;
-using write_atom = caf::atom_constant<caf::atom("f_write")>;
-using fsync_atom = caf::atom_constant<caf::atom("f_fsync")>;
-using stat_atom = caf::atom_constant<caf::atom("f_stat")>;
-using close_atom = caf::atom_constant<caf::atom("f_close")>;
-using cancel_atom = caf::atom_constant<caf::atom("f_cancel")>;
+using file_open_atom = caf::atom_constant<caf::atom("f_open")>;
+using file_read_atom = caf::atom_constant<caf::atom("f_read")>;
+using file_write_atom = caf::atom_constant<caf::atom("f_write")>;
+using file_fsync_atom = caf::atom_constant<caf::atom("f_fsync")>;
+using file_stat_atom = caf::atom_constant<caf::atom("f_stat")>;
+using file_close_atom = caf::atom_constant<caf::atom("f_close")>;
+using file_cancel_atom = caf::atom_constant<caf::atom("f_cancel")>;
 
 /// Starts a file service on `unit` (a driver thread of `rt`). Also sets
 /// SIGXFSZ to ignored (if it has its default action), so a write beyond

@@ -14,7 +14,7 @@
 #include <caf/make_sink_result.hpp>
 #include <caf/stream_sink_driver.hpp>
 
-#include "actio/actors/errc.hpp"
+#include "actio/drivers/errc.hpp"
 #include "actio/io/batch_cap.hpp"
 #include "actio/io/file_service.hpp"
 #include "actio/io/stream.hpp"
@@ -71,7 +71,7 @@ void sink_state::pump(const std::shared_ptr<sink_state>& st) {
     auto off = offset;
     offset += size;
     ++in_flight;
-    self->request(files, caf::infinite, write_atom::value, file, off, std::move(buf))
+    self->request(files, caf::infinite, file_write_atom::value, file, off, std::move(buf))
       .then(
         [st, size, off](uint64_t n) {
           --st->in_flight;
@@ -114,7 +114,7 @@ void sink_state::maybe_finish(const std::shared_ptr<sink_state>& st) {
     return;
   }
   auto close = [st, report] {
-    st->self->request(st->files, caf::infinite, close_atom::value, st->file)
+    st->self->request(st->files, caf::infinite, file_close_atom::value, st->file)
       .then([report]() { report(); },
             [st, report](caf::error& e) {
               if (!st->err)
@@ -123,7 +123,7 @@ void sink_state::maybe_finish(const std::shared_ptr<sink_state>& st) {
             });
   };
   if (opts.fsync && !err) {
-    self->request(files, caf::infinite, fsync_atom::value, file, false)
+    self->request(files, caf::infinite, file_fsync_atom::value, file, false)
       .then([close]() { close(); },
             [st, close](caf::error& e) {
               st->err = std::move(e);
@@ -195,7 +195,7 @@ caf::behavior file_sink_actor(caf::event_based_actor* self, caf::actor files,
   st->opts.max_in_flight = std::max<size_t>(st->opts.max_in_flight, 1);
   st->opts.max_buffered = std::max(st->opts.max_buffered, st->opts.max_in_flight);
   st->done = std::move(done);
-  self->request(st->files, caf::infinite, open_atom::value, std::move(path),
+  self->request(st->files, caf::infinite, file_open_atom::value, std::move(path),
                 opts.flags, opts.mode)
     .then(
       [st](uint64_t file) {

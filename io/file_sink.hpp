@@ -1,7 +1,7 @@
 #pragma once
 
 /// A stream sink writing a file through the file service (so through the
-/// driver: io_uring or the epoll worker pool).
+/// driver's file operations, whatever the backend).
 ///
 /// Chunks are written in stream order at increasing offsets, at most
 /// `max_in_flight` writes at a time. The sink grants the stream credit

@@ -4,7 +4,7 @@
 
 #include <caf/expected.hpp>
 
-#include "actio/actors/errc.hpp"
+#include "actio/drivers/errc.hpp"
 
 namespace actio::io {
 

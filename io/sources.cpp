@@ -12,7 +12,7 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/stream.hpp>
 
-#include "actio/actors/errc.hpp"
+#include "actio/drivers/errc.hpp"
 #include "actio/io/file_service.hpp"
 #include "actio/io/move_downstream_manager.hpp"
 
@@ -113,7 +113,7 @@ caf::behavior file_source(caf::event_based_actor* self, caf::actor files,
     [st](const caf::unit_t&) { return st->last_pushed; },
     [=](caf::unit_t&, const caf::error&) {
       if (st->opened)
-        self->request(files, caf::infinite, close_atom::value, st->file)
+        self->request(files, caf::infinite, file_close_atom::value, st->file)
           .then([=]() { self->quit(); }, [=](caf::error&) { self->quit(); });
       else
         self->quit();
@@ -157,7 +157,7 @@ caf::behavior file_source(caf::event_based_actor* self, caf::actor files,
       auto index = st->next_read++;
       auto off = st->stream ? stream_offset : index * chunk;
       ++st->in_flight;
-      self->request(files, caf::infinite, read_atom::value, st->file, off,
+      self->request(files, caf::infinite, file_read_atom::value, st->file, off,
                     uint64_t{chunk})
         .then(
           [=](byte_buffer& bytes) {
@@ -178,7 +178,7 @@ caf::behavior file_source(caf::event_based_actor* self, caf::actor files,
           });
     }
   };
-  self->request(files, caf::infinite, open_atom::value,
+  self->request(files, caf::infinite, file_open_atom::value,
                 st->stream ? std::string{"/dev/stdin"} : path, int{O_RDONLY},
                 uint32_t{0})
     .then(

@@ -2,7 +2,7 @@
 
 #include <cstring>
 
-#include "actio/actors/errc.hpp"
+#include "actio/drivers/errc.hpp"
 
 namespace actio::io {
 

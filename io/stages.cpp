@@ -79,31 +79,4 @@ caf::actor spawn_frames(caf::actor_system& sys, size_t max_frame) {
                    std::make_shared<length_delimited_codec>(max_frame));
 }
 
-caf::actor spawn_take(caf::actor_system& sys, uint64_t n) {
-  return sys.spawn([](caf::event_based_actor* self, uint64_t limit) -> caf::behavior {
-    auto left = std::make_shared<uint64_t>(limit);
-    return {
-      [=](caf::stream<byte_chunk> in) {
-        return detail::attach_bounded_stage<byte_chunk>(
-          self, in,
-          [=](caf::downstream<byte_chunk>& out, byte_chunk& chunk,
-              detail::stage_end& end) {
-            if (chunk.bytes.size() >= *left) {
-              chunk.bytes.resize(*left);
-              *left = 0;
-              chunk.last = true;
-              out.push(std::move(chunk));
-              // Done: the receiver gets the rest then a regular close; the
-              // source is stopped.
-              end.finish();
-              return;
-            }
-            *left -= chunk.bytes.size();
-            out.push(std::move(chunk));
-          });
-      },
-    };
-  }, n);
-}
-
 } // namespace actio::io

@@ -8,7 +8,7 @@
 /// items produced before the error (also from the same chunk) reach the
 /// sink first, then its finaliser gets the error. Each stage holds at most
 /// the sink's credit plus 4 elements, whatever the speed of the source
-/// (see bounded_stage.hpp).
+/// (see bounded_stage.hpp). `take` has its own file (io/take.hpp).
 
 #include <cstddef>
 #include <cstdint>
@@ -25,10 +25,6 @@ caf::actor spawn_lines(caf::actor_system& sys, size_t max_length = 64 * 1024);
 /// byte_chunk -> buffer_batch: segments between `delimiter` bytes.
 caf::actor spawn_split(caf::actor_system& sys, uint8_t delimiter,
                        size_t max_length = 64 * 1024);
-
-/// byte_chunk -> byte_chunk: the first `n` bytes, then the stream ends (the
-/// source is stopped).
-caf::actor spawn_take(caf::actor_system& sys, uint64_t n);
 
 /// byte_chunk -> buffer_batch: length-delimited frame payloads (u32 BE
 /// length prefix); oversize or truncated frames are errors naming the offset.

@@ -8,32 +8,32 @@
 namespace actio::net {
 
 /// `(write_atom, byte_buffer) -> size_t`: write, reply when acknowledged.
-using write_atom = caf::atom_constant<caf::atom("aio_write")>;
+using write_atom = caf::atom_constant<caf::atom("net_write")>;
 /// `(shutdown_atom) -> unit`: shut down the write side after queued writes.
-using shutdown_atom = caf::atom_constant<caf::atom("aio_shut")>;
+using shutdown_atom = caf::atom_constant<caf::atom("net_shut")>;
 /// `(close_atom) -> unit`: close; pending writes fail with `cancelled`.
-using close_atom = caf::atom_constant<caf::atom("aio_close")>;
+using close_atom = caf::atom_constant<caf::atom("net_close")>;
 /// `(grant_atom, size_t)`: allow reading that many more bytes.
-using grant_atom = caf::atom_constant<caf::atom("aio_grant")>;
+using grant_atom = caf::atom_constant<caf::atom("net_grant")>;
 /// `(recv_atom, size_t max) -> byte_buffer`: the next 1..max bytes; empty
 /// at end of stream (see io/endpoint.hpp).
-using recv_atom = caf::atom_constant<caf::atom("aio_recv")>;
+using recv_atom = caf::atom_constant<caf::atom("net_recv")>;
 /// `(flush_atom) -> unit`: everything written so far has been handed on.
-using flush_atom = caf::atom_constant<caf::atom("aio_flush")>;
+using flush_atom = caf::atom_constant<caf::atom("net_flush")>;
 /// `(drain_atom, caf::timespan deadline)`: to a listener `-> drain_result`
 /// (stop accepting, let connections finish, force-close at the deadline);
 /// to a connection: `draining` event now, close at the deadline.
-using drain_atom = caf::atom_constant<caf::atom("aio_drain")>;
+using drain_atom = caf::atom_constant<caf::atom("net_drain")>;
 /// `(stats_atom) -> listener_stats`: a listener's connection counts.
-using stats_atom = caf::atom_constant<caf::atom("aio_stats")>;
+using stats_atom = caf::atom_constant<caf::atom("net_stats")>;
 /// `(port_atom) -> uint16_t`: a listener's bound port.
-using port_atom = caf::atom_constant<caf::atom("aio_port")>;
+using port_atom = caf::atom_constant<caf::atom("net_port")>;
 
 /// `(send_to_atom, address, byte_buffer) -> size_t`: send one datagram.
-using send_to_atom = caf::atom_constant<caf::atom("aio_sendto")>;
+using send_to_atom = caf::atom_constant<caf::atom("net_sendto")>;
 /// `(send_atom, byte_buffer) -> size_t`: one datagram to the connected peer.
-using send_atom = caf::atom_constant<caf::atom("aio_send")>;
+using send_atom = caf::atom_constant<caf::atom("net_send")>;
 /// `(connect_atom, address) -> unit`: a datagram socket's default peer.
-using connect_atom = caf::atom_constant<caf::atom("aio_conn")>;
+using connect_atom = caf::atom_constant<caf::atom("net_conn")>;
 
 } // namespace actio::net

@@ -8,7 +8,7 @@
 #include <caf/message_view.hpp>
 #include <caf/result.hpp>
 
-#include "actio/actors/errc.hpp"
+#include "actio/drivers/errc.hpp"
 #include "actio/net/atoms.hpp"
 
 namespace actio::net {

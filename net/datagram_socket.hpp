@@ -38,9 +38,9 @@
 #include <caf/event_based_actor.hpp>
 
 #include "actio/actors/pinned.hpp"
+#include "actio/drivers/address.hpp"
 #include "actio/drivers/completions.hpp"
 #include "actio/drivers/driver.hpp"
-#include "actio/net/address.hpp"
 
 namespace actio::net {
 

@@ -7,7 +7,7 @@
 
 #include <caf/result.hpp>
 
-#include "actio/actors/errc.hpp"
+#include "actio/drivers/errc.hpp"
 #include "actio/net/atoms.hpp"
 
 namespace actio::net {

@@ -7,7 +7,7 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
-#include "actio/actors/errc.hpp"
+#include "actio/drivers/errc.hpp"
 
 namespace actio::net {
 

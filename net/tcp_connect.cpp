@@ -1,6 +1,6 @@
 #include "actio/net/tcp_connect.hpp"
 
-#include "actio/actors/errc.hpp"
+#include "actio/drivers/errc.hpp"
 
 namespace actio::net {
 

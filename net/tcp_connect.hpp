@@ -1,8 +1,8 @@
 #pragma once
 
 /// TCP client connections: the same pinned `connection` actor as on the
-/// server side, connected by the driver (non-blocking connect on epoll,
-/// IORING_OP_CONNECT on io_uring).
+/// server side, connected by the driver (a non-blocking connect on the
+/// readiness backends, IORING_OP_CONNECT on io_uring).
 
 #include <cstdint>
 #include <string>

@@ -9,8 +9,8 @@
 #include <chrono>
 #include <optional>
 
-#include "actio/actors/errc.hpp"
 #include "actio/drivers/driver.hpp"
+#include "actio/drivers/errc.hpp"
 
 namespace actio::net {
 

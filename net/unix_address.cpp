@@ -5,7 +5,7 @@
 
 #include <sys/un.h>
 
-#include "actio/actors/errc.hpp"
+#include "actio/drivers/errc.hpp"
 
 namespace actio::net {
 

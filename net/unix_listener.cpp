@@ -6,7 +6,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "actio/actors/errc.hpp"
+#include "actio/drivers/errc.hpp"
+#include "actio/net/detail/listener_actor.hpp"
 #include "actio/net/unix_address.hpp"
 
 namespace actio::net {

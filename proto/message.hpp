@@ -12,7 +12,7 @@
 #include <caf/error.hpp>
 #include <caf/meta/type_name.hpp>
 
-#include "actio/actors/errc.hpp"
+#include "actio/drivers/errc.hpp"
 
 namespace actio::proto {
 

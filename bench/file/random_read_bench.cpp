@@ -46,11 +46,11 @@
 
 #include <caf/all.hpp>
 
-#include "actio/actors/config.hpp"
-#include "actio/actors/errc.hpp"
-#include "actio/actors/runtime.hpp"
-#include "actio/actors/pinned.hpp"
 #include "actio/actors/cli/values.hpp"
+#include "actio/actors/config.hpp"
+#include "actio/actors/pinned.hpp"
+#include "actio/actors/runtime.hpp"
+#include "actio/drivers/errc.hpp"
 #include "actio/io/file_service.hpp"
 
 namespace {
@@ -469,13 +469,13 @@ caf::behavior reader(Self* self, caf::actor files, reader_job job,
   auto fail = [=](const caf::error& err) { finish(err); };
   // Runs once all reads are back: close, then report.
   auto drained = [=] {
-    self->request(files, caf::infinite, actio::io::close_atom::value, st->file)
+    self->request(files, caf::infinite, actio::io::file_close_atom::value, st->file)
       .then([=]() { finish(st->res); }, fail);
   };
   auto issue = std::make_shared<std::function<void(size_t)>>();
   *issue = [=](size_t slot) {
     ++st->in_flight;
-    self->request(files, caf::infinite, actio::io::read_atom::value, st->file,
+    self->request(files, caf::infinite, actio::io::file_read_atom::value, st->file,
                   st->gens[slot].next(), block)
       .then(
         [=](actio::byte_buffer& data) {
@@ -508,7 +508,7 @@ caf::behavior reader(Self* self, caf::actor files, reader_job job,
           fail(err);
         });
   };
-  self->request(files, caf::infinite, actio::io::open_atom::value, job.path,
+  self->request(files, caf::infinite, actio::io::file_open_atom::value, job.path,
                 int{O_RDONLY}, uint32_t{0})
     .then(
       [=](uint64_t file) {

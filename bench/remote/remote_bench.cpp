@@ -27,9 +27,9 @@
 #include <caf/io/middleman.hpp>
 #include <caf/scoped_actor.hpp>
 
-#include "actio/actors/errc.hpp"
-#include "actio/actors/node.hpp"
 #include "actio/actors/cli/values.hpp"
+#include "actio/drivers/errc.hpp"
+#include "actio/proto/node.hpp"
 
 namespace {
 

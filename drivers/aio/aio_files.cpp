@@ -18,7 +18,7 @@
 
 #include <caf/unit.hpp>
 
-#include "actio/actors/errc.hpp"
+#include "actio/drivers/errc.hpp"
 
 namespace actio {
 

@@ -33,7 +33,7 @@
 #  include <sys/time.h>
 #  include <unistd.h>
 
-#  include "actio/actors/errc.hpp"
+#  include "actio/drivers/errc.hpp"
 #  include "actio/drivers/aio/aio_files.hpp"
 #  include "actio/drivers/aio/aio_notifier.hpp"
 #  include "actio/drivers/kqueue/kqueue_driver.hpp"

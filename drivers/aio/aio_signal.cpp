@@ -16,7 +16,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
-#include "actio/actors/errc.hpp"
+#include "actio/drivers/errc.hpp"
 #include "actio/drivers/aio/aio_files.hpp"
 #include "actio/drivers/aio/aio_notifier.hpp"
 #include "actio/drivers/epoll/epoll_driver.hpp"

@@ -5,14 +5,16 @@
 /// readiness and performs the non-blocking syscall when there is both
 /// readiness and a reason (credit to read, queued bytes to write), then
 /// reports completions. Everything but the kernel object lives here (socket
-/// state, write queue and watermarks, datagrams, accept back-off, timers,
-/// files on a worker pool); the kernel object is the `Poller`
-/// (drivers/readiness/poller.hpp), a member, so its calls are direct.
+/// state, datagrams, timers, files on a worker pool); the kernel object is
+/// the `Poller` (drivers/readiness/poller.hpp), a member, so its calls are
+/// direct. The write queues and the accept back-off are the ones the
+/// io_uring backend uses too (drivers/detail/).
 ///
 /// Instantiated once per poller, in that backend's .cpp (see
 /// drivers/epoll/epoll_driver.hpp); the definitions are in
-/// readiness_driver_impl.hpp. Backends built on one of these (aio) derive
-/// from it and override the file operations and the loop's two calls.
+/// readiness_driver_impl.hpp and the parts it includes. The aio backend
+/// holds one of these for its networking and timers and forwards to it
+/// (drivers/aio/aio_driver.hpp); `watch` is how it adds its own descriptor.
 
 #include <deque>
 #include <functional>
@@ -22,6 +24,9 @@
 #include <unordered_map>
 #include <vector>
 
+#include "actio/drivers/detail/accept_backoff.hpp"
+#include "actio/drivers/detail/datagram_queue.hpp"
+#include "actio/drivers/detail/write_queue.hpp"
 #include "actio/drivers/driver.hpp"
 #include "actio/drivers/file_pool.hpp"
 #include "actio/drivers/readiness/poller.hpp"
@@ -81,8 +86,8 @@ public:
   void close_all() override;
 
   /// Also watches `fd` for readability (level-triggered); `on_ready` runs
-  /// in `poll`, on the driver thread. For backends built on this one (the
-  /// aio backend's signalfd). One watch per driver; `fd` stays the caller's,
+  /// in `poll`, on the driver thread. For a backend that wraps this one
+  /// (the aio backend's completion notifier). One watch per driver; `fd` stays the caller's,
   /// who calls `unwatch` before closing it.
   caf::error watch(int fd, std::function<void()> on_ready);
 
@@ -96,55 +101,29 @@ protected:
   caf::error open();
 
 private:
-  struct write_op {
-    op_id id;
-    byte_buffer buf;
-    size_t offset;
-    caf::response_promise rp;
-  };
-
-  struct shutdown_op {
-    op_id id;
-    caf::response_promise rp;
-  };
-
-  struct dgram_op {
-    write_op w; // w.offset: bytes sent
-    sockaddr_storage to;
-    socklen_t len;
-  };
-
   struct slot {
     int fd = -1;
     uint32_t gen = 1;
     caf::strong_actor_ptr owner;
-    write_limits limits;
     bool listener = false;
     bool accepting = false;
-    bool accept_backoff = false;
-    bool accept_reported = false;
-    std::chrono::milliseconds backoff{0};
+    detail::accept_state accept;
     bool readable = false;
     bool writable = false;
     bool hup = false;       // last read event: peer hung up, read to EOF, not to a short read
     bool write_eof = false; // the write side failed since connect (connect refused, reset)
     int eof_errno = 0;      // socket error the poller consumed (libkqueue), else 0
     bool read_done = false; // EOF or read error reported
-    bool write_shut = false;
-    bool paused = false; // above the high watermark
     bool queued_ready = false;
     bool out_armed = false; // write interest registered
     std::optional<op_id> connecting; // connect in progress
     size_t credit = 0;
     uint64_t bytes_read = 0;
     uint64_t bytes_written = 0;
-    std::deque<write_op> wq;
-    size_t queued = 0;
-    std::optional<shutdown_op> shut;
+    detail::write_queue wq; // head: partly sent (`done`), until complete
     // datagram sockets: credit counts datagrams
     bool datagram = false;
-    datagram_limits dlimits;
-    std::deque<dgram_op> dq;
+    detail::datagram_queue dq;
   };
 
   struct timer {
@@ -164,19 +143,21 @@ private:
   void do_dgram_read(uint32_t index);
   void do_dgram_write(uint32_t index);
   void want_writable(uint32_t index, bool on);
-  void complete(slot& s, socket_id id, write_op& op, caf::error err);
-  void complete(slot& s, socket_id id, shutdown_op& op, caf::error err);
   void fail(uint32_t index, caf::error err);
   void release(uint32_t index, caf::error reason);
   op_id add_timer(clock::duration delay, timer t);
   void arm_timer();
   void fire_timers();
-  void retry_backed_off_accepts();
+
+  /// Where the shared queues send completions: to the owner of `s`.
+  auto to_owner(slot& s) {
+    return [this, &s](caf::message msg) { deliver(s.owner, std::move(msg)); };
+  }
 
   Poller poller_;
   slot_table<slot> slots_;
   std::vector<uint32_t> ready_;
-  size_t backed_off_ = 0;
+  detail::accept_backoff backoff_;
   op_id next_timer_ = 1;
   std::map<std::pair<clock::time_point, op_id>, timer> timers_;
   std::unordered_map<op_id, clock::time_point> timer_index_;

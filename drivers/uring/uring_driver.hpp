@@ -18,6 +18,12 @@
 /// multishot ops: the CQE without IORING_CQE_F_MORE), whatever happened to
 /// the requester meanwhile; 4. only then is it deleted. Teardown cancels
 /// everything and reaps until no op is left.
+///
+/// The write queues and the accept back-off are the ones the readiness
+/// backends use (drivers/detail/). Definitions: uring_driver.cpp (probe,
+/// setup, loop, dispatch, registry), uring_streams.cpp, uring_datagrams.cpp,
+/// uring_close.cpp, uring_timers.cpp, uring_files.cpp; uring_internal.hpp
+/// and uring_op.hpp are what they share.
 
 #include <atomic>
 #include <deque>
@@ -28,6 +34,9 @@
 
 #include <liburing.h>
 
+#include "actio/drivers/detail/accept_backoff.hpp"
+#include "actio/drivers/detail/datagram_queue.hpp"
+#include "actio/drivers/detail/write_queue.hpp"
 #include "actio/drivers/driver.hpp"
 #include "actio/drivers/slot_table.hpp"
 #include "actio/drivers/uring/uring_buffers.hpp"
@@ -114,32 +123,19 @@ private:
 
   struct op;
 
-  struct write_req {
-    op_id id;
-    byte_buffer buf;
-    caf::response_promise rp;
-  };
-
-  struct dgram_req {
-    write_req w;
-    sockaddr_storage to;
-    socklen_t len;
-  };
+  using write_req = detail::write_req; // an op's `w`: send, sendmsg, shutdown
 
   struct slot {
     int fd = -1;
     uint32_t gen = 1;
     caf::strong_actor_ptr owner;
-    write_limits limits;
     bool listener = false;
     bool closing = false;
     caf::error close_reason;
     size_t ops = 0; // in-flight ops that use this slot's fd
     // accept
     op* accept_op = nullptr;
-    bool accept_backoff = false;
-    bool accept_reported = false;
-    std::chrono::milliseconds backoff{0};
+    detail::accept_state accept;
     // read side
     size_t credit = 0;
     uint64_t bytes_read = 0;
@@ -153,18 +149,13 @@ private:
     bool starved = false;          // multishot ended with ENOBUFS
     bool flush_queued = false;     // in to_flush_: stash delivered after the batch
     // write side
-    std::deque<write_req> wq; // not yet submitted
+    detail::write_queue wq; // not yet submitted (send_op has the head)
     op* send_op = nullptr;
-    size_t queued = 0;
-    bool paused = false;
-    std::optional<write_req> shut; // pending shutdown (buf unused)
-    bool write_shut = false;
     bool connecting = false; // reads and writes wait for the connect
     // datagram sockets: credit counts datagrams; recv_op/send_op are the
     // single recvmsg/sendmsg in flight
     bool datagram = false;
-    datagram_limits dlimits;
-    std::deque<dgram_req> dq;
+    detail::datagram_queue dq;
   };
 
   struct file_slot {
@@ -192,7 +183,7 @@ private:
   void arm_recv(uint32_t index);
   void flush_stash(uint32_t index);
   void submit_send(uint32_t index);
-  void submit_shutdown(uint32_t index);
+  void submit_shutdown(uint32_t index, detail::shutdown_req r);
   void on_accept(op* o, int res, unsigned flags);
   void on_recv(op* o, int res, unsigned flags);
   void on_send(op* o, int res);
@@ -203,13 +194,15 @@ private:
   void on_dgram_recv(op* o, int res);
   void on_dgram_send(op* o, int res);
   void on_close_socket(op* o, int res);
-  void complete_write(slot& s, socket_id id, write_req& w, size_t bytes,
-                      caf::error err);
   void fail(uint32_t index, caf::error err);
   void begin_close(uint32_t index, caf::error reason);
   void maybe_finish_close(uint32_t index);
   void op_done(op* o);
-  void retry_backed_off_accepts();
+
+  /// Where the shared queues send completions: to the owner of `s`.
+  auto to_owner(slot& s) {
+    return [this, &s](caf::message msg) { deliver(s.owner, std::move(msg)); };
+  }
 
   // files
   file_slot* find_file(file_id id) noexcept;
@@ -220,6 +213,7 @@ private:
 
   // timers
   void on_timer(op* o, int res);
+  void start_backoff_timer(socket_id listener, std::chrono::milliseconds delay);
 
   void flush_received();
 
@@ -230,7 +224,7 @@ private:
   std::atomic<bool> wake_pending_{false};
   std::unordered_map<op*, std::unique_ptr<op>> ops_;
   slot_table<slot> slots_;
-  size_t backed_off_ = 0;
+  detail::accept_backoff backoff_;
   std::vector<uint32_t> ready_; // sockets to re-arm (ENOBUFS, back-off)
   std::vector<uint32_t> to_flush_; // sockets that received in this batch
   slot_table<file_slot> files_;

@@ -7,7 +7,7 @@
 #include <cstring>
 #include <fcntl.h>
 
-#include "actio/actors/errc.hpp"
+#include "actio/drivers/errc.hpp"
 #include "actio/drivers/uring/uring_op.hpp"
 
 namespace actio {

@@ -7,9 +7,9 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
 
-#include "actio/actors/errc.hpp"
 #include "actio/actors/log_limiter.hpp"
-#include "actio/actors/node_link.hpp"
+#include "actio/drivers/errc.hpp"
+#include "actio/proto/node_link.hpp"
 #include "atoms.hpp"
 #include "guarded_actor.hpp"
 

@@ -1,10 +1,10 @@
 #pragma once
 
 // The chat federation actor: this node's face to the other chat nodes,
-// published on the node port through CAF's middleman (actors/node.hpp).
+// published on the node port through CAF's middleman (proto/node.hpp).
 //
 // Peers: the nodes given with --peer are watched by node links
-// (actors/node_link.hpp: reconnect forever). When a link comes up, this
+// (proto/node_link.hpp: reconnect forever). When a link comes up, this
 // actor says hello to the peer's federation actor; a node that says hello
 // is a peer too. So each pair of nodes needs a link in one direction only.
 // Each peer's federation actor is monitored (heartbeats on, see
@@ -28,7 +28,7 @@
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 
-#include "actio/actors/node.hpp"
+#include "actio/proto/node.hpp"
 #include "node_protocol.hpp"
 
 namespace chat {

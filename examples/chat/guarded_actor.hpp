@@ -15,7 +15,7 @@
 #include <caf/mailbox_element.hpp>
 #include <caf/system_messages.hpp>
 
-#include "actio/actors/node_guard.hpp"
+#include "actio/proto/node_guard.hpp"
 #include "node_protocol.hpp"
 
 namespace chat {

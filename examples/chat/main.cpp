@@ -51,11 +51,11 @@
 
 #include <caf/scoped_actor.hpp>
 
-#include "actio/actors/errc.hpp"
-#include "actio/actors/node.hpp"
 #include "actio/actors/runtime.hpp"
+#include "actio/drivers/errc.hpp"
 #include "actio/net/atoms.hpp"
 #include "actio/net/tcp_listener.hpp"
+#include "actio/proto/node.hpp"
 #include "federation.hpp"
 #include "node_settings.hpp"
 #include "registry.hpp"

@@ -2,7 +2,7 @@
 
 #include <caf/config_option_adder.hpp>
 
-#include "actio/actors/errc.hpp"
+#include "actio/drivers/errc.hpp"
 
 namespace chat {
 

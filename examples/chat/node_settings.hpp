@@ -17,7 +17,7 @@
 #include <caf/config_option_set.hpp>
 #include <caf/expected.hpp>
 
-#include "actio/actors/node.hpp"
+#include "actio/proto/node.hpp"
 #include "federation.hpp"
 
 namespace chat {

@@ -9,7 +9,7 @@
 
 #include <caf/all.hpp>
 
-#include "actio/actors/errc.hpp"
+#include "actio/drivers/errc.hpp"
 #include "actio/drivers/types.hpp"
 #include "actio/io/file_service.hpp"
 
@@ -82,7 +82,7 @@ caf::behavior copier(caf::event_based_actor* self, caf::actor files,
     // Its size, not the sum of acknowledged writes: a failed write may have
     // written part of its chunk.
     st->ended = true; // from here only this request's answer ends the run
-    self->request(files, caf::infinite, io::stat_atom::value, st->out)
+    self->request(files, caf::infinite, io::file_stat_atom::value, st->out)
       .then([=](uint64_t size) { written(size); },
             [=](caf::error&) { written(st->written); });
   };
@@ -93,9 +93,9 @@ caf::behavior copier(caf::event_based_actor* self, caf::actor files,
     report();
   };
   auto close_all = [=] {
-    self->request(files, caf::infinite, io::close_atom::value, st->in)
+    self->request(files, caf::infinite, io::file_close_atom::value, st->in)
       .then([]() {}, [](caf::error&) {}); // read side: nothing to lose
-    self->request(files, caf::infinite, io::close_atom::value, st->out)
+    self->request(files, caf::infinite, io::file_close_atom::value, st->out)
       .then([=]() { end_with(st->written); }, fail);
   };
   // A device or pipe has no size to check.
@@ -104,7 +104,7 @@ caf::behavior copier(caf::event_based_actor* self, caf::actor files,
       close_all();
       return;
     }
-    self->request(files, caf::infinite, io::stat_atom::value, st->out)
+    self->request(files, caf::infinite, io::file_stat_atom::value, st->out)
       .then([=](uint64_t dst_size) {
         if (dst_size != st->eof) {
           fail(make_actio_error(errc::system_error,
@@ -120,7 +120,7 @@ caf::behavior copier(caf::event_based_actor* self, caf::actor files,
   // fsync(2) means nothing for /dev/null (EINVAL) or a pipe.
   auto finish = [=] {
     if (job.sync && job.target.dst_regular)
-      self->request(files, caf::infinite, io::fsync_atom::value, st->out, false)
+      self->request(files, caf::infinite, io::file_fsync_atom::value, st->out, false)
         .then(check_size, fail);
     else
       check_size();
@@ -138,7 +138,7 @@ caf::behavior copier(caf::event_based_actor* self, caf::actor files,
       return;
     }
     ++st->ops;
-    self->request(files, caf::infinite, io::write_atom::value, st->out, off,
+    self->request(files, caf::infinite, io::file_write_atom::value, st->out, off,
                   std::move(data))
       .then([=](uint64_t n) {
         --st->ops;
@@ -159,7 +159,7 @@ caf::behavior copier(caf::event_based_actor* self, caf::actor files,
     st->probing = st->probing || probe;
     ++st->in_flight;
     ++st->ops;
-    self->request(files, caf::infinite, io::read_atom::value, st->in, off,
+    self->request(files, caf::infinite, io::file_read_atom::value, st->in, off,
                   job.chunk)
       .then([=](byte_buffer& data) {
         --st->ops;
@@ -190,7 +190,7 @@ caf::behavior copier(caf::event_based_actor* self, caf::actor files,
     st->reading = true;
     ++st->in_flight;
     ++st->ops;
-    self->request(files, caf::infinite, io::read_atom::value, st->in,
+    self->request(files, caf::infinite, io::file_read_atom::value, st->in,
                   stream_offset, job.chunk)
       .then([=](byte_buffer& data) {
         --st->ops;
@@ -226,7 +226,7 @@ caf::behavior copier(caf::event_based_actor* self, caf::actor files,
   auto open_dst = [=] {
     if (job.bar != nullptr)
       job.bar->start(job.target.stream ? 0 : st->size_hint);
-    self->request(files, caf::infinite, io::open_atom::value, dst,
+    self->request(files, caf::infinite, io::file_open_atom::value, dst,
                   O_WRONLY | O_CREAT | O_TRUNC, job.target.mode)
       .then([=](uint64_t out) {
         st->out = out;
@@ -234,7 +234,7 @@ caf::behavior copier(caf::event_based_actor* self, caf::actor files,
         (*pump)();
       }, fail);
   };
-  self->request(files, caf::infinite, io::open_atom::value, job.src, O_RDONLY,
+  self->request(files, caf::infinite, io::file_open_atom::value, job.src, O_RDONLY,
                 uint32_t{0})
     .then([=](uint64_t in) {
       st->in = in;
@@ -242,7 +242,7 @@ caf::behavior copier(caf::event_based_actor* self, caf::actor files,
         open_dst();
         return;
       }
-      self->request(files, caf::infinite, io::stat_atom::value, in)
+      self->request(files, caf::infinite, io::file_stat_atom::value, in)
         .then([=](uint64_t size) {
           st->size_hint = size;
           open_dst();

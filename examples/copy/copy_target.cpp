@@ -6,7 +6,7 @@
 
 #include <filesystem>
 
-#include "actio/actors/errc.hpp"
+#include "actio/drivers/errc.hpp"
 
 using actio::errc;
 using actio::make_actio_error;

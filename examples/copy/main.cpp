@@ -28,8 +28,8 @@
 #include <caf/all.hpp>
 
 #include "actio/actors/config.hpp"
-#include "actio/actors/errc.hpp"
 #include "actio/actors/runtime.hpp"
+#include "actio/drivers/errc.hpp"
 #include "actio/io/file_service.hpp"
 #include "copier.hpp"
 #include "copy_progress.hpp"

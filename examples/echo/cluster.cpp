@@ -6,10 +6,10 @@
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
 
-#include "actio/actors/errc.hpp"
-#include "actio/actors/node_guard.hpp"
 #include "actio/actors/runtime.hpp"
+#include "actio/drivers/errc.hpp"
 #include "actio/net/tcp_listener.hpp"
+#include "actio/proto/node_guard.hpp"
 #include "line_client.hpp"
 #include "pool.hpp"
 

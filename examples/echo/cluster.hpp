@@ -15,8 +15,8 @@
 #include <caf/config_option_adder.hpp>
 #include <caf/config_option_set.hpp>
 
-#include "actio/actors/node.hpp"
 #include "actio/actors/cli/tool.hpp"
+#include "actio/proto/node.hpp"
 
 namespace echo_cluster {
 

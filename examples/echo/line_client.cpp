@@ -5,7 +5,7 @@
 #include <memory>
 #include <string>
 
-#include "actio/actors/errc.hpp"
+#include "actio/drivers/errc.hpp"
 
 namespace echo_cluster {
 

@@ -28,11 +28,11 @@
 
 #include <caf/scoped_actor.hpp>
 
-#include "actio/actors/node.hpp"
 #include "actio/actors/runtime.hpp"
 #include "actio/net/atoms.hpp"
 #include "actio/net/tcp_listener.hpp"
 #include "actio/net/unix_listener.hpp"
+#include "actio/proto/node.hpp"
 
 #include "cluster.hpp"
 

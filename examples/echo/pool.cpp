@@ -7,8 +7,8 @@
 #include <caf/response_promise.hpp>
 #include <caf/sec.hpp>
 
-#include "actio/actors/errc.hpp"
-#include "actio/actors/node_link.hpp"
+#include "actio/drivers/errc.hpp"
+#include "actio/proto/node_link.hpp"
 
 namespace echo_cluster {
 

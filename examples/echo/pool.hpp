@@ -16,7 +16,7 @@
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 
-#include "actio/actors/node.hpp"
+#include "actio/proto/node.hpp"
 
 namespace echo_cluster {
 

@@ -1,5 +1,5 @@
 // actio-file-node: a node that publishes a file service confined to a root
-// directory (io/remote_file_service.hpp), and a small client for it.
+// directory (proto/remote_file_service.hpp), and a small client for it.
 //
 //   actio-file-node --root DIR [--node-port P] [--node-host H] [TLS options]
 //       serves DIR; prints "file-node listening on HOST:PORT"; SIGINT or
@@ -22,13 +22,13 @@
 #include <caf/actor_system.hpp>
 #include <caf/scoped_actor.hpp>
 
-#include "actio/actors/errc.hpp"
-#include "actio/actors/node.hpp"
-#include "actio/actors/node_guard.hpp"
 #include "actio/actors/runtime.hpp"
-#include "actio/io/remote_file_service.hpp"
+#include "actio/drivers/errc.hpp"
 #include "actio/proto/io.pb.h"
 #include "actio/proto/message.hpp"
+#include "actio/proto/node.hpp"
+#include "actio/proto/node_guard.hpp"
+#include "actio/proto/remote_file_service.hpp"
 
 namespace {
 

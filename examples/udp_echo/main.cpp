@@ -17,9 +17,9 @@
 #include <caf/settings.hpp>
 
 #include "actio/actors/config.hpp"
-#include "actio/actors/errc.hpp"
 #include "actio/actors/log_limiter.hpp"
 #include "actio/actors/runtime.hpp"
+#include "actio/drivers/errc.hpp"
 #include "actio/net/udp_socket.hpp"
 
 namespace {

@@ -34,8 +34,8 @@
 #include <caf/all.hpp>
 
 #include "actio/actors/config.hpp"
-#include "actio/actors/errc.hpp"
 #include "actio/actors/runtime.hpp"
+#include "actio/drivers/errc.hpp"
 #include "actio/io/endpoint_stream.hpp"
 #include "actio/io/file_service.hpp"
 #include "actio/io/sinks.hpp"

@@ -7,9 +7,9 @@
 
 #include <caf/all.hpp>
 
-#include "actio/actors/errc.hpp"
 #include "actio/actors/pinned.hpp"
 #include "actio/drivers/completions.hpp"
+#include "actio/drivers/errc.hpp"
 #include "support/fixture.hpp"
 #include "support/net_client.hpp"
 

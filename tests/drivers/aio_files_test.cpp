@@ -27,7 +27,7 @@
 #include <gtest/gtest.h>
 
 #include "actio/actors/config.hpp"
-#include "actio/actors/errc.hpp"
+#include "actio/drivers/errc.hpp"
 #include "actio/actors/runtime.hpp"
 #include "actio/drivers/aio/aio_files.hpp"
 #include "actio/drivers/aio/aio_notifier.hpp"
@@ -441,7 +441,7 @@ TEST(aio_backend_test, large_file_random_reads_are_byte_exact) {
   {
     caf::scoped_actor self{sys};
     uint64_t f = 0;
-    self->request(files, 60s, io::open_atom::value, name, int{O_RDONLY},
+    self->request(files, 60s, io::file_open_atom::value, name, int{O_RDONLY},
                   uint32_t{0})
       .receive([&](uint64_t x) { f = x; },
                [&](caf::error& err) { FAIL() << describe(err); });
@@ -456,7 +456,7 @@ TEST(aio_backend_test, large_file_random_reads_are_byte_exact) {
         auto off = off_dist(gen);
         auto len = len_dist(gen);
         reqs.emplace_back(off, len);
-        batch.push_back(self->request(files, 60s, io::read_atom::value, f,
+        batch.push_back(self->request(files, 60s, io::file_read_atom::value, f,
                                       uint64_t{off}, uint64_t{len}));
       }
       for (size_t j = 0; j < batch.size(); ++j)
@@ -472,7 +472,7 @@ TEST(aio_backend_test, large_file_random_reads_are_byte_exact) {
     }
     auto after = aio_stats();
     EXPECT_GE(after.submitted - before.submitted, 24u * 64);
-    self->request(files, 60s, io::close_atom::value, f)
+    self->request(files, 60s, io::file_close_atom::value, f)
       .receive([] {}, [&](caf::error& err) { FAIL() << describe(err); });
   }
   files = nullptr;

@@ -144,7 +144,7 @@ else()
 endif()
 
 # 2. public headers only (drivers/driver.hpp is the backend interface,
-#    the backends' insides are not)
+#    the backends' insides and the layers' detail/ folders are not)
 find_config("${prefix}" config)
 if(NOT config)
   message(FATAL_ERROR "install_test: no actioConfig.cmake under ${prefix}")
@@ -154,7 +154,11 @@ expect(exists "${prefix}/include/actio/drivers/driver.hpp"
 expect(absent "${prefix}/include/actio/drivers/uring"
               "${prefix}/include/actio/drivers/epoll"
               "${prefix}/include/actio/drivers/readiness"
-              "${prefix}/include/actio/drivers/slot_table.hpp")
+              "${prefix}/include/actio/drivers/slot_table.hpp"
+              "${prefix}/include/actio/actors/detail"
+              "${prefix}/include/actio/net/detail"
+              "${prefix}/include/actio/io/detail"
+              "${prefix}/include/actio/proto/detail")
 file(GLOB_RECURSE headers RELATIVE "${prefix}/include"
      "${prefix}/include/actio/*.hpp" "${prefix}/include/actio/*.h")
 list(SORT headers)

@@ -10,7 +10,7 @@
 
 #include <caf/all.hpp>
 
-#include "actio/actors/errc.hpp"
+#include "actio/drivers/errc.hpp"
 #include "actio/io/chain.hpp"
 #include "actio/io/file_service.hpp"
 #include "actio/io/sinks.hpp"

@@ -6,7 +6,7 @@
 
 #include <gtest/gtest.h>
 
-#include "actio/actors/errc.hpp"
+#include "actio/drivers/errc.hpp"
 #include "actio/io/length_delimited.hpp"
 #include "actio/io/lines.hpp"
 #include "actio/io/split.hpp"

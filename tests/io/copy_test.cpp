@@ -16,7 +16,7 @@
 
 #include <caf/all.hpp>
 
-#include "actio/actors/errc.hpp"
+#include "actio/drivers/errc.hpp"
 #include "actio/io/chain.hpp"
 #include "actio/io/copy.hpp"
 #include "actio/io/file_service.hpp"

@@ -13,7 +13,7 @@
 
 #include <caf/all.hpp>
 
-#include "actio/actors/errc.hpp"
+#include "actio/drivers/errc.hpp"
 #include "actio/io/endpoint_stream.hpp"
 #include "actio/io/sinks.hpp"
 #include "actio/io/sources.hpp"

@@ -21,7 +21,7 @@
 
 #include <caf/all.hpp>
 
-#include "actio/actors/errc.hpp"
+#include "actio/drivers/errc.hpp"
 #include "actio/io/file_service.hpp"
 #include "actio/net/tcp_listener.hpp"
 #include "support/echo.hpp"
@@ -137,7 +137,7 @@ protected:
     actors_.push_back(sys().spawn(
       [files, out](caf::event_based_actor* self, std::string name, int flags) {
         self
-          ->request(files, caf::infinite, io::open_atom::value, name, flags,
+          ->request(files, caf::infinite, io::file_open_atom::value, name, flags,
                     uint32_t{0})
           .then(
             [out](uint64_t f) {
@@ -162,7 +162,7 @@ protected:
   /// See `open_async`.
   static void confirm(caf::event_based_actor* self, const caf::actor& files,
                       std::shared_ptr<answers> out) {
-    self->request(files, caf::infinite, io::cancel_atom::value, ~uint64_t{0})
+    self->request(files, caf::infinite, io::file_cancel_atom::value, ~uint64_t{0})
       .then([out](bool) { out->accepted = true; },
             [out](caf::error&) { out->accepted = true; });
   }
@@ -171,20 +171,20 @@ protected:
   /// file written, read back, sized and closed.
   void regular_file_round(const std::string& name) {
     auto data = test::random_bytes(256 * 1024, 17);
-    auto f = call<uint64_t>(io::open_atom::value, path(name),
+    auto f = call<uint64_t>(io::file_open_atom::value, path(name),
                             int{O_RDWR | O_CREAT | O_TRUNC}, uint32_t{0644});
     ASSERT_TRUE(f) << describe(f.error());
-    auto w = call<uint64_t>(io::write_atom::value, *f, uint64_t{0}, data);
+    auto w = call<uint64_t>(io::file_write_atom::value, *f, uint64_t{0}, data);
     ASSERT_TRUE(w) << describe(w.error());
     EXPECT_EQ(*w, data.size());
-    auto r = call<byte_buffer>(io::read_atom::value, *f, uint64_t{0},
+    auto r = call<byte_buffer>(io::file_read_atom::value, *f, uint64_t{0},
                                uint64_t{data.size()});
     ASSERT_TRUE(r) << describe(r.error());
     EXPECT_EQ(*r, data);
-    auto st = call<uint64_t>(io::stat_atom::value, *f);
+    auto st = call<uint64_t>(io::file_stat_atom::value, *f);
     ASSERT_TRUE(st) << describe(st.error());
     EXPECT_EQ(*st, data.size());
-    EXPECT_FALSE(call_void(caf::make_message(io::close_atom::value, *f)));
+    EXPECT_FALSE(call_void(caf::make_message(io::file_close_atom::value, *f)));
   }
 
   /// A writer for the FIFO, once a reader (also one blocked in open) is
@@ -235,11 +235,11 @@ TEST_P(file_blocking_test, fifo_open_waits_for_a_writer_and_stalls_nothing) {
   ASSERT_NE(f, 0u);
   // It is a working handle on the FIFO.
   ASSERT_EQ(::write(w, "ping", 4), 4);
-  auto got = call<byte_buffer>(io::read_atom::value, f, stream_offset,
+  auto got = call<byte_buffer>(io::file_read_atom::value, f, stream_offset,
                                uint64_t{4});
   ASSERT_TRUE(got) << describe(got.error());
   EXPECT_EQ(std::string(got->begin(), got->end()), "ping");
-  EXPECT_FALSE(call_void(caf::make_message(io::close_atom::value, f)));
+  EXPECT_FALSE(call_void(caf::make_message(io::file_close_atom::value, f)));
   ::close(w);
   EXPECT_EQ(pending->count.load(), 1);
 }
@@ -278,7 +278,7 @@ TEST_P(file_blocking_test, shutdown_with_a_fifo_open_pending_answers_once) {
 // waits behind them on every backend (io_uring takes it back from the
 // kernel anyway). The data written afterwards completes the 8, each once.
 TEST_P(file_blocking_test, cancelled_fifo_read_is_answered_once) {
-  auto f = call<uint64_t>(io::open_atom::value, fifo_, int{O_RDWR},
+  auto f = call<uint64_t>(io::file_open_atom::value, fifo_, int{O_RDWR},
                           uint32_t{0});
   ASSERT_TRUE(f) << describe(f.error());
   constexpr int blockers = 8;
@@ -291,12 +291,12 @@ TEST_P(file_blocking_test, cancelled_fifo_read_is_answered_once) {
     [files, out, held, found](caf::event_based_actor* self, uint64_t file) {
       for (int i = 0; i < blockers; ++i)
         self
-          ->request(files, caf::infinite, io::read_atom::value, file,
+          ->request(files, caf::infinite, io::file_read_atom::value, file,
                     stream_offset, uint64_t{1})
           .then([held](byte_buffer& b) { held->fetch_add(b.size() == 1 ? 1 : 100); },
                 [held](caf::error&) { held->fetch_add(100); });
       self
-        ->request(files, caf::infinite, io::read_atom::value, file,
+        ->request(files, caf::infinite, io::file_read_atom::value, file,
                   stream_offset, uint64_t{16}, uint64_t{7})
         .then(
           [out](byte_buffer& bytes) {
@@ -314,7 +314,7 @@ TEST_P(file_blocking_test, cancelled_fifo_read_is_answered_once) {
             out->code = code_of(err);
             ++out->count;
           });
-      self->request(files, caf::infinite, io::cancel_atom::value, uint64_t{7})
+      self->request(files, caf::infinite, io::file_cancel_atom::value, uint64_t{7})
         .then([found](bool x) { *found = x ? 1 : 0; },
               [found](caf::error&) { *found = 2; });
     },
@@ -336,7 +336,7 @@ TEST_P(file_blocking_test, cancelled_fifo_read_is_answered_once) {
   ASSERT_EQ(::write(w, bytes.data(), bytes.size()), blockers);
   EXPECT_TRUE(test::wait_until([&] { return held->load() == blockers; }))
     << held->load();
-  EXPECT_FALSE(call_void(caf::make_message(io::close_atom::value, *f)));
+  EXPECT_FALSE(call_void(caf::make_message(io::file_close_atom::value, *f)));
   ::close(w);
   EXPECT_EQ(out->count.load(), 1);
   EXPECT_EQ(held->load(), blockers);
@@ -350,7 +350,7 @@ TEST_P(file_blocking_test, cancelled_fifo_read_is_answered_once) {
 // arrives the call ends and whatever it held (the aio backend's parked
 // aiocb, buffer and descriptor) is let go.
 TEST_P(file_blocking_test, shutdown_with_a_fifo_read_pending_answers_once) {
-  auto f = call<uint64_t>(io::open_atom::value, fifo_, int{O_RDWR},
+  auto f = call<uint64_t>(io::file_open_atom::value, fifo_, int{O_RDWR},
                           uint32_t{0});
   ASSERT_TRUE(f) << describe(f.error());
   auto out = std::make_shared<answers>();
@@ -359,7 +359,7 @@ TEST_P(file_blocking_test, shutdown_with_a_fifo_read_pending_answers_once) {
   actors_.push_back(sys().spawn(
     [files, out, closed](caf::event_based_actor* self, uint64_t file) {
       self
-        ->request(files, caf::infinite, io::read_atom::value, file,
+        ->request(files, caf::infinite, io::file_read_atom::value, file,
                   stream_offset, uint64_t{16})
         .then(
           [out](byte_buffer& bytes) {
@@ -377,7 +377,7 @@ TEST_P(file_blocking_test, shutdown_with_a_fifo_read_pending_answers_once) {
             out->code = code_of(err);
             ++out->count;
           });
-      self->request(files, caf::infinite, io::close_atom::value, file)
+      self->request(files, caf::infinite, io::file_close_atom::value, file)
         .then([closed]() { ++closed->count; },
               [closed](caf::error& err) {
                 {

@@ -12,7 +12,7 @@
 
 #include <caf/all.hpp>
 
-#include "actio/actors/errc.hpp"
+#include "actio/drivers/errc.hpp"
 #include "actio/io/file_service.hpp"
 #include "support/fixture.hpp"
 #include "support/net_client.hpp"
@@ -66,7 +66,7 @@ protected:
   }
 
   uint64_t open(const std::string& name, int flags, uint32_t mode = 0644) {
-    auto f = call<uint64_t>(io::open_atom::value, path(name), flags, mode);
+    auto f = call<uint64_t>(io::file_open_atom::value, path(name), flags, mode);
     EXPECT_TRUE(f) << describe(f.error());
     return f ? *f : 0;
   }
@@ -92,19 +92,19 @@ TEST_P(file_test, random_offsets_64_mib_write_then_read_back_byte_exact) {
   std::shuffle(order.begin(), order.end(), gen);
   caf::scoped_actor self{sys()};
   for (size_t i = 0; i < order.size(); i += 32) {
-    std::vector<decltype(self->request(files_, 60s, io::stat_atom::value, f))> batch;
+    std::vector<decltype(self->request(files_, 60s, io::file_stat_atom::value, f))> batch;
     for (size_t j = i; j < std::min(i + 32, order.size()); ++j) {
       auto off = order[j] * chunk;
       byte_buffer buf(data.begin() + off, data.begin() + off + chunk);
-      batch.push_back(self->request(files_, 60s, io::write_atom::value, f,
+      batch.push_back(self->request(files_, 60s, io::file_write_atom::value, f,
                                     uint64_t{off}, std::move(buf)));
     }
     for (auto& h : batch)
       h.receive([&](uint64_t n) { ASSERT_EQ(n, chunk); },
                 [&](caf::error& err) { FAIL() << describe(err); });
   }
-  ASSERT_FALSE(call_void(caf::make_message(io::fsync_atom::value, f, false)));
-  auto size = call<uint64_t>(io::stat_atom::value, f);
+  ASSERT_FALSE(call_void(caf::make_message(io::file_fsync_atom::value, f, false)));
+  auto size = call<uint64_t>(io::file_stat_atom::value, f);
   ASSERT_TRUE(size);
   EXPECT_EQ(*size, total);
   // Reads of random sizes at random offsets, 32 in flight.
@@ -112,12 +112,12 @@ TEST_P(file_test, random_offsets_64_mib_write_then_read_back_byte_exact) {
   std::uniform_int_distribution<size_t> len_dist{1, 256 * 1024};
   for (int round = 0; round < 16; ++round) {
     std::vector<std::pair<size_t, size_t>> reqs;
-    std::vector<decltype(self->request(files_, 60s, io::stat_atom::value, f))> batch;
+    std::vector<decltype(self->request(files_, 60s, io::file_stat_atom::value, f))> batch;
     for (int j = 0; j < 32; ++j) {
       auto off = off_dist(gen);
       auto len = len_dist(gen);
       reqs.emplace_back(off, len);
-      batch.push_back(self->request(files_, 60s, io::read_atom::value, f,
+      batch.push_back(self->request(files_, 60s, io::file_read_atom::value, f,
                                     uint64_t{off}, uint64_t{len}));
     }
     for (size_t j = 0; j < batch.size(); ++j)
@@ -130,11 +130,11 @@ TEST_P(file_test, random_offsets_64_mib_write_then_read_back_byte_exact) {
         },
         [&](caf::error& err) { FAIL() << describe(err); });
   }
-  EXPECT_FALSE(call_void(caf::make_message(io::close_atom::value, f)));
+  EXPECT_FALSE(call_void(caf::make_message(io::file_close_atom::value, f)));
 }
 
 TEST_P(file_test, open_of_a_missing_file_names_path_and_reason) {
-  auto f = call<uint64_t>(io::open_atom::value, path("missing"), O_RDONLY,
+  auto f = call<uint64_t>(io::file_open_atom::value, path("missing"), O_RDONLY,
                           uint32_t{0});
   ASSERT_FALSE(f);
   EXPECT_EQ(code_of(f.error()), static_cast<uint8_t>(errc::not_found));
@@ -144,7 +144,7 @@ TEST_P(file_test, open_of_a_missing_file_names_path_and_reason) {
 }
 
 TEST_P(file_test, writing_a_directory_is_a_clear_error) {
-  auto f = call<uint64_t>(io::open_atom::value, dir_.string(), O_WRONLY,
+  auto f = call<uint64_t>(io::file_open_atom::value, dir_.string(), O_WRONLY,
                           uint32_t{0});
   ASSERT_FALSE(f);
   EXPECT_EQ(code_of(f.error()), static_cast<uint8_t>(errc::is_directory))
@@ -156,23 +156,23 @@ TEST_P(file_test, permission_denied_is_a_clear_error) {
     GTEST_SKIP() << "root bypasses file permissions";
   auto name = path("locked");
   { auto fd = ::creat(name.c_str(), 0000); ::close(fd); }
-  auto f = call<uint64_t>(io::open_atom::value, name, O_RDONLY, uint32_t{0});
+  auto f = call<uint64_t>(io::file_open_atom::value, name, O_RDONLY, uint32_t{0});
   ASSERT_FALSE(f);
   EXPECT_EQ(code_of(f.error()), static_cast<uint8_t>(errc::permission_denied));
 }
 
 TEST_P(file_test, bad_handle_and_use_after_close_are_closed_errors) {
-  auto bogus = call<byte_buffer>(io::read_atom::value, uint64_t{0xdead0001},
+  auto bogus = call<byte_buffer>(io::file_read_atom::value, uint64_t{0xdead0001},
                                  uint64_t{0}, uint64_t{10});
   ASSERT_FALSE(bogus);
   EXPECT_EQ(code_of(bogus.error()), static_cast<uint8_t>(errc::closed));
   auto f = open("closing", O_RDWR | O_CREAT | O_TRUNC);
-  ASSERT_FALSE(call_void(caf::make_message(io::close_atom::value, f)));
-  auto after = call<uint64_t>(io::write_atom::value, f, uint64_t{0},
+  ASSERT_FALSE(call_void(caf::make_message(io::file_close_atom::value, f)));
+  auto after = call<uint64_t>(io::file_write_atom::value, f, uint64_t{0},
                               byte_buffer{1, 2, 3});
   ASSERT_FALSE(after);
   EXPECT_EQ(code_of(after.error()), static_cast<uint8_t>(errc::closed));
-  auto twice = call_void(caf::make_message(io::close_atom::value, f));
+  auto twice = call_void(caf::make_message(io::file_close_atom::value, f));
   EXPECT_EQ(code_of(twice), static_cast<uint8_t>(errc::closed));
 }
 
@@ -200,7 +200,7 @@ std::shared_ptr<fifo_reads> send_fifo_reads(caf::actor_system& sys,
   sys.spawn([files, f, n, cancel, out](caf::event_based_actor* self, int) {
     for (int i = 0; i < n; ++i) {
       self
-        ->request(files, caf::infinite, io::read_atom::value, f,
+        ->request(files, caf::infinite, io::file_read_atom::value, f,
                   stream_offset, uint64_t{16}, uint64_t(i))
         .then([out](byte_buffer& b) { b.empty() ? ++out->other : ++out->data; },
               [out](caf::error& err) {
@@ -209,13 +209,13 @@ std::shared_ptr<fifo_reads> send_fifo_reads(caf::actor_system& sys,
                   : ++out->other;
               });
       if (cancel)
-        self->request(files, caf::infinite, io::cancel_atom::value, uint64_t(i))
+        self->request(files, caf::infinite, io::file_cancel_atom::value, uint64_t(i))
           .then([out](bool x) { x ? ++out->found : ++out->not_found; },
                 [out](caf::error&) { ++out->not_found; });
     }
     // Messages of one sender arrive in order: once this (unknown tag) is
     // answered, the service has handed every read above to the driver.
-    self->request(files, caf::infinite, io::cancel_atom::value, ~uint64_t{0})
+    self->request(files, caf::infinite, io::file_cancel_atom::value, ~uint64_t{0})
       .then([out](bool) { out->accepted = true; },
             [out](caf::error&) { out->accepted = true; });
     // Stays alive (no behaviour needed) until the last answer arrived.
@@ -264,7 +264,7 @@ TEST_P(file_test, cancel_answers_cancelled_for_reads_that_cannot_finish) {
   EXPECT_LE(reads->data.load(), max_running);
   EXPECT_EQ(reads->data + reads->cancelled, n);
   RecordProperty("cancelled", reads->cancelled.load());
-  EXPECT_FALSE(call_void(caf::make_message(io::close_atom::value, f)));
+  EXPECT_FALSE(call_void(caf::make_message(io::file_close_atom::value, f)));
   ::close(w);
 }
 
@@ -274,16 +274,16 @@ TEST_P(file_test, cancelled_reads_complete_exactly_once) {
   constexpr size_t size = 8u * 1024 * 1024;
   auto data = test::random_bytes(size, 3);
   auto f = open("cancel", O_RDWR | O_CREAT | O_TRUNC);
-  auto w = call<uint64_t>(io::write_atom::value, f, uint64_t{0}, data);
+  auto w = call<uint64_t>(io::file_write_atom::value, f, uint64_t{0}, data);
   ASSERT_TRUE(w);
   caf::scoped_actor self{sys()};
   constexpr int n = 64;
-  std::vector<decltype(self->request(files_, 60s, io::stat_atom::value, f))> reads;
+  std::vector<decltype(self->request(files_, 60s, io::file_stat_atom::value, f))> reads;
   for (int i = 0; i < n; ++i) {
-    reads.push_back(self->request(files_, 60s, io::read_atom::value, f,
+    reads.push_back(self->request(files_, 60s, io::file_read_atom::value, f,
                                   uint64_t{(i % 8) * size / 8},
                                   uint64_t{size / 8}, uint64_t(i)));
-    self->send(files_, io::cancel_atom::value, uint64_t(i));
+    self->send(files_, io::file_cancel_atom::value, uint64_t(i));
   }
   int ok = 0;
   int cancelled = 0;
@@ -303,13 +303,13 @@ TEST_P(file_test, cancelled_reads_complete_exactly_once) {
   EXPECT_EQ(ok + cancelled, n);
   RecordProperty("cancelled", cancelled);
   // The cancel answers (bool) went to `self` as ordinary messages.
-  EXPECT_FALSE(call_void(caf::make_message(io::close_atom::value, f)));
+  EXPECT_FALSE(call_void(caf::make_message(io::file_close_atom::value, f)));
 }
 
 TEST_P(file_test, requester_exiting_with_reads_in_flight_is_safe) {
   constexpr size_t size = 1024 * 1024;
   auto f = open("orphan", O_RDWR | O_CREAT | O_TRUNC);
-  ASSERT_TRUE(call<uint64_t>(io::write_atom::value, f, uint64_t{0},
+  ASSERT_TRUE(call<uint64_t>(io::file_write_atom::value, f, uint64_t{0},
                              test::random_bytes(size, 5)));
   // The requester sends 100 reads and quits at once: the driver keeps the
   // buffers until the kernel is done (ASan checks), responses are dropped.
@@ -317,7 +317,7 @@ TEST_P(file_test, requester_exiting_with_reads_in_flight_is_safe) {
   std::atomic<bool> sent{false};
   sys().spawn([files, f, &sent](caf::event_based_actor* self, int n) {
     for (int i = 0; i < n; ++i)
-      self->request(files, caf::infinite, io::read_atom::value, f,
+      self->request(files, caf::infinite, io::file_read_atom::value, f,
                     uint64_t{0}, uint64_t{size})
         .then([](byte_buffer&) {});
     sent = true;
@@ -325,16 +325,16 @@ TEST_P(file_test, requester_exiting_with_reads_in_flight_is_safe) {
   }, 100);
   ASSERT_TRUE(test::wait_until([&] { return sent.load(); }));
   // The service still answers, in order behind those reads.
-  auto st = call<uint64_t>(io::stat_atom::value, f);
+  auto st = call<uint64_t>(io::file_stat_atom::value, f);
   ASSERT_TRUE(st);
   EXPECT_EQ(*st, size);
-  EXPECT_FALSE(call_void(caf::make_message(io::close_atom::value, f)));
+  EXPECT_FALSE(call_void(caf::make_message(io::file_close_atom::value, f)));
 }
 
 TEST_P(file_test, shutdown_with_operations_in_flight_answers_each_once) {
   constexpr size_t size = 1024 * 1024;
   auto f = open("shutdown", O_RDWR | O_CREAT | O_TRUNC);
-  ASSERT_TRUE(call<uint64_t>(io::write_atom::value, f, uint64_t{0},
+  ASSERT_TRUE(call<uint64_t>(io::file_write_atom::value, f, uint64_t{0},
                              test::random_bytes(size, 8)));
   // Reads of an empty FIFO are certainly in flight when the runtime stops
   // (nothing completes them); sent first, they also hold epoll's pool
@@ -354,12 +354,12 @@ TEST_P(file_test, shutdown_with_operations_in_flight_answers_each_once) {
   auto files = files_;
   auto client = sys().spawn([=](caf::event_based_actor* self, int count) {
     for (int i = 0; i < count; ++i)
-      self->request(files, caf::infinite, io::read_atom::value, f,
+      self->request(files, caf::infinite, io::file_read_atom::value, f,
                     uint64_t{0}, uint64_t{size})
         .then([=](byte_buffer& b) { b.size() == size ? ++t->ok : ++t->failed; },
               [=](caf::error&) { ++t->failed; });
     // Answered once the service has handed every read above to the driver.
-    self->request(files, caf::infinite, io::cancel_atom::value, ~uint64_t{0})
+    self->request(files, caf::infinite, io::file_cancel_atom::value, ~uint64_t{0})
       .then([=](bool) { t->accepted = true; },
             [=](caf::error&) { t->accepted = true; });
   }, n);
@@ -396,11 +396,11 @@ TEST_P(file_test, ten_thousand_open_close_cycles_leak_no_descriptors) {
   caf::scoped_actor self{sys()};
   for (int i = 0; i < 10000; ++i) {
     uint64_t f = 0;
-    self->request(files_, 60s, io::open_atom::value, path("cycle"), O_RDONLY,
+    self->request(files_, 60s, io::file_open_atom::value, path("cycle"), O_RDONLY,
                   uint32_t{0})
       .receive([&](uint64_t x) { f = x; },
                [&](caf::error& err) { FAIL() << describe(err); });
-    self->request(files_, 60s, io::close_atom::value, f)
+    self->request(files_, 60s, io::file_close_atom::value, f)
       .receive([]() {}, [&](caf::error& err) { FAIL() << describe(err); });
   }
   EXPECT_EQ(test::count_fds(), before);

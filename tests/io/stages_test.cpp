@@ -13,13 +13,14 @@
 
 #include <caf/all.hpp>
 
-#include "actio/actors/errc.hpp"
+#include "actio/drivers/errc.hpp"
 #include "actio/io/file_service.hpp"
 #include "actio/io/length_delimited.hpp"
 #include "actio/io/sinks.hpp"
 #include "actio/io/sources.hpp"
 #include "actio/io/stages.hpp"
 #include "actio/io/stream.hpp"
+#include "actio/io/take.hpp"
 #include "support/fixture.hpp"
 #include "support/net_client.hpp"
 #include "support/slow_sink.hpp"

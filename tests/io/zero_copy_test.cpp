@@ -17,6 +17,7 @@
 #include "actio/io/sources.hpp"
 #include "actio/io/stages.hpp"
 #include "actio/io/stream.hpp"
+#include "actio/io/take.hpp"
 #include "actio/io/text_pool.hpp"
 
 using namespace std::chrono_literals;

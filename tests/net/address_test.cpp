@@ -4,8 +4,8 @@
 
 #include <caf/all.hpp>
 
-#include "actio/actors/errc.hpp"
-#include "actio/net/address.hpp"
+#include "actio/drivers/address.hpp"
+#include "actio/drivers/errc.hpp"
 
 using namespace actio;
 

@@ -13,7 +13,7 @@
 #include <caf/all.hpp>
 
 #include "actio/actors/driver_unit.hpp"
-#include "actio/actors/errc.hpp"
+#include "actio/drivers/errc.hpp"
 #include "actio/net/tcp_listener.hpp"
 #include "support/echo.hpp"
 #include "support/fixture.hpp"

@@ -12,8 +12,8 @@
 
 #include <caf/all.hpp>
 
-#include "actio/actors/errc.hpp"
-#include "actio/net/copy_bidirectional.hpp"
+#include "actio/drivers/errc.hpp"
+#include "actio/net/tcp_proxy.hpp"
 #include "support/echo.hpp"
 #include "support/fixture.hpp"
 #include "support/net_client.hpp"

@@ -10,7 +10,7 @@
 
 #include <caf/all.hpp>
 
-#include "actio/actors/errc.hpp"
+#include "actio/drivers/errc.hpp"
 #include "actio/net/socket.hpp"
 #include "actio/net/tcp_connect.hpp"
 #include "actio/net/tcp_listener.hpp"

@@ -11,7 +11,7 @@
 
 #include <caf/all.hpp>
 
-#include "actio/actors/errc.hpp"
+#include "actio/drivers/errc.hpp"
 #include "actio/net/atoms.hpp"
 #include "actio/net/tcp_connect.hpp"
 #include "actio/net/tcp_listener.hpp"

@@ -12,7 +12,7 @@
 
 #include <caf/all.hpp>
 
-#include "actio/actors/errc.hpp"
+#include "actio/drivers/errc.hpp"
 #include "actio/net/atoms.hpp"
 #include "actio/net/udp_socket.hpp"
 #include "support/datagram_peer.hpp"

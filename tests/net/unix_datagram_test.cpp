@@ -10,7 +10,7 @@
 
 #include <caf/all.hpp>
 
-#include "actio/actors/errc.hpp"
+#include "actio/drivers/errc.hpp"
 #include "actio/net/atoms.hpp"
 #include "actio/net/unix_datagram.hpp"
 #include "support/datagram_peer.hpp"

@@ -13,7 +13,7 @@
 
 #include <caf/all.hpp>
 
-#include "actio/actors/errc.hpp"
+#include "actio/drivers/errc.hpp"
 #include "actio/net/atoms.hpp"
 #include "actio/net/unix_address.hpp"
 #include "actio/net/unix_connect.hpp"

@@ -1,5 +1,5 @@
-// Strangers on a node port (actors/basp_guard.hpp, the host rule in
-// actors/node.hpp): a raw TCP client sends BASP headers announcing huge
+// Strangers on a node port (proto/detail/basp_guard.hpp, the host rule in
+// proto/node.hpp): a raw TCP client sends BASP headers announcing huge
 // payloads to an actio-echo worker node. CAF 0.17.6 alone zero-fills a
 // read buffer of the announced size at once (measured: +256 MiB of RSS per
 // 256 MiB header; four 1 GiB headers added 1.9 GB and dropped the node's
@@ -23,8 +23,8 @@
 #include <caf/scoped_actor.hpp>
 #include <gtest/gtest.h>
 
-#include "actio/actors/errc.hpp"
-#include "actio/actors/node.hpp"
+#include "actio/drivers/errc.hpp"
+#include "actio/proto/node.hpp"
 #include "nodes/node_support.hpp"
 
 using namespace std::chrono_literals;

@@ -12,10 +12,10 @@
 #include <caf/scoped_actor.hpp>
 #include <gtest/gtest.h>
 
-#include "actio/actors/errc.hpp"
-#include "actio/actors/node.hpp"
+#include "actio/drivers/errc.hpp"
 #include "actio/proto/chat_node.pb.h"
 #include "actio/proto/message.hpp"
+#include "actio/proto/node.hpp"
 #include "nodes/chat_nodes.hpp"
 
 using namespace std::chrono_literals;

@@ -59,7 +59,7 @@ protected:
 temp_dir* chat_nodes_tls::dir_ = nullptr;
 
 // The refused nodes try while n1 and n2 are linked: the link stays up (a
-// CAF 0.17.6 bug closed it, see actors/tls_error_queue.hpp).
+// CAF 0.17.6 bug closed it, see proto/detail/tls_error_queue.hpp).
 TEST_F(chat_nodes_tls, same_ca_nodes_chat_and_others_are_refused) {
   auto n1 = start_chat_node(tls("n1"));
   ASSERT_NE(n1.node_port, 0);

@@ -1,4 +1,4 @@
-// Peer identity between TLS nodes (actors/tls_peer_identity.hpp): a
+// Peer identity between TLS nodes (proto/detail/tls_peer_identity.hpp): a
 // certificate from the right CA is not enough, it must name the peer.
 // Worker nodes are actio-echo processes; the connecting node lives in this
 // test process. Certificates from deploy/make-certs, one without loopback
@@ -10,8 +10,8 @@
 #include <caf/scoped_actor.hpp>
 #include <gtest/gtest.h>
 
-#include "actio/actors/errc.hpp"
-#include "actio/actors/node.hpp"
+#include "actio/drivers/errc.hpp"
+#include "actio/proto/node.hpp"
 #include "nodes/node_support.hpp"
 
 using namespace std::chrono_literals;

@@ -12,9 +12,9 @@
 #include <caf/scoped_actor.hpp>
 #include <gtest/gtest.h>
 
-#include "actio/actors/errc.hpp"
-#include "actio/actors/node.hpp"
-#include "actio/actors/tls_error_queue.hpp"
+#include "actio/drivers/errc.hpp"
+#include "actio/proto/detail/tls_error_queue.hpp"
+#include "actio/proto/node.hpp"
 #include "nodes/node_support.hpp"
 
 using namespace std::chrono_literals;

@@ -1,4 +1,4 @@
-// Exit messages from other nodes (actors/node_guard.hpp): CAF 0.17 stops
+// Exit messages from other nodes (proto/node_guard.hpp): CAF 0.17 stops
 // an actor on exit(kill) without asking it, and BASP delivers one from any
 // connected node. Every actor Actio publishes -- the echo worker, the
 // remote file service (actio-file-node), the chat federation -- now drops
@@ -16,11 +16,11 @@
 #include <caf/send.hpp>
 #include <gtest/gtest.h>
 
-#include "actio/actors/errc.hpp"
-#include "actio/actors/node.hpp"
-#include "actio/actors/node_guard.hpp"
+#include "actio/drivers/errc.hpp"
 #include "actio/proto/io.pb.h"
 #include "actio/proto/message.hpp"
+#include "actio/proto/node.hpp"
+#include "actio/proto/node_guard.hpp"
 #include "nodes/node_support.hpp"
 
 using namespace std::chrono_literals;

@@ -1,4 +1,4 @@
-// The remote file service (io/remote_file_service.hpp): two actor systems
+// The remote file service (proto/remote_file_service.hpp): two actor systems
 // connected over 127.0.0.1 through node::publish / node::connect, real
 // files in a temporary directory, every backend.
 
@@ -19,14 +19,14 @@
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
 
-#include "actio/actors/node.hpp"
-#include "actio/actors/node_guard.hpp"
 #include "actio/actors/pinned.hpp"
 #include "actio/actors/runtime.hpp"
 #include "actio/drivers/driver.hpp"
-#include "actio/io/remote_file_service.hpp"
 #include "actio/proto/io.pb.h"
 #include "actio/proto/message.hpp"
+#include "actio/proto/node.hpp"
+#include "actio/proto/node_guard.hpp"
+#include "actio/proto/remote_file_service.hpp"
 #include "nodes/node_support.hpp"
 #include "support/driver_stall.hpp"
 #include "support/fixture.hpp"

@@ -12,8 +12,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "actio/drivers/address.hpp"
 #include "actio/drivers/types.hpp"
-#include "actio/net/address.hpp"
 
 namespace actio::test {
 

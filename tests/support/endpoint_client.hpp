@@ -11,7 +11,7 @@
 
 #include <caf/all.hpp>
 
-#include "actio/actors/errc.hpp"
+#include "actio/drivers/errc.hpp"
 #include "actio/drivers/types.hpp"
 #include "actio/io/endpoint.hpp"
 

@@ -1,10 +1,10 @@
-#include "actio/actors/node_link.hpp"
+#include "actio/proto/node_link.hpp"
 
 #include <caf/event_based_actor.hpp>
 #include <caf/io/middleman.hpp>
 
-#include "actio/actors/errc.hpp"
-#include "actio/actors/tls_peer_identity.hpp"
+#include "actio/drivers/errc.hpp"
+#include "actio/proto/detail/tls_peer_identity.hpp"
 
 namespace actio {
 

@@ -1,4 +1,4 @@
-#include "actio/actors/proto_types.hpp"
+#include "actio/proto/detail/proto_types.hpp"
 
 #include "actio/proto/io.pb.h"
 #include "actio/proto/message.hpp"

@@ -1,4 +1,4 @@
-#include "actio/actors/errc.hpp"
+#include "actio/drivers/errc.hpp"
 
 #include <cerrno>
 #include <cstring>

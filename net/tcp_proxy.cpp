@@ -1,4 +1,4 @@
-#include "actio/net/copy_bidirectional.hpp"
+#include "actio/net/tcp_proxy.hpp"
 
 #include <atomic>
 #include <memory>
@@ -7,7 +7,7 @@
 #include <caf/atom.hpp>
 #include <caf/send.hpp>
 
-#include "actio/actors/errc.hpp"
+#include "actio/drivers/errc.hpp"
 #include "actio/net/tcp_connect.hpp"
 
 namespace actio::net {

@@ -10,6 +10,9 @@
 /// - "@name"                AF_UNIX abstract name (Linux; no file)
 /// - "(unnamed)"            an AF_UNIX socket that was never bound
 /// - ""                     no address (default-constructed)
+///
+/// In drivers/, the bottom layer, because datagram completions carry an
+/// address; the namespace stays `actio::net`.
 
 #include <cstdint>
 #include <string>

@@ -1,4 +1,4 @@
-#include "actio/net/address.hpp"
+#include "actio/drivers/address.hpp"
 
 #include <cerrno>
 #include <charconv>
@@ -9,7 +9,7 @@
 #include <netinet/in.h>
 #include <sys/un.h>
 
-#include "actio/actors/errc.hpp"
+#include "actio/drivers/errc.hpp"
 
 namespace actio::net {
 

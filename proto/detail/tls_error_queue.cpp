@@ -1,4 +1,4 @@
-#include "actio/actors/tls_error_queue.hpp"
+#include "actio/proto/detail/tls_error_queue.hpp"
 
 #include <dlfcn.h>
 

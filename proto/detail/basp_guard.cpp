@@ -1,4 +1,4 @@
-#include "actio/actors/basp_guard.hpp"
+#include "actio/proto/detail/basp_guard.hpp"
 
 #include <dlfcn.h>
 

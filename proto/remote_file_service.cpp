@@ -1,4 +1,4 @@
-#include "actio/io/remote_file_service.hpp"
+#include "actio/proto/remote_file_service.hpp"
 
 #include <fcntl.h>
 #include <linux/openat2.h>
@@ -16,12 +16,12 @@
 #include <caf/response_promise.hpp>
 #include <caf/send.hpp>
 
-#include "actio/actors/errc.hpp"
-#include "actio/actors/node_guard.hpp"
+#include "actio/drivers/errc.hpp"
 #include "actio/drivers/types.hpp"
 #include "actio/io/file_service.hpp"
 #include "actio/proto/io.pb.h"
 #include "actio/proto/message.hpp"
+#include "actio/proto/node_guard.hpp"
 
 namespace actio::io {
 
@@ -102,7 +102,7 @@ public:
 
   void on_exit() override {
     for (auto& kv : open_)
-      caf::anon_send(files_, close_atom::value, kv.second.file);
+      caf::anon_send(files_, file_close_atom::value, kv.second.file);
     open_.clear();
   }
 
@@ -169,7 +169,7 @@ private:
         auto t = admit(id, r.length());
         if (!t)
           return error_completion(id, t.error());
-        request(files_, caf::infinite, read_atom::value, *file, r.offset(),
+        request(files_, caf::infinite, file_read_atom::value, *file, r.offset(),
                 r.length())
           .then(
             [this, t = *t](byte_buffer& buf) mutable {
@@ -199,7 +199,7 @@ private:
           return error_completion(id, t.error());
         byte_buffer buf(w.data().begin(), w.data().end());
         return forward_value(*t, request(files_, caf::infinite,
-                                         write_atom::value, *file,
+                                         file_write_atom::value, *file,
                                          w.offset(), std::move(buf)));
       }
       case Request::kStat: {
@@ -210,7 +210,7 @@ private:
         if (!t)
           return error_completion(id, t.error());
         return forward_value(*t, request(files_, caf::infinite,
-                                         stat_atom::value, *file));
+                                         file_stat_atom::value, *file));
       }
       case Request::kClose: {
         auto h = req.close().file();
@@ -221,7 +221,7 @@ private:
         if (!t)
           return error_completion(id, t.error());
         open_.erase(h);
-        request(files_, caf::infinite, close_atom::value, *file)
+        request(files_, caf::infinite, file_close_atom::value, *file)
           .then(
             [this, t = *t]() mutable { finish(t, value_completion(t.id, 0)); },
             [this, t = *t](caf::error& err) mutable {
@@ -336,7 +336,7 @@ private:
     auto reopen = "/proc/self/fd/" + std::to_string(fd);
     auto rflags = flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_NOFOLLOW);
     auto rp = t->rp;
-    request(files_, caf::infinite, open_atom::value, std::move(reopen), rflags,
+    request(files_, caf::infinite, file_open_atom::value, std::move(reopen), rflags,
             uint32_t{0})
       .then(
         [this, t = *t, fd](uint64_t file) mutable {
@@ -380,7 +380,7 @@ private:
     watched_.erase(who);
     for (auto i = open_.begin(); i != open_.end();) {
       if (i->second.owner == who) {
-        caf::anon_send(files_, close_atom::value, i->second.file);
+        caf::anon_send(files_, file_close_atom::value, i->second.file);
         i = open_.erase(i);
       } else {
         ++i;

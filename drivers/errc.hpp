@@ -3,6 +3,9 @@
 /// Actio's error codes. Every failed request completes with a `caf::error`
 /// whose category is `actio` and whose code is one of these; the context
 /// carries the operation and the OS reason as readable text.
+///
+/// In drivers/, the bottom layer, because the drivers' completions carry
+/// these codes; the namespace stays `actio`.
 
 #include <cstdint>
 #include <string>

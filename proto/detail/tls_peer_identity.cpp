@@ -1,4 +1,4 @@
-#include "actio/actors/tls_peer_identity.hpp"
+#include "actio/proto/detail/tls_peer_identity.hpp"
 
 #include <arpa/inet.h>
 #include <dlfcn.h>

@@ -40,7 +40,7 @@
 #include <caf/actor_system.hpp>
 #include <caf/atom.hpp>
 
-#include "actio/actors/node.hpp"
+#include "actio/proto/node.hpp"
 
 namespace actio {
 

@@ -28,7 +28,7 @@
 #include <caf/meta/type_name.hpp>
 #include <caf/stream.hpp>
 
-#include "actio/actors/errc.hpp"
+#include "actio/drivers/errc.hpp"
 #include "actio/io/bounded_stage.hpp"
 #include "actio/io/length_delimited.hpp"
 #include "actio/io/stream.hpp"

@@ -24,7 +24,7 @@
 /// on a driver thread; the descriptor is then handed to a local file service
 /// (io/file_service.hpp) which does the reads, writes, stat and close.
 ///
-/// The service is an `actio::node_actor` (actors/node_guard.hpp): exit
+/// The service is an `actio::node_actor` (proto/node_guard.hpp): exit
 /// messages from other nodes are dropped; stop it with
 /// `actio::send_local_exit`.
 ///
@@ -45,7 +45,7 @@
 /// `errc::invalid_argument`: no read buffer is allocated, a write's data is
 /// not copied. (The request message itself has been received by then; a
 /// message above `actio.node.max-message-size` never is: its connection
-/// closes at the BASP header, see actors/basp_guard.hpp.) Each
+/// closes at the BASP header, see proto/detail/basp_guard.hpp.) Each
 /// client (the actor that sent the request; a client on another node
 /// arrives as a proxy, one per remote actor) may have `max_in_flight`
 /// requests and `max_bytes_in_flight` bytes of reads and writes in flight, i.e. accepted

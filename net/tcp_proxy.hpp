@@ -1,7 +1,7 @@
 #pragma once
 
-/// copy_bidirectional between two TCP connections (Tokio's
-/// `copy_bidirectional`), as a TCP proxy: every accepted connection is
+/// A TCP proxy: copy_bidirectional between two TCP connections (Tokio's
+/// `copy_bidirectional`): every accepted connection is
 /// paired with a new connection to `target`, and bytes flow both ways.
 ///
 /// - Backpressure end to end: a side reads only as much as its peer has

@@ -1,4 +1,4 @@
-#include "actio/actors/node.hpp"
+#include "actio/proto/node.hpp"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -22,12 +22,12 @@
 #include <caf/openssl/publish.hpp>
 #include <caf/scoped_actor.hpp>
 
-#include "actio/actors/basp_guard.hpp"
-#include "actio/actors/errc.hpp"
-#include "actio/actors/node_guard.hpp"
-#include "actio/actors/proto_types.hpp"
-#include "actio/actors/tls_error_queue.hpp"
-#include "actio/actors/tls_peer_identity.hpp"
+#include "actio/drivers/errc.hpp"
+#include "actio/proto/detail/basp_guard.hpp"
+#include "actio/proto/detail/proto_types.hpp"
+#include "actio/proto/detail/tls_error_queue.hpp"
+#include "actio/proto/detail/tls_peer_identity.hpp"
+#include "actio/proto/node_guard.hpp"
 
 namespace actio {
 

@@ -13,12 +13,12 @@
 #include <caf/binary_deserializer.hpp>
 #include <caf/binary_serializer.hpp>
 
-#include "actio/actors/errc.hpp"
-#include "actio/io/protobuf_frames.hpp"
+#include "actio/drivers/errc.hpp"
 #include "actio/io/sinks.hpp"
 #include "actio/io/sources.hpp"
 #include "actio/proto/io.pb.h"
 #include "actio/proto/message.hpp"
+#include "actio/proto/protobuf_frames.hpp"
 #include "support/fixture.hpp"
 #include "support/net_client.hpp"
 

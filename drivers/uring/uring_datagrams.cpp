@@ -1,0 +1,163 @@
+// io_uring backend, part 3: datagram sockets — one recvmsg per credit,
+// one sendmsg in flight per socket.
+
+#include "actio/drivers/uring/uring_driver.hpp"
+
+#include <cerrno>
+
+#include <sys/socket.h>
+
+#include <caf/actor_control_block.hpp>
+#include <caf/make_message.hpp>
+
+#include "actio/drivers/errc.hpp"
+#include "actio/drivers/completions.hpp"
+#include "actio/drivers/uring/uring_internal.hpp"
+#include "actio/drivers/uring/uring_op.hpp"
+
+namespace actio {
+
+caf::expected<socket_id>
+uring_driver::adopt_datagram(int fd, caf::strong_actor_ptr owner,
+                             datagram_limits limits) {
+  auto id = adopt(fd, std::move(owner), write_limits{});
+  if (id) {
+    auto& s = slots_[static_cast<uint32_t>(*id)];
+    s.datagram = true;
+    s.dq.limits = limits;
+  }
+  return id;
+}
+
+caf::error uring_driver::connect_datagram(socket_id id,
+                                          const sockaddr_storage& to,
+                                          socklen_t len) {
+  return detail::connect_datagram(find(id), to, len);
+}
+
+bool uring_driver::send_to(socket_id id, op_id op, byte_buffer buf,
+                           const sockaddr_storage& to, socklen_t len,
+                           caf::response_promise rp) {
+  auto* s = find(id);
+  if (s == nullptr)
+    return false;
+  if (s->dq.push(to_owner(*s), id, s->datagram,
+                 detail::datagram_req{write_req{op, std::move(buf),
+                                                std::move(rp)},
+                                      to, len}))
+    submit_dgram_send(static_cast<uint32_t>(id));
+  return true;
+}
+
+/// One sendmsg in flight per socket keeps datagrams in order.
+void uring_driver::submit_dgram_send(uint32_t index) {
+  auto& s = slots_[index];
+  if (s.send_op != nullptr || s.closing || s.dq.empty())
+    return;
+  auto* o = new_op(op_kind::sendmsg);
+  o->target = id_of(index);
+  auto& d = s.dq.front();
+  o->w = std::move(d.w);
+  o->addr = d.to;
+  o->addr_len = d.len;
+  s.dq.pop_front();
+  o->iov = iovec{o->w.buf.data(), o->w.buf.size()};
+  o->msg.msg_name = o->addr_len > 0 ? &o->addr : nullptr;
+  o->msg.msg_namelen = o->addr_len;
+  o->msg.msg_iov = &o->iov;
+  o->msg.msg_iovlen = 1;
+  s.send_op = o;
+  ++s.ops;
+  auto* e = sqe();
+  io_uring_prep_sendmsg(e, s.fd, &o->msg, MSG_NOSIGNAL);
+  io_uring_sqe_set_data(e, o);
+}
+
+void uring_driver::on_dgram_send(op* o, int res) {
+  auto index = static_cast<uint32_t>(o->target);
+  auto& s = slots_[index];
+  auto id = id_of(index);
+  s.send_op = nullptr;
+  --s.ops;
+  auto out = to_owner(s);
+  if (res >= 0)
+    o->w.done = static_cast<size_t>(res);
+  if (s.closing) {
+    // The kernel may have sent it before the cancel reached it: say so.
+    if (res >= 0)
+      detail::complete(out, id, o->w, caf::error{});
+    else
+      detail::complete(out, id, o->w,
+                       detail::cancelled("send cancelled by close"));
+    op_done(o);
+    maybe_finish_close(index);
+    return;
+  }
+  if (res == -EINTR || res == -EAGAIN || res == -ENOBUFS) {
+    // Retry the same datagram first: order is kept.
+    s.dq.retry_front(detail::datagram_req{std::move(o->w), o->addr, o->addr_len});
+    op_done(o);
+    submit_dgram_send(index);
+    return;
+  }
+  // A failed datagram (EMSGSIZE, an ICMP error) fails only its request.
+  if (res < 0)
+    detail::complete(out, id, o->w, make_errno_error("sendmsg", -res));
+  else
+    detail::complete(out, id, o->w, caf::error{});
+  op_done(o);
+  submit_dgram_send(index);
+}
+
+/// Single-shot recvmsg, armed only while there is credit: the datagram goes
+/// into the op's own buffer of the receive size; the kernel writes the
+/// source address and msg_flags (MSG_TRUNC) back into the op's msghdr.
+void uring_driver::arm_dgram_recv(uint32_t index) {
+  auto& s = slots_[index];
+  if (s.credit == 0 || s.recv_op != nullptr || s.closing)
+    return;
+  auto* o = new_op(op_kind::recvmsg);
+  o->target = id_of(index);
+  o->buf.resize(s.dq.limits.max_size);
+  o->iov = iovec{o->buf.data(), o->buf.size()};
+  o->msg.msg_name = &o->addr;
+  o->msg.msg_namelen = sizeof(o->addr);
+  o->msg.msg_iov = &o->iov;
+  o->msg.msg_iovlen = 1;
+  s.recv_op = o;
+  ++s.ops;
+  auto* e = sqe();
+  io_uring_prep_recvmsg(e, s.fd, &o->msg, 0);
+  io_uring_sqe_set_data(e, o);
+}
+
+void uring_driver::on_dgram_recv(op* o, int res) {
+  auto index = static_cast<uint32_t>(o->target);
+  auto& s = slots_[index];
+  auto id = id_of(index);
+  s.recv_op = nullptr;
+  --s.ops;
+  if (s.closing) {
+    op_done(o);
+    maybe_finish_close(index);
+    return;
+  }
+  if (res >= 0) {
+    --s.credit;
+    // Copy out at the datagram's size: the op's buffer has the receive size.
+    datagram_received ev{id,
+                         net::address{reinterpret_cast<sockaddr*>(&o->addr),
+                                      o->msg.msg_namelen},
+                         byte_buffer(o->buf.begin(), o->buf.begin() + res),
+                         (o->msg.msg_flags & MSG_TRUNC) != 0};
+    deliver(s.owner, caf::make_message(std::move(ev)));
+  } else if (res != -EINTR && res != -EAGAIN && res != -ECANCELED) {
+    // An asynchronous error (ICMP for an earlier send); the socket stays.
+    deliver(s.owner, caf::make_message(
+                       datagram_error{id, make_errno_error("recvmsg", -res)}));
+  }
+  op_done(o);
+  arm_dgram_recv(index);
+}
+
+} // namespace actio

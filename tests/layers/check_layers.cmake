@@ -1,0 +1,49 @@
+# check_layers.cmake -- fail when a file includes a higher layer.
+#
+#   cmake -DROOT=<source tree> -P check_layers.cmake
+#
+# The layers, bottom up: drivers -> actors -> net -> io -> proto (the node
+# layer) -> examples. A file under <layer>/ (any depth) may include
+# "actio/<other>/..." only when <other> is its own layer or a lower one. A
+# public header (<layer>/*.hpp, installed) may not include a detail/ header
+# (not installed). Run by CTest as layers.include_order; layers.catches_*
+# run it on the fixtures next to this file, which must fail.
+cmake_minimum_required(VERSION 3.25)
+
+if(NOT ROOT)
+  message(FATAL_ERROR "check_layers: -DROOT=<source tree> is required")
+endif()
+
+set(layers drivers actors net io proto examples)
+set(violations "")
+set(checked 0)
+foreach(layer IN LISTS layers)
+  list(FIND layers ${layer} rank)
+  file(GLOB_RECURSE files RELATIVE "${ROOT}"
+       "${ROOT}/${layer}/*.hpp" "${ROOT}/${layer}/*.cpp" "${ROOT}/${layer}/*.h")
+  foreach(f IN LISTS files)
+    math(EXPR checked "${checked} + 1")
+    file(STRINGS "${ROOT}/${f}" includes
+         REGEX "^[ \t]*#[ \t]*include[ \t]*\"actio/[a-z_]+/")
+    string(REGEX MATCH "^${layer}/[^/]+\\.hpp$" public_header "${f}")
+    foreach(line IN LISTS includes)
+      string(REGEX REPLACE "^[^\"]*\"(actio/[^\"]*)\".*$" "\\1" target "${line}")
+      string(REGEX REPLACE "^actio/([a-z_]+)/.*$" "\\1" to "${target}")
+      list(FIND layers ${to} to_rank)
+      if(to_rank GREATER rank)
+        string(APPEND violations "  ${f} includes a higher layer: ${target}\n")
+      elseif(public_header AND target MATCHES "/detail/")
+        string(APPEND violations "  ${f} is installed but includes a detail header: ${target}\n")
+      endif()
+    endforeach()
+  endforeach()
+endforeach()
+
+if(checked EQUAL 0)
+  message(FATAL_ERROR "check_layers: no source files under ${ROOT}")
+endif()
+if(violations)
+  message(FATAL_ERROR "check_layers: include order violated "
+          "(drivers -> actors -> net -> io -> proto -> examples):\n${violations}")
+endif()
+message(STATUS "check_layers: ${checked} files, includes point down")
