@@ -41,8 +41,8 @@ public:
   ///          usage error), or nothing to run the program
   std::optional<int> parse_args(const cli::tool& tool, int argc, char** argv);
 
-  /// The options for `--help`: the flat options and the `actio.*` ones,
-  /// one `cli::option_line` each.
+  /// The options for `--help`: the flat options and those of the `actio`
+  /// category, one `cli::option_line` each.
   std::string options_help() const;
 };
 

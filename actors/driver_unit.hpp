@@ -32,6 +32,9 @@ namespace actio {
 
 class driver_unit final : public caf::execution_unit {
 public:
+  /// @param sys the actor system whose scheduler runs actors not pinned here.
+  /// @param drv the driver this unit's thread runs (it owns it).
+  /// @param index this driver's number among the runtime's drivers.
   /// @param max_throughput messages an actor may handle per turn.
   driver_unit(caf::actor_system& sys, std::unique_ptr<driver> drv,
               size_t index, size_t max_throughput);

@@ -1,9 +1,9 @@
 #pragma once
 
-/// `lines()`: splits bytes into lines with Tokio's semantics: on '\n', with
-/// a preceding '\r' stripped; a last line without newline is still a line
+/// `lines()`: splits bytes into lines with Tokio's semantics: on LF, with
+/// a preceding CR stripped; a last line without newline is still a line
 /// (emitted by `finish`); a trailing partial line is never lost, whatever
-/// the chunk boundaries (also inside "\r\n"). Lines longer than
+/// the chunk boundaries (also inside CR LF). Lines longer than
 /// `max_length` (without the terminator) are an `errc::too_long` error, not
 /// unbounded memory.
 ///

@@ -18,7 +18,7 @@
 
 namespace actio::io {
 
-/// byte_chunk -> line_batch: see `lines_codec` (strips "\n" / "\r\n", keeps
+/// byte_chunk -> line_batch: see `lines_codec` (strips LF / CR LF, keeps
 /// a last line without newline; longer than `max_length`: error).
 caf::actor spawn_lines(caf::actor_system& sys, size_t max_length = 64 * 1024);
 

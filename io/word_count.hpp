@@ -1,8 +1,8 @@
 #pragma once
 
-/// Counts lines ('\n'), words and bytes like GNU `wc` (coreutils 9) in the
+/// Counts lines (newline bytes), words and bytes like GNU `wc` (coreutils 9) in the
 /// C locale: a printable byte (0x21-0x7e) outside a word starts one, a space
-/// byte (' ', '\t', '\n', '\v', '\f', '\r') ends it, and other bytes
+/// byte (space, tab, newline, vertical tab, form feed, carriage return) ends it, and other bytes
 /// (controls, 0x7f-0xff) do neither. Chunk boundaries do not matter.
 
 #include <cstddef>

@@ -12,7 +12,7 @@
 /// caf::actor_system sys{cfg};
 /// auto port = actio::node::publish(sys, worker, cfg.node);   // serve
 /// auto peer = actio::node::connect(sys, "127.0.0.1", p, cfg.node); // use
-/// // or, watched and reconnected: actio::node::spawn_link (node_link.hpp)
+/// // or, watched and reconnected: actio::spawn_node_link (node_link.hpp)
 /// ```
 ///
 /// | option                          | default   | effect                                   |

@@ -68,12 +68,17 @@ caf::behavior echo(actio::net::connection* self) {
     },
     [=](const actio::write_completed& out) {
       --st->in_flight;
-      if (out.reason)
+      if (out.reason) {
         self->close();
-      else if (st->draining && st->in_flight == 0)
+        return;
+      }
+      // Written back: read as much again. Also when draining: after the
+      // shutdown the bytes read are dropped, but reading must go on to the
+      // client's EOF, and without this grant a last write that used the
+      // whole window left no credit, so the drain waited for its deadline.
+      self->grant(out.bytes);
+      if (st->draining && st->in_flight == 0)
         shut();
-      else
-        self->grant(out.bytes); // written back: read as much again
     },
     [=](const actio::draining&) {
       st->draining = true;

@@ -1,0 +1,123 @@
+// actio-echo-bench: the command line (see echo_bench.hpp).
+
+#include "echo_bench.hpp"
+
+namespace echo_bench {
+
+const actio::cli::tool tool{prog, "",
+                            "Echo load generator: runs actio-echo and "
+                            "actio-epoll-echo (next to this program)\n"
+                            "and compares their throughput and latency."};
+
+namespace {
+
+void usage() {
+  tool.print_help(
+               "  --connections N    connections (default 100)\n"
+               "  --depth D          messages in flight per connection (default 1)\n"
+               "  --size S           bytes per message (default 64)\n"
+               "  --duration T       measured seconds per server (default 5)\n"
+               "  --warmup W         warm-up seconds (default 1)\n"
+               "  --rounds R         split each server's T seconds into R alternating\n"
+               "                     rounds (default 5)\n"
+               "  --server-args \"A\"  extra whitespace-separated args for actio-echo\n"
+               "  --only actio|baseline  run one server only\n"
+               "  --pin | --no-pin   pin client/servers to CPUs (default: on if >= 2 CPUs)\n");
+}
+
+[[noreturn]] void usage_error(const std::string& msg) {
+  std::exit(tool.usage_error(msg));
+}
+
+long long parse_int(const std::string& opt, const std::string& s, long long lo, long long hi) {
+  char* end = nullptr;
+  errno = 0;
+  long long v = std::strtoll(s.c_str(), &end, 10);
+  if (errno != 0 || end == s.c_str() || *end != '\0' || v < lo || v > hi)
+    std::exit(tool.bad_value(opt, s, actio::cli::integer_range(lo, hi)));
+  return v;
+}
+
+double parse_seconds(const std::string& opt, const std::string& s, double lo) {
+  char* end = nullptr;
+  errno = 0;
+  double v = std::strtod(s.c_str(), &end);
+  if (errno != 0 || end == s.c_str() || *end != '\0' || !(v >= lo) || v > 3600)
+    std::exit(tool.bad_value(opt, s, actio::cli::number_range(lo, 3600, "seconds")));
+  return v;
+}
+
+std::vector<std::string> split_words(const std::string& s) {
+  std::vector<std::string> out;
+  std::istringstream in(s);
+  for (std::string w; in >> w;)
+    out.push_back(w);
+  return out;
+}
+
+} // namespace
+
+// Accepts both `--opt value` and `--opt=value`; for repeated options the last
+// one wins (so wrapper scripts can put defaults first and forward "$@").
+Options parse_args(int argc, char** argv) {
+  Options opt;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    std::string value;
+    bool has_value = false;
+    if (auto eq = arg.find('='); arg.rfind("--", 0) == 0 && eq != std::string::npos) {
+      value = arg.substr(eq + 1);
+      arg.resize(eq);
+      has_value = true;
+    }
+    auto need_value = [&]() -> std::string {
+      if (has_value)
+        return value;
+      if (i + 1 >= argc)
+        std::exit(tool.missing_argument(arg));
+      return argv[++i];
+    };
+    if (arg == "--help" || arg == "-h") {
+      usage();
+      std::exit(0);
+    } else if (arg == "--version") {
+      std::exit(tool.print_version());
+    } else if (arg == "--connections") {
+      opt.connections = static_cast<int>(parse_int(arg, need_value(), 1, 100000));
+    } else if (arg == "--depth") {
+      opt.depth = static_cast<int>(parse_int(arg, need_value(), 1, 4096));
+    } else if (arg == "--size") {
+      opt.size = static_cast<size_t>(parse_int(arg, need_value(), 1, 64LL << 20));
+    } else if (arg == "--duration") {
+      opt.duration = parse_seconds(arg, need_value(), 0.1);
+    } else if (arg == "--warmup") {
+      opt.warmup = parse_seconds(arg, need_value(), 0.0);
+    } else if (arg == "--rounds") {
+      opt.rounds = static_cast<int>(parse_int(arg, need_value(), 1, 1000));
+    } else if (arg == "--server-args") {
+      opt.server_args = split_words(need_value());
+    } else if (arg == "--only") {
+      std::string v = need_value();
+      if (v == "actio") {
+        opt.run_actio = true;
+        opt.run_baseline = false;
+      } else if (v == "baseline") {
+        opt.run_actio = false;
+        opt.run_baseline = true;
+      } else {
+        std::exit(tool.bad_value(arg, v, "'actio' or 'baseline'"));
+      }
+    } else if (arg == "--pin" && !has_value) {
+      opt.pin = true;
+    } else if (arg == "--no-pin" && !has_value) {
+      opt.pin = false;
+    } else if (arg.empty() || arg[0] != '-') {
+      usage_error("extra operand '" + arg + "'");
+    } else {
+      std::exit(tool.unrecognized_option(argv[i]));
+    }
+  }
+  return opt;
+}
+
+} // namespace echo_bench
