@@ -2,6 +2,8 @@
 
 #include "echo_bench.hpp"
 
+#include "actio/actors/cli/args.hpp"
+
 namespace echo_bench {
 
 const actio::cli::tool tool{prog, "",
@@ -61,22 +63,9 @@ std::vector<std::string> split_words(const std::string& s) {
 // one wins (so wrapper scripts can put defaults first and forward "$@").
 Options parse_args(int argc, char** argv) {
   Options opt;
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    std::string value;
-    bool has_value = false;
-    if (auto eq = arg.find('='); arg.rfind("--", 0) == 0 && eq != std::string::npos) {
-      value = arg.substr(eq + 1);
-      arg.resize(eq);
-      has_value = true;
-    }
-    auto need_value = [&]() -> std::string {
-      if (has_value)
-        return value;
-      if (i + 1 >= argc)
-        std::exit(tool.missing_argument(arg));
-      return argv[++i];
-    };
+  for (actio::cli::args a{tool, argc, argv}; a.next();) {
+    const std::string& arg = a.arg();
+    auto need_value = [&a] { return a.value(); };
     if (arg == "--help" || arg == "-h") {
       usage();
       std::exit(0);
@@ -107,14 +96,14 @@ Options parse_args(int argc, char** argv) {
       } else {
         std::exit(tool.bad_value(arg, v, "'actio' or 'baseline'"));
       }
-    } else if (arg == "--pin" && !has_value) {
+    } else if (arg == "--pin" && !a.has_inline_value()) {
       opt.pin = true;
-    } else if (arg == "--no-pin" && !has_value) {
+    } else if (arg == "--no-pin" && !a.has_inline_value()) {
       opt.pin = false;
     } else if (arg.empty() || arg[0] != '-') {
       usage_error("extra operand '" + arg + "'");
     } else {
-      std::exit(tool.unrecognized_option(argv[i]));
+      std::exit(tool.unrecognized_option(a.raw()));
     }
   }
   return opt;

@@ -46,6 +46,7 @@
 #include <string>
 #include <vector>
 
+#include "actio/actors/cli/args.hpp"
 #include "actio/actors/cli/tool.hpp"
 #include "actio/actors/cli/values.hpp"
 
@@ -85,22 +86,9 @@ const actio::cli::tool tool{prog, "",
 
 Options parse_args(int argc, char** argv) {
   Options opt;
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    std::string value;
-    bool has_value = false;
-    if (auto eq = arg.find('='); arg.rfind("--", 0) == 0 && eq != std::string::npos) {
-      value = arg.substr(eq + 1);
-      arg.resize(eq);
-      has_value = true;
-    }
-    auto need_value = [&]() -> std::string {
-      if (has_value)
-        return value;
-      if (i + 1 >= argc)
-        std::exit(tool.missing_argument(arg));
-      return argv[++i];
-    };
+  for (actio::cli::args a{tool, argc, argv}; a.next();) {
+    const std::string& arg = a.arg();
+    auto need_value = [&a] { return a.value(); };
     if (arg == "--help" || arg == "-h") {
       help();
     } else if (arg == "--version") {
@@ -116,7 +104,7 @@ Options parse_args(int argc, char** argv) {
     } else if (arg.empty() || arg[0] != '-') {
       usage_error("extra operand '" + arg + "'");
     } else {
-      std::exit(tool.unrecognized_option(argv[i]));
+      std::exit(tool.unrecognized_option(a.raw()));
     }
   }
   return opt;

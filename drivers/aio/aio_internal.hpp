@@ -23,6 +23,7 @@
 #include <caf/response_promise.hpp>
 
 #include "actio/drivers/aio/aio_files.hpp"
+#include "actio/drivers/detail/file_replies.hpp"
 #include "actio/drivers/errc.hpp"
 
 namespace actio::detail {
@@ -132,28 +133,6 @@ inline const char* call_name(const aio_call& c) {
     case aio_call_kind::close: return "close";
   }
   return "file";
-}
-
-inline caf::error closed_error(const char* what, const std::string& name) {
-  return make_actio_error(errc::closed, std::string{what} + ": file is closed ("
-                                          + name + ")");
-}
-
-inline caf::error cancelled_error(const char* what, const std::string& path,
-                                  const char* why) {
-  std::string text = what;
-  text.append(" ").append(path).append(": cancelled").append(why);
-  return make_actio_error(errc::cancelled, std::move(text));
-}
-
-template <class T>
-void reply(caf::response_promise& rp, caf::error& err, T&& value) {
-  if (!rp.pending())
-    return;
-  if (err)
-    rp.deliver(std::move(err));
-  else
-    rp.deliver(std::forward<T>(value));
 }
 
 } // namespace actio::detail

@@ -10,14 +10,18 @@
 #include <caf/unit.hpp>
 
 #include "actio/drivers/detail/file_job.hpp"
+#include "actio/drivers/detail/file_replies.hpp"
 #include "actio/drivers/errc.hpp"
 
 namespace actio {
 
 namespace {
 
+using detail::cancelled_error;
+using detail::closed_error;
 using detail::file_job;
 using detail::file_op;
+using detail::reply;
 
 // -- error texts --------------------------------------------------------------
 
@@ -37,32 +41,6 @@ const char* syscall_name(const file_job& j) {
 /// "<what> <path>: <OS reason>", coded by errno like `make_errno_error`.
 caf::error os_error(const char* what, const std::string& path, int err) {
   return make_path_error(what, path, err);
-}
-
-/// "<what>: file is closed (<path or id>)".
-caf::error closed_error(const char* what, const std::string& name) {
-  return make_actio_error(errc::closed,
-                          std::string{what} + ": file is closed (" + name
-                            + ")");
-}
-
-/// "<what> <path>: cancelled<why>".
-caf::error cancelled_error(const char* what, const std::string& path,
-                           const char* why) {
-  return make_actio_error(errc::cancelled, std::string{what} + ' ' + path
-                                             + ": cancelled" + why);
-}
-
-// -- replies (driver thread) --------------------------------------------------
-
-template <class T>
-void reply(caf::response_promise& rp, caf::error& err, T&& value) {
-  if (!rp.pending())
-    return;
-  if (err)
-    rp.deliver(std::move(err));
-  else
-    rp.deliver(std::forward<T>(value));
 }
 
 } // namespace

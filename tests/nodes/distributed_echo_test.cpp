@@ -51,7 +51,8 @@ struct front_end {
 };
 
 front_end start_front_end(const std::vector<uint16_t>& workers,
-                          const std::vector<std::string>& extra = {}) {
+                          const std::vector<std::string>& extra = {},
+                          test::spawn_options opts = {}) {
   std::string list;
   for (auto p : workers) {
     if (!list.empty())
@@ -61,7 +62,7 @@ front_end start_front_end(const std::vector<uint16_t>& workers,
   std::vector<std::string> args{"--port", "0", "--workers", list};
   args.insert(args.end(), extra.begin(), extra.end());
   front_end fe;
-  fe.proc = test::spawn_process(ACTIO_ECHO_BIN, args);
+  fe.proc = test::spawn_process(ACTIO_ECHO_BIN, args, opts);
   fe.port = test::parse_port(fe.proc.read_line(30s));
   return fe;
 }
@@ -179,13 +180,22 @@ TEST(distributed_echo, no_worker_left_gives_an_error_line_and_a_returning_worker
 
 TEST(distributed_echo, a_silent_worker_is_noticed_by_heartbeats_and_its_lines_retried) {
   // SIGSTOP keeps the worker's sockets open: only missing heartbeats tell.
-  auto w1 = test::start_worker();
-  auto w2 = test::start_worker();
+  // No leak check in these three processes: after a link was timed out and
+  // made again, CAF 0.17.6's middleman can stop with a connection still in
+  // its BASP handshake (the resumed worker times out its side too) and then
+  // leaves that scribe, or a basp_broker and its scribe in a reference
+  // cycle, behind at exit (LeakSanitizer, ~1 run in 20 under ASan). That is
+  // CAF's own exit-time cleanup; the exit statuses are still checked, and
+  // the other distributed_echo tests run the same program with leak checks.
+  test::spawn_options caf_exit_leak{.no_leak_check = true};
+  auto w1 = test::start_worker({}, caf_exit_leak);
+  auto w2 = test::start_worker({}, caf_exit_leak);
   ASSERT_NE(w1.port, 0);
   ASSERT_NE(w2.port, 0);
   auto fe = start_front_end({w1.port, w2.port},
                             {"--actio.node.heartbeat-interval=100ms",
-                             "--actio.node.connection-timeout=3s"});
+                             "--actio.node.connection-timeout=3s"},
+                            caf_exit_leak);
   ASSERT_NE(fe.port, 0);
   ASSERT_TRUE(test::read_until(fe.proc, " up"));
   ASSERT_TRUE(test::read_until(fe.proc, " up"));

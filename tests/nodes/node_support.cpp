@@ -29,11 +29,12 @@ bool make_certs(const std::vector<std::string>& args) {
   return status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
-worker_node start_worker(const std::vector<std::string>& extra) {
+worker_node start_worker(const std::vector<std::string>& extra,
+                         spawn_options opts) {
   std::vector<std::string> args{"--worker", "--node-port", "0"};
   args.insert(args.end(), extra.begin(), extra.end());
   worker_node w;
-  w.proc = spawn_process(ACTIO_ECHO_BIN, args);
+  w.proc = spawn_process(ACTIO_ECHO_BIN, args, opts);
   w.port = parse_port(w.proc.read_line(30s));
   return w;
 }

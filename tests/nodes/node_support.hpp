@@ -32,7 +32,8 @@ struct worker_node {
   uint16_t port = 0;
 };
 
-worker_node start_worker(const std::vector<std::string>& extra = {});
+worker_node start_worker(const std::vector<std::string>& extra = {},
+                         spawn_options opts = {});
 
 /// Reads lines from `proc` until one contains `what` (true) or `timeout`.
 bool read_until(child_process& proc, const std::string& what,

@@ -10,6 +10,7 @@
 #include <poll.h>
 #include <random>
 #include <sstream>
+#include <string_view>
 #include <thread>
 #include <utility>
 
@@ -256,6 +257,22 @@ child_process spawn_process(const std::string& path,
   for (auto& arg : args)
     argv.push_back(const_cast<char*>(arg.c_str()));
   argv.push_back(nullptr);
+  // The child's environment, prepared before fork (not async-signal-safe).
+  std::vector<std::string> env_text;
+  std::vector<char*> envp;
+  if (opts.no_leak_check) {
+    std::string asan = "ASAN_OPTIONS=";
+    for (char** e = environ; *e != nullptr; ++e) {
+      if (std::string_view{*e}.rfind(asan, 0) == 0)
+        asan = std::string{*e} + ":";
+      else
+        env_text.emplace_back(*e);
+    }
+    env_text.push_back(asan + "detect_leaks=0");
+    for (auto& e : env_text)
+      envp.push_back(e.data());
+    envp.push_back(nullptr);
+  }
   int pid = ::fork();
   if (pid == 0) {
     // Child: only async-signal-safe calls until exec.
@@ -275,7 +292,10 @@ child_process spawn_process(const std::string& path,
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    ::execv(path.c_str(), argv.data());
+    if (opts.no_leak_check)
+      ::execve(path.c_str(), argv.data(), envp.data());
+    else
+      ::execv(path.c_str(), argv.data());
     ::_exit(127);
   }
   ::close(pipefd[1]);

@@ -76,6 +76,10 @@ struct spawn_options {
   long fsize = 0;            ///< > 0: RLIMIT_FSIZE (bytes) in the child
   bool merge_stderr = false; ///< child's stderr into the same pipe
   int umask = -1;            ///< >= 0: the child's umask
+  /// Turns LeakSanitizer off in the child (adds `detect_leaks=0` to
+  /// ASAN_OPTIONS); only for a scenario whose exit-time leak is CAF's own,
+  /// with the reason at the call.
+  bool no_leak_check = false;
 };
 
 /// Starts `path args...` with its stdout on a pipe.
