@@ -53,7 +53,8 @@ bool parse(std::string_view name, format& out) noexcept;
 struct settings {
   /// Lines below this level are dropped.
   level threshold = level::info;
-  /// Appended to when set (created if missing); stderr when empty.
+  /// Appended to when set (created if missing, with its directories);
+  /// stderr when empty.
   std::string file;
   format style = format::text;
 };
