@@ -30,6 +30,12 @@ config::config() {
     .add<std::string>("uring-probe",
                       "for tests: 'fail' makes the io_uring probe fail, so "
                       "auto falls back (default: kernel)");
+  opt_group{custom_options_, "actio.log"}
+    .add<std::string>("level",
+                      "log threshold: trace, debug, info, warn, error, off "
+                      "(default info)")
+    .add<std::string>("file", "append log lines to this file (default stderr)")
+    .add<std::string>("format", "log line format: text or json (default text)");
   // Stream credit is sized from measured throughput over one credit round
   // (2x per round): with 10 ms rounds, a fast sink of 64 KiB chunks is
   // granted ~100 MB of credit. Shorter rounds keep a pipeline's buffers
@@ -86,7 +92,11 @@ caf::error config::parse_args(int argc, char** argv) {
     args.emplace_back(std::move(arg));
   }
   args.insert(args.end(), positional.begin(), positional.end());
-  return parse(std::move(args));
+  if (auto err = parse(std::move(args)))
+    return err;
+  if (auto text = apply_log_options(); !text.empty())
+    return make_actio_error(errc::invalid_argument, std::move(text));
+  return caf::none;
 }
 
 } // namespace actio

@@ -9,6 +9,12 @@
 /// | actio.io.backend         | auto    | auto, or a backend name (epoll)        |
 /// | actio.io.drivers         | 1       | driver threads                         |
 /// | actio.io.max-throughput  | 64      | messages per pinned actor and turn     |
+/// | actio.log.level          | info    | trace, debug, info, warn, error, off   |
+/// | actio.log.file           | stderr  | append log lines to this file          |
+/// | actio.log.format         | text    | text, or json (one object per line)    |
+///
+/// Both `parse_args` apply the `actio.log.*` options to `actio::log`
+/// (actio/drivers/log.hpp); after CAF's own `parse`, call `apply_log_options`.
 ///
 /// Derive from it to add your own options (`opt_group{custom_options_, ...}`).
 
@@ -40,6 +46,11 @@ public:
   /// @returns the status to exit with now (0 after `--help`, 2 after a
   ///          usage error), or nothing to run the program
   std::optional<int> parse_args(const cli::tool& tool, int argc, char** argv);
+
+  /// Configures `actio::log` from `actio.log.*` (options not given keep
+  /// their defaults). @returns an error text naming the option, empty on
+  /// success
+  std::string apply_log_options() const;
 
   /// The options for `--help`: the flat options and those of the `actio`
   /// category, one `cli::option_line` each.

@@ -175,6 +175,8 @@ std::optional<int> config::parse_args(const cli::tool& tool, int argc,
   remainder = std::move(positional);
   if (cli_helptext_printed) // CAF's --long-help or --dump-config
     return cli::exit_success;
+  if (auto text = apply_log_options(); !text.empty())
+    return tool.usage_error(text);
   return std::nullopt;
 }
 

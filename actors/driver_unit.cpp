@@ -1,12 +1,14 @@
 #include "actio/actors/driver_unit.hpp"
 
 #include <chrono>
-#include <iostream>
+#include <string>
 
 #include <caf/actor_system.hpp>
 #include <caf/exit_reason.hpp>
 #include <caf/scheduler/abstract_coordinator.hpp>
 #include <caf/send.hpp>
+
+#include "actio/drivers/log.hpp"
 
 namespace actio {
 
@@ -111,8 +113,8 @@ void driver_unit::stop() {
   {
     std::unique_lock<std::mutex> guard{pinned_mtx_};
     if (!pinned_cv_.wait_for(guard, stop_grace, [this] { return pinned_.empty(); }))
-      std::cerr << "actio: driver " << index_ << ": " << pinned_.size()
-                << " pinned actors did not exit in time\n";
+      log::warn({"driver", std::to_string(index_)},
+                "{} pinned actors did not exit in time", pinned_.size());
   }
   stop_ = true;
   drv_->wake();
@@ -166,8 +168,8 @@ void driver_unit::run() {
     if (more || !local_.empty())
       timeout = driver::clock::duration::zero();
     if (auto err = drv_->poll(timeout)) {
-      std::cerr << "actio: driver " << index_ << ": "
-                << system().render(err) << '\n';
+      log::error({"driver", std::to_string(index_)}, "{}",
+                 system().render(err));
       break;
     }
   }

@@ -7,7 +7,7 @@
 //
 // Run:   build/bin/actio-udp-echo --port 7002 [--host 127.0.0.1]
 //        [--backend auto|uring|epoll] [--max-datagram 65536]
-//        (options: --help; --actio.io.drivers=N)
+//        (options: --help; --actio.io.drivers=N; --actio.log.file=PATH)
 // Try:   nc -u 127.0.0.1 7002   (type a line, it comes back)
 // Stop:  Ctrl-C (SIGINT) or SIGTERM: the socket closes, the process exits 0.
 
@@ -17,9 +17,9 @@
 #include <caf/settings.hpp>
 
 #include "actio/actors/config.hpp"
-#include "actio/actors/log_limiter.hpp"
 #include "actio/actors/runtime.hpp"
 #include "actio/drivers/errc.hpp"
+#include "actio/drivers/log.hpp"
 #include "actio/net/udp_socket.hpp"
 
 namespace {
@@ -32,10 +32,10 @@ caf::behavior echo(actio::net::datagram_socket* self) {
     [=](actio::datagram_received& in) {
       // One line per truncated datagram would let a flood flood stderr too.
       if (in.truncated)
-        if (auto v = actio::warnings().admit("udp-echo truncated"))
-          std::cerr << "actio-udp-echo: datagram from " << to_string(in.from)
-                    << " truncated to " << in.bytes.size() << " bytes"
-                    << v.note() << '\n';
+        actio::log::warn_limited("udp-echo truncated",
+                                 {"udp-echo", to_string(in.from)},
+                                 "datagram truncated to {} bytes",
+                                 in.bytes.size());
       self->send_to(in.from, std::move(in.bytes));
     },
     // Sent (or failed: the peer is gone): receive one more either way.

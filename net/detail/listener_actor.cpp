@@ -1,13 +1,12 @@
 #include "actio/net/detail/listener_actor.hpp"
 
-#include <iostream>
 #include <map>
 #include <optional>
 #include <vector>
 
-#include "actio/actors/log_limiter.hpp"
 #include "actio/actors/pinned.hpp"
 #include "actio/drivers/errc.hpp"
+#include "actio/drivers/log.hpp"
 #include "actio/net/atoms.hpp"
 #include "actio/net/listener.hpp"
 
@@ -58,15 +57,12 @@ protected:
       },
       // Under a descriptor shortage these come once per backoff round.
       [this](const accept_paused& ev) {
-        if (auto v = warnings().admit("listener pauses"))
-          std::cerr << "actio: listener on " << label_
-                    << " pauses accepting: " << system().render(ev.reason)
-                    << v.note() << '\n';
+        log::warn_limited("listener pauses", {"listener", label_},
+                          "pauses accepting: {}", system().render(ev.reason));
       },
       [this](const accept_resumed&) {
-        if (auto v = warnings().admit("listener resumes"))
-          std::cerr << "actio: listener on " << label_ << " accepts again"
-                    << v.note() << '\n';
+        log::warn_limited("listener resumes", {"listener", label_},
+                          "accepts again");
       },
       [this](const timer_expired& t) {
         if (t.id == log_timer_) {
@@ -171,11 +167,11 @@ private:
       return;
     auto now = driver::clock::now();
     if (now - last_log_ >= 1s) {
-      std::cerr << "actio: listener on " << label_ << " rejected "
-                << unlogged_ << " connection(s)"
-                << (drain_ ? " while draining" : "") << " (limit "
-                << max_conns_ << ", " << conns_.size() << " active, "
-                << rejected_ << " rejected in total)\n";
+      log::warn({"listener", label_},
+                "rejected {} connection(s){} (limit {}, {} active, {} "
+                "rejected in total)",
+                unlogged_, drain_ ? " while draining" : "", max_conns_,
+                conns_.size(), rejected_);
       unlogged_ = 0;
       last_log_ = now;
     } else if (log_timer_ == 0) {

@@ -12,6 +12,8 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "actio/drivers/log.hpp"
+
 namespace actio {
 
 namespace {
@@ -117,7 +119,7 @@ int verify_peer(int preverify_ok, X509_STORE_CTX* store) {
                 + ": certificate (" + subject(cert) + ") names none of: "
                 + list;
   if (incoming) {
-    std::fprintf(stderr, "actio: refused %s\n", reason.c_str());
+    log::warn({"node-tls", addr}, "refused {}", reason);
   } else {
     std::lock_guard<std::mutex> guard{r.mtx};
     r.refusals[where] = reason;

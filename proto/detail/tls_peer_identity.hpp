@@ -15,7 +15,7 @@
 ///     needs only a certificate from the CA.
 /// A refused peer fails the TLS handshake. The reason ("certificate of
 /// 127.0.0.1:7100 (CN=worker) names none of: client") is kept for
-/// `node::connect`'s error, and for an incoming peer written to stderr.
+/// `node::connect`'s error, and for an incoming peer logged as a warning (actio/drivers/log.hpp).
 ///
 /// libcaf_openssl 0.17 builds one SSL_CTX per connection and sets its
 /// verification with `SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER |

@@ -6,7 +6,7 @@
 
 #include <gtest/gtest.h>
 
-#include "actio/actors/log_limiter.hpp"
+#include "actio/drivers/log_limiter.hpp"
 
 using namespace std::chrono_literals;
 using namespace actio;

@@ -5,7 +5,7 @@
 
 #include <gtest/gtest.h>
 
-#include "actio/actors/log_limiter.hpp"
+#include "actio/drivers/log_limiter.hpp"
 #include "actio/drivers/select.hpp"
 #include "support/datagram_peer.hpp"
 #include "support/net_client.hpp"

@@ -1,4 +1,4 @@
-#include "actio/actors/log_limiter.hpp"
+#include "actio/drivers/log_limiter.hpp"
 
 #include <algorithm>
 #include <utility>

@@ -1,0 +1,45 @@
+# check_no_stderr.cmake -- fail when the library writes to stderr itself.
+#
+#   cmake -DROOT=<source tree> -P check_no_stderr.cmake
+#
+# The library's diagnostics go through actio::log (drivers/log.hpp), which
+# the program configures; a direct std::cerr, std::clog, printf to stderr
+# or perror in drivers/, actors/, net/, io/ or proto/ bypasses it. Comment
+# lines are skipped. actors/cli/ is exempt: it is the tools' user-facing
+# output (usage errors, "Try ... --help"), by the coreutils conventions.
+# Run by CTest as layers.no_stderr_in_library; layers.catches_stderr runs
+# it on the fixture bad_stderr/, which must fail.
+cmake_minimum_required(VERSION 3.25)
+
+if(NOT ROOT)
+  message(FATAL_ERROR "check_no_stderr: -DROOT=<source tree> is required")
+endif()
+
+set(violations "")
+set(checked 0)
+foreach(layer IN ITEMS drivers actors net io proto)
+  file(GLOB_RECURSE files RELATIVE "${ROOT}"
+       "${ROOT}/${layer}/*.hpp" "${ROOT}/${layer}/*.cpp" "${ROOT}/${layer}/*.h")
+  foreach(f IN LISTS files)
+    if(f MATCHES "^actors/cli/")
+      continue()
+    endif()
+    math(EXPR checked "${checked} + 1")
+    file(STRINGS "${ROOT}/${f}" hits
+         REGEX "std::cerr|std::clog|[(,][ \t]*stderr[ \t]*[,)]|perror[ \t]*\\(")
+    foreach(line IN LISTS hits)
+      if(NOT line MATCHES "^[ \t]*//")
+        string(STRIP "${line}" line)
+        string(APPEND violations "  ${f} writes to stderr: ${line}\n")
+      endif()
+    endforeach()
+  endforeach()
+endforeach()
+
+if(checked EQUAL 0)
+  message(FATAL_ERROR "check_no_stderr: no sources under ${ROOT}")
+endif()
+if(violations)
+  message(FATAL_ERROR "check_no_stderr: use actio::log instead:\n${violations}")
+endif()
+message(STATUS "check_no_stderr: ${checked} files, none writes to stderr")
