@@ -1,5 +1,6 @@
 #include "actio/net/serve.hpp"
 
+#include <atomic>
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
@@ -32,19 +33,26 @@ const char* signal_name(int sig) {
   return sig == SIGINT ? "SIGINT" : "SIGTERM";
 }
 
+/// The signalfd `catch_stop_signals` opened: made before any thread runs,
+/// so a service already out of descriptors can still be stopped.
+std::atomic<int> caught_fd{-1};
+
 /// Waits until `sig_fd` has a signal (returns its number), `stop_fd` is
-/// readable (0) or `done_fd` is readable (-1). Descriptors < 0 are ignored.
-int wait_stop(int sig_fd, int stop_fd, int done_fd) {
-  pollfd fds[3] = {{sig_fd, POLLIN, 0}, {stop_fd, POLLIN, 0},
-                   {done_fd, POLLIN, 0}};
+/// readable (0) or `done` is set (-1, checked every 100 ms; only with a
+/// `done`). Descriptors < 0 are ignored.
+int wait_stop(int sig_fd, int stop_fd, const std::atomic<bool>* done) {
+  pollfd fds[2] = {{sig_fd, POLLIN, 0}, {stop_fd, POLLIN, 0}};
   for (;;) {
-    if (poll(fds, 3, -1) < 0) {
+    if (done && done->load())
+      return -1;
+    auto n = poll(fds, 2, done ? 100 : -1);
+    if (n < 0) {
       if (errno == EINTR)
         continue;
       return 0; // cannot wait: treat as a stop request
     }
-    if (fds[2].revents != 0)
-      return -1;
+    if (n == 0)
+      continue;
     if (fds[0].revents != 0) {
       signalfd_siginfo info{};
       if (read(sig_fd, &info, sizeof(info)) == sizeof(info))
@@ -69,6 +77,8 @@ struct fd_closer {
 void catch_stop_signals() {
   auto s = stop_set();
   pthread_sigmask(SIG_BLOCK, &s, nullptr);
+  if (caught_fd.load() < 0)
+    caught_fd = signalfd(-1, &s, SFD_CLOEXEC);
 }
 
 void release_stop_signals() {
@@ -105,21 +115,26 @@ serve_result serve_counted(caf::actor_system& sys,
       *opts.out << opts.name << ": " << line << std::endl;
   };
   auto set = stop_set();
-  fd_closer sig{opts.signals ? signalfd(-1, &set, SFD_CLOEXEC) : -1};
+  // The one `catch_stop_signals` made (kept open for a later serve), else
+  // a new one.
+  int caught = opts.signals ? caught_fd.load() : -1;
+  fd_closer own{opts.signals && caught < 0 ? signalfd(-1, &set, SFD_CLOEXEC)
+                                           : -1};
+  int sig_fd = caught >= 0 ? caught : own.fd;
   int stop_fd = opts.stop ? opts.stop->native_handle() : -1;
-  auto first = wait_stop(sig.fd, stop_fd, -1);
+  auto first = wait_stop(sig_fd, stop_fd, nullptr);
   std::ostringstream msg;
   msg << (first > 0 ? signal_name(first) : "stop requested")
       << ", draining (up to "
       << static_cast<double>(opts.drain_timeout.count()) / 1000 << " s"
-      << (sig.fd >= 0 ? "; signal again to exit now)" : ")");
+      << (sig_fd >= 0 ? "; signal again to exit now)" : ")");
   say(msg.str());
   // A second signal ends the process at once, whatever the drain is doing.
-  fd_closer done{eventfd(0, EFD_CLOEXEC)};
   std::thread watcher;
-  if (sig.fd >= 0)
+  std::atomic<bool> done{false};
+  if (sig_fd >= 0)
     watcher = std::thread{[&] {
-      auto again = wait_stop(sig.fd, -1, done.fd);
+      auto again = wait_stop(sig_fd, -1, &done);
       if (again > 0) {
         say(std::string{signal_name(again)} + " again, exiting now");
         std::_Exit(1);
@@ -157,8 +172,7 @@ serve_result serve_counted(caf::actor_system& sys,
     if (f)
       f();
   if (watcher.joinable()) {
-    uint64_t one = 1;
-    [[maybe_unused]] auto n = write(done.fd, &one, sizeof(one));
+    done = true;
     watcher.join();
   }
   return res;

@@ -36,6 +36,8 @@ namespace actio::net {
 /// Blocks SIGINT and SIGTERM in the calling thread, so that threads started
 /// afterwards inherit the mask and `serve` can take the signals (signalfd).
 /// Call it first in `main`, before the actor system starts its threads.
+/// Also opens the signalfd `serve` reads (early, while descriptors are
+/// plentiful).
 void catch_stop_signals();
 
 /// Undoes `catch_stop_signals` for the calling thread: SIGINT and SIGTERM

@@ -147,7 +147,7 @@ TEST_P(serve_test, finish_writes_out_the_queue_then_eof_and_reads_to_eof) {
     self->write(std::move(big));
     self->finish();
     self->finish(); // idempotent
-    return {};
+    return {[](const write_completed&) {}};
   });
   int fd = test::connect_tcp(srv.port);
   ASSERT_GE(fd, 0);
