@@ -162,6 +162,44 @@ void connection::close() {
     io().close(sock_, caf::error{});
 }
 
+void connection::finish() {
+  if (finishing_ || sock_ == 0)
+    return;
+  finishing_ = true;
+  // Reading must go on to the peer's EOF whatever credit was left.
+  constexpr size_t finish_credit = 64 * 1024;
+  grant(finish_credit);
+  finish_op_ = shutdown_write();
+}
+
+bool connection::finish_step(const caf::type_erased_tuple& xs) {
+  if (xs.size() != 1)
+    return false;
+  if (xs.match_element<read_closed>(0)
+      && xs.get_as<read_closed>(0).sock == sock_ && sock_ != 0) {
+    peer_eof_ = true;
+    if (!finishing_)
+      return false; // the behaviour sees it (and may call finish())
+    if (finish_shut_)
+      close();
+    return true;
+  }
+  if (!finishing_)
+    return false;
+  if (xs.match_element<received>(0)) {
+    grant(xs.get_as<received>(0).bytes.size()); // discarded
+    return true;
+  }
+  if (xs.match_element<shutdown_completed>(0)
+      && xs.get_as<shutdown_completed>(0).id == finish_op_) {
+    finish_shut_ = true;
+    if (xs.get_as<shutdown_completed>(0).reason || peer_eof_)
+      close();
+    return true;
+  }
+  return false;
+}
+
 op_id connection::start_timer(driver::clock::duration delay) {
   return io().start_timer(delay, ctrl());
 }
@@ -225,6 +263,8 @@ caf::invoke_message_result connection::consume(caf::mailbox_element& x) {
     stale_timer_ = 0; // our connect deadline, not the behaviour's timer
     return caf::invoke_message_result::consumed;
   }
+  if (finish_step(xs))
+    return caf::invoke_message_result::consumed;
   bool last = xs.size() == 1 && xs.match_element<connection_closed>(0)
               && xs.get_as<connection_closed>(0).sock == sock_;
   bool failed_connect = xs.size() == 1 && xs.match_element<connected>(0)

@@ -103,6 +103,16 @@ public:
   /// `connection_closed` arrives and the actor ends.
   void close();
 
+  /// The graceful end (the usual answer to `draining` and `read_closed`):
+  /// after the queued writes complete, shuts down the write side (the peer
+  /// sees EOF), then keeps reading, discarding what arrives and granting
+  /// the credit back, until the peer's EOF, then closes. Closing with
+  /// unread input would reset the connection instead. From the call on, the
+  /// behaviour sees no more `received`, `read_closed` or the shutdown's
+  /// `shutdown_completed`; `write_completed` of earlier writes still come.
+  /// Idempotent; do not mix with an own `shutdown_write`.
+  void finish();
+
   /// One-shot timer on the driver: `timer_expired{id}` after `delay`.
   op_id start_timer(driver::clock::duration delay);
 
@@ -154,6 +164,7 @@ private:
             caf::make_message(std::forward<T>(event)), context());
   }
 
+  bool finish_step(const caf::type_erased_tuple& xs);
   void check_timeouts();
   void start_drain(caf::timespan deadline);
   caf::behavior user_behavior();
@@ -175,6 +186,11 @@ private:
   op_id drain_timer_ = 0;
   bool draining_ = false;
   bool forced_ = false; // closed at the drain deadline
+  // -- finish() --
+  bool finishing_ = false;
+  bool peer_eof_ = false;  // read_closed seen
+  bool finish_shut_ = false; // the write side is shut down
+  op_id finish_op_ = 0;
   // -- client connections while connecting --
   size_t next_target_ = 0;
   socket_id attempt_ = 0;   ///< the socket trying the current address

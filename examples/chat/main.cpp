@@ -54,6 +54,7 @@
 #include "actio/actors/runtime.hpp"
 #include "actio/drivers/errc.hpp"
 #include "actio/net/atoms.hpp"
+#include "actio/net/serve.hpp"
 #include "actio/net/tcp_listener.hpp"
 #include "actio/proto/node.hpp"
 #include "federation.hpp"
@@ -129,11 +130,7 @@ uint16_t start_node(caf::actor_system& sys, const caf::actor& federation,
 } // namespace
 
 int main(int argc, char** argv) {
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  actio::net::catch_stop_signals(); // before any thread starts
   signal(SIGPIPE, SIG_IGN);
 
   actio::cli::tool tool{"actio-chat", "",
@@ -217,33 +214,9 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
-  int sig = 0;
-  sigwait(&stop_signals, &sig);
-  auto name = [](int s) { return s == SIGINT ? "SIGINT" : "SIGTERM"; };
-  std::cout << "actio-chat: " << name(sig) << ", draining (up to "
-            << cfg.drain_timeout << " s; signal again to exit now)"
-            << std::endl;
-  std::thread{[&] {
-    int again = 0;
-    sigwait(&stop_signals, &again);
-    std::cout << "actio-chat: " << name(again) << " again, exiting now"
-              << std::endl;
-    std::_Exit(1);
-  }}.detach();
-  auto deadline = std::chrono::duration_cast<caf::timespan>(
+  auto drain = std::chrono::duration_cast<std::chrono::milliseconds>(
     std::chrono::duration<double>(std::max(cfg.drain_timeout, 0.0)));
-  self
-    ->request(srv->actor, deadline + std::chrono::seconds{30},
-              actio::net::drain_atom::value, deadline)
-    .receive(
-      [](const actio::net::drain_result& r) {
-        std::cout << "actio-chat: drained " << r.drained << " client(s), "
-                  << r.forced << " closed at the deadline" << std::endl;
-      },
-      [&](const caf::error& err) {
-        std::cout << "actio-chat: drain failed: " << sys.render(err)
-                  << std::endl;
-      });
-  stop(federation);
-  return 0;
+  actio::net::serve_options opts{"actio-chat", drain, &std::cout};
+  opts.on_stop.emplace_back([&] { stop(federation); });
+  return actio::net::serve(**rt, {srv->actor}, std::move(opts));
 }

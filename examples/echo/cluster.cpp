@@ -1,6 +1,5 @@
 #include "cluster.hpp"
 
-#include <csignal>
 #include <iostream>
 
 #include <caf/actor_system.hpp>
@@ -8,6 +7,7 @@
 
 #include "actio/actors/runtime.hpp"
 #include "actio/drivers/errc.hpp"
+#include "actio/net/serve.hpp"
 #include "actio/net/tcp_listener.hpp"
 #include "actio/proto/node_guard.hpp"
 #include "line_client.hpp"
@@ -24,16 +24,8 @@ caf::behavior echo_worker(actio::node_actor*, size_t /*unused*/) {
   };
 }
 
-int wait_for_signal(sigset_t stop_signals, const char* what) {
-  int sig = 0;
-  sigwait(&stop_signals, &sig);
-  std::cout << "actio-echo: " << (sig == SIGINT ? "SIGINT" : "SIGTERM")
-            << ", stopping the " << what << std::endl;
-  return 0;
-}
-
 int run_worker(caf::actor_system& sys, const actio::node_config& cfg,
-               sigset_t stop_signals) {
+               std::chrono::milliseconds drain) {
   auto worker = sys.spawn(echo_worker, size_t{0});
   auto port = actio::node::publish(sys, worker, cfg.node);
   if (!port) {
@@ -45,15 +37,15 @@ int run_worker(caf::actor_system& sys, const actio::node_config& cfg,
   std::cout << "actio-echo: worker listening on " << cfg.node.host << ':'
             << *port << (cfg.node.secure ? " (TLS)" : " (plain)")
             << std::endl;
-  wait_for_signal(stop_signals, "worker");
-  actio::send_local_exit(sys, worker);
-  return 0;
+  actio::net::serve_options opts{"actio-echo", drain, &std::cout};
+  opts.on_stop.emplace_back([&] { actio::send_local_exit(sys, worker); });
+  return actio::net::serve_counted(sys, {}, std::move(opts)).status;
 }
 
 int run_front_end(const actio::cli::tool& tool, caf::actor_system& sys,
                   const actio::node_config& cfg, const settings& s,
                   const std::string& host, uint16_t port,
-                  sigset_t stop_signals) {
+                  std::chrono::milliseconds drain) {
   pool_options popts;
   popts.node = cfg.node;
   std::string list = s.workers;
@@ -93,10 +85,10 @@ int run_front_end(const actio::cli::tool& tool, caf::actor_system& sys,
             << " (front-end for " << popts.workers.size() << " worker(s), "
             << (cfg.node.secure ? "TLS" : "plain") << ")" << std::endl;
   caf::anon_send(pool, caf::connect_atom::value); // now "worker ... up"
-  wait_for_signal(stop_signals, "front-end");
-  (*rt)->shutdown();
-  caf::anon_send_exit(pool, caf::exit_reason::user_shutdown);
-  return 0;
+  actio::net::serve_options opts{"actio-echo", drain, &std::cout};
+  opts.on_stop.emplace_back(
+    [&] { caf::anon_send_exit(pool, caf::exit_reason::user_shutdown); });
+  return actio::net::serve(**rt, {srv->actor}, std::move(opts));
 }
 
 } // namespace
@@ -124,15 +116,15 @@ void add_options(caf::config_option_set& opts, settings& s,
 
 int run(const actio::cli::tool& tool, actio::node_config& cfg,
         const settings& s, const std::string& host, uint16_t port,
-        sigset_t stop_signals) {
+        std::chrono::milliseconds drain) {
   if (s.worker && !s.workers.empty())
     return tool.usage_error("--worker and --workers exclude each other");
   if (auto err = cfg.prepare())
     return tool.usage_error(actio::describe(err));
   caf::actor_system sys{cfg};
   if (s.worker)
-    return run_worker(sys, cfg, stop_signals);
-  return run_front_end(tool, sys, cfg, s, host, port, stop_signals);
+    return run_worker(sys, cfg, drain);
+  return run_front_end(tool, sys, cfg, s, host, port, drain);
 }
 
 } // namespace echo_cluster

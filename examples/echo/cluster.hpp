@@ -10,6 +10,7 @@
 //       the front-end: TCP clients send newline-terminated lines, each is
 //       echoed by a worker node; replies come back in order per client.
 
+#include <chrono>
 #include <string>
 
 #include <caf/config_option_adder.hpp>
@@ -34,11 +35,12 @@ struct settings {
 void add_options(caf::config_option_set& opts, settings& s,
                  actio::node_options& node);
 
-/// Runs the worker or the front-end until SIGINT/SIGTERM (blocked in the
-/// caller). `cfg` is parsed but the actor system is not started yet.
+/// Runs the worker or the front-end under `actio::net::serve` until
+/// SIGINT/SIGTERM (caught with `catch_stop_signals` in the caller); `drain`:
+/// how long the front-end's connections get to finish. `cfg` is parsed but the actor system is not started yet.
 /// Returns the exit status (usage errors reported through `tool`).
 int run(const actio::cli::tool& tool, actio::node_config& cfg,
         const settings& s, const std::string& host, uint16_t port,
-        sigset_t stop_signals);
+        std::chrono::milliseconds drain);
 
 } // namespace echo_cluster

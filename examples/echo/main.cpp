@@ -4,7 +4,8 @@
 // Shows: a listener that spawns one pinned connection actor per client, and
 // a connection behaviour with credit-based reads (it reads only as much as
 // it has written back, so a client that never reads cannot make the server
-// buffer without bound), acknowledged writes and half-close.
+// buffer without bound), acknowledged writes, and the graceful end
+// (connection::finish) on EOF and on drain, run by net::serve.
 //
 // Run:   build/bin/actio-echo --port 7000 [--host 127.0.0.1]
 //        build/bin/actio-echo --unix /tmp/echo.sock   (or --unix @name)
@@ -20,16 +21,10 @@
 // Distributed: --worker / --workers HOST:PORT,... echo through worker nodes
 //        (cluster.hpp).
 
-#include <csignal>
-#include <cstdlib>
 #include <iostream>
-#include <memory>
-#include <thread>
-
-#include <caf/scoped_actor.hpp>
 
 #include "actio/actors/runtime.hpp"
-#include "actio/net/atoms.hpp"
+#include "actio/net/serve.hpp"
 #include "actio/net/tcp_listener.hpp"
 #include "actio/net/unix_listener.hpp"
 #include "actio/proto/node.hpp"
@@ -38,65 +33,21 @@
 
 namespace {
 
-constexpr size_t window = 64 * 1024; // bytes in flight per connection
-
-struct echo_state {
-  size_t in_flight = 0;  // writes not yet acknowledged
-  bool draining = false; // finish what is in flight, then shut down
-  bool shut = false;     // write side shutting down
-  bool shut_done = false; // write side shut down
-  bool eof = false;      // the client finished sending
-};
-
+// The service: read as much as has been echoed back (credit), so a client
+// that never reads cannot make it buffer without bound; on EOF or drain,
+// finish() writes out what is queued, shuts down, reads to the client's EOF.
 caf::behavior echo(actio::net::connection* self) {
-  auto st = std::make_shared<echo_state>();
-  auto shut = [=] {
-    if (!st->shut) {
-      st->shut = true;
-      self->shutdown_write();
-    }
-  };
-  self->grant(window);
+  self->grant(64 * 1024); // bytes in flight per connection
   return {
-    [=](actio::received& in) {
-      if (st->shut) { // draining: dropped, but read on to the client's EOF
-        self->grant(in.bytes.size());
-        return;
-      }
-      ++st->in_flight;
-      self->write(std::move(in.bytes));
-    },
+    [=](actio::received& in) { self->write(std::move(in.bytes)); },
     [=](const actio::write_completed& out) {
-      --st->in_flight;
-      if (out.reason) {
-        self->close();
-        return;
-      }
-      // Written back: read as much again. Also when draining: after the
-      // shutdown the bytes read are dropped, but reading must go on to the
-      // client's EOF, and without this grant a last write that used the
-      // whole window left no credit, so the drain waited for its deadline.
-      self->grant(out.bytes);
-      if (st->draining && st->in_flight == 0)
-        shut();
-    },
-    [=](const actio::draining&) {
-      st->draining = true;
-      if (st->in_flight == 0)
-        shut();
-    },
-    [=](const actio::read_closed&) {
-      st->eof = true;
-      if (st->shut_done)
+      if (out.reason)
         self->close();
       else
-        shut();
+        self->grant(out.bytes); // written back: read as much again
     },
-    [=](const actio::shutdown_completed&) {
-      st->shut_done = true;
-      if (st->eof) // else wait for the client's EOF: closing with unread
-        self->close(); // input would reset the connection
-    },
+    [=](const actio::read_closed&) { self->finish(); },
+    [=](const actio::draining&) { self->finish(); },
   };
 }
 
@@ -122,13 +73,7 @@ struct echo_config : actio::node_config {
 } // namespace
 
 int main(int argc, char** argv) {
-  // Block the stop signals before any thread starts; main waits for them.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-
+  actio::net::catch_stop_signals(); // before any thread starts
   actio::cli::tool tool{"actio-echo", "",
                         "Echo TCP (or Unix stream socket) connections; "
                         "SIGINT/SIGTERM drain and stop."};
@@ -137,9 +82,11 @@ int main(int argc, char** argv) {
     return *status;
   if (auto status = tool.check_operands(cfg.remainder, {}))
     return *status;
+  auto drain = std::chrono::duration_cast<std::chrono::milliseconds>(
+    std::chrono::duration<double>(std::max(cfg.drain_timeout, 0.0)));
   if (cfg.cluster.wanted())
     return echo_cluster::run(tool, cfg, cfg.cluster, cfg.host, cfg.port,
-                             stop_signals);
+                             drain);
   caf::actor_system sys{cfg};
   auto rt = actio::runtime::start(sys);
   if (!rt) {
@@ -162,34 +109,5 @@ int main(int argc, char** argv) {
             << (*rt)->drivers() << " driver thread(s))" << std::endl;
   std::cout << "actio-echo: backend " << (*rt)->backend_name() << ": "
             << (*rt)->backend_reason() << std::endl;
-  int sig = 0;
-  sigwait(&stop_signals, &sig);
-  auto name = [](int s) { return s == SIGINT ? "SIGINT" : "SIGTERM"; };
-  std::cout << "actio-echo: " << name(sig) << ", draining (up to "
-            << cfg.drain_timeout << " s; signal again to exit now)"
-            << std::endl;
-  std::thread{[&] {
-    int again = 0;
-    sigwait(&stop_signals, &again);
-    std::cout << "actio-echo: " << name(again) << " again, exiting now"
-              << std::endl;
-    std::_Exit(1);
-  }}.detach();
-  auto deadline = std::chrono::duration_cast<caf::timespan>(
-    std::chrono::duration<double>(std::max(cfg.drain_timeout, 0.0)));
-  caf::scoped_actor self{sys};
-  self
-    ->request(srv->actor, deadline + std::chrono::seconds{30},
-              actio::net::drain_atom::value, deadline)
-    .receive(
-      [](const actio::net::drain_result& r) {
-        std::cout << "actio-echo: drained " << r.drained << " connection(s), "
-                  << r.forced << " closed at the deadline" << std::endl;
-      },
-      [&](const caf::error& err) {
-        std::cout << "actio-echo: drain failed: " << sys.render(err)
-                  << std::endl;
-      });
-  (*rt)->shutdown();
-  return 0;
+  return actio::net::serve(**rt, {srv->actor}, {"actio-echo", drain, &std::cout});
 }

@@ -24,6 +24,7 @@
 
 #include "actio/actors/runtime.hpp"
 #include "actio/drivers/errc.hpp"
+#include "actio/net/serve.hpp"
 #include "actio/proto/io.pb.h"
 #include "actio/proto/message.hpp"
 #include "actio/proto/node.hpp"
@@ -87,13 +88,12 @@ Completion call(caf::scoped_actor& self, const caf::actor& svc,
   return result;
 }
 
-int run_client(caf::actor_system& sys, const file_node_config& cfg,
-               sigset_t stop_signals) {
-  // main blocked SIGINT and SIGTERM for every thread (the server waits for
-  // them with sigwait). The client has nothing to drain: this thread takes
-  // them again with their default action, so they stop it at once, also
-  // while it waits for a connect or a reply.
-  pthread_sigmask(SIG_UNBLOCK, &stop_signals, nullptr);
+int run_client(caf::actor_system& sys, const file_node_config& cfg) {
+  // main caught SIGINT and SIGTERM for every thread (the server's serve()
+  // takes them). The client has nothing to drain: this thread takes them
+  // again with their default action, so they stop it at once, also while
+  // it waits for a connect or a reply.
+  actio::net::release_stop_signals();
   auto addr = actio::node::parse_address(cfg.connect);
   if (!addr)
     return fail(actio::describe(addr.error()));
@@ -136,8 +136,7 @@ int run_client(caf::actor_system& sys, const file_node_config& cfg,
   return status;
 }
 
-int run_server(caf::actor_system& sys, const file_node_config& cfg,
-               sigset_t stop_signals) {
+int run_server(caf::actor_system& sys, const file_node_config& cfg) {
   auto rt = actio::runtime::start(sys);
   if (!rt)
     return fail(sys.render(rt.error()));
@@ -151,22 +150,17 @@ int run_server(caf::actor_system& sys, const file_node_config& cfg,
   }
   std::cout << "file-node listening on " << cfg.node.host << ':' << *port
             << (cfg.node.secure ? " (TLS)" : " (plain)") << std::endl;
-  int sig = 0;
-  sigwait(&stop_signals, &sig);
-  std::cout << "file-node: stopping" << std::endl;
-  actio::send_local_exit(sys, *svc);
-  (*rt)->shutdown();
-  return 0;
+  // No listener of ours to drain: the node's links end with the process.
+  actio::net::serve_options opts{"file-node", std::chrono::seconds{5},
+                                 &std::cout};
+  opts.on_stop.emplace_back([&] { actio::send_local_exit(sys, *svc); });
+  return actio::net::serve(**rt, {}, std::move(opts));
 }
 
 } // namespace
 
 int main(int argc, char** argv) {
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  actio::net::catch_stop_signals(); // before any thread starts
   actio::cli::tool tool{"actio-file-node", "",
                         "Serve the files below --root DIR to other nodes, or "
                         "(--connect HOST:PORT --cat PATH) print one of them."};
@@ -186,6 +180,5 @@ int main(int argc, char** argv) {
   if (auto err = cfg.prepare())
     return fail(actio::describe(err));
   caf::actor_system sys{cfg};
-  return client ? run_client(sys, cfg, stop_signals)
-                : run_server(sys, cfg, stop_signals);
+  return client ? run_client(sys, cfg) : run_server(sys, cfg);
 }

@@ -20,6 +20,7 @@
 #include "actio/actors/runtime.hpp"
 #include "actio/drivers/errc.hpp"
 #include "actio/drivers/log.hpp"
+#include "actio/net/serve.hpp"
 #include "actio/net/udp_socket.hpp"
 
 namespace {
@@ -63,12 +64,7 @@ struct echo_config : actio::config {
 } // namespace
 
 int main(int argc, char** argv) {
-  // Block the stop signals before any thread starts; main waits for them.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  actio::net::catch_stop_signals(); // before any thread starts
 
   actio::cli::tool tool{"actio-udp-echo", "",
                         "Echo UDP datagrams back to their sender."};
@@ -96,10 +92,7 @@ int main(int argc, char** argv) {
   }
   std::cout << "actio-udp-echo: listening on " << to_string(srv->local)
             << " (backend " << (*rt)->backend_name() << ")" << std::endl;
-  int sig = 0;
-  sigwait(&stop_signals, &sig);
-  std::cout << "actio-udp-echo: " << (sig == SIGINT ? "SIGINT" : "SIGTERM")
-            << ", shutting down" << std::endl;
-  (*rt)->shutdown();
-  return 0;
+  // Datagrams have no connections to drain: serve() just waits for the
+  // signal and shuts the runtime down.
+  return actio::net::serve(**rt, {}, {"actio-udp-echo", {}, &std::cout});
 }
