@@ -21,6 +21,8 @@
 #include "actio/net/atoms.hpp"
 #include "actio/net/tcp_connect.hpp"
 #include "actio/net/tcp_listener.hpp"
+#include "actio/net/unix_connect.hpp"
+#include "actio/net/unix_listener.hpp"
 #include "actio/proto/chat.pb.h"
 #include "actio/proto/protobuf_frames.hpp"
 #include "support/fixture.hpp"
@@ -318,6 +320,8 @@ TEST_P(framed_test, peer_that_never_reads_stops_the_reading) {
   // Reading stopped: what the server handled is bounded by the framed
   // limits and the kernel buffers, not by what the client offered.
   EXPECT_LT(seen, size_t{8} * 1024 * 1024) << sent;
+  RecordProperty("offered_before_stall", std::to_string(sent));
+  RecordProperty("handled_by_server", std::to_string(seen));
   // Another connection is served meanwhile.
   int other = test::connect_tcp(port);
   ASSERT_TRUE(send_string(other, "still here\n"));
@@ -370,6 +374,33 @@ TEST_P(framed_test, other_actors_send_frames_with_a_reply) {
   self->request(*conn, 30s, io::send_frame_atom::value, std::string{"a\nb"})
     .receive([&] {}, [&](caf::error& e) { err = e; });
   EXPECT_TRUE(err);
+}
+
+TEST_P(framed_test, unix_socket_server_and_client) {
+  auto name = "@actio-framed-" + std::to_string(::getpid()) + "-" + GetParam();
+  auto srv = net::unix_listen(rt(), {name}, io::framed(io::line_frames{64}, line_echo));
+  ASSERT_TRUE(srv) << describe(srv.error());
+  auto got = std::make_shared<std::promise<std::string>>();
+  auto conn = net::unix_connect(
+    rt(), name,
+    io::framed(io::line_frames{64},
+               [got](io::framed_self<io::line_frames> self) -> caf::behavior {
+                 return {
+                   [=](const connected& c) {
+                     if (!c.reason)
+                       self.send("over unix");
+                   },
+                   [=](std::string& line) {
+                     got->set_value(line);
+                     self.close();
+                   },
+                 };
+               }));
+  ASSERT_TRUE(conn);
+  auto fut = got->get_future();
+  ASSERT_EQ(fut.wait_for(30s), std::future_status::ready);
+  EXPECT_EQ(fut.get(), "over unix");
+  caf::anon_send(srv->actor, net::close_atom::value);
 }
 
 ACTIO_TEST_ALL_BACKENDS(framed_test);
