@@ -322,6 +322,8 @@ TEST_P(framed_test, peer_that_never_reads_stops_the_reading) {
   EXPECT_LT(seen, size_t{8} * 1024 * 1024) << sent;
   RecordProperty("offered_before_stall", std::to_string(sent));
   RecordProperty("handled_by_server", std::to_string(seen));
+  bool late = test::wait_until([&] { return handled->load() > 0; }, 5s);
+  RecordProperty("handled_5s_later", std::to_string(handled->load()) + (late ? "" : " never"));
   // Another connection is served meanwhile.
   int other = test::connect_tcp(port);
   ASSERT_TRUE(send_string(other, "still here\n"));
