@@ -15,6 +15,10 @@
 ///   one chunk per batch. A message over `max_frame` is `errc::too_long`.
 ///
 /// Both pass the in-band end (`last`) on, as every actio stage does.
+///
+/// - `protobuf_frames<Msg>`: the same format as a codec for framed
+///   connections (io/framed.hpp, io/codec.hpp); frames are
+///   `proto::message<Msg>` both ways.
 
 #include <cstddef>
 #include <cstdint>
@@ -30,7 +34,9 @@
 
 #include "actio/drivers/errc.hpp"
 #include "actio/io/bounded_stage.hpp"
+#include "actio/io/codec.hpp"
 #include "actio/io/length_delimited.hpp"
+#include "actio/io/length_frames.hpp"
 #include "actio/io/stream.hpp"
 #include "actio/proto/message.hpp"
 
@@ -152,5 +158,63 @@ caf::actor spawn_protobuf_encoder(caf::actor_system& sys,
   };
   return sys.spawn(fn, max_frame);
 }
+
+/// Length-delimited protobuf messages as a framed-connection codec: a
+/// frame that does not parse as `Msg` is `errc::malformed`, one over
+/// `max_frame` `errc::too_long` (decoding and encoding), EOF inside a frame
+/// `errc::malformed`.
+template <class Msg>
+class protobuf_frames {
+public:
+  using in_frame = proto::message<Msg>;
+  using out_frame = proto::message<Msg>;
+
+  explicit protobuf_frames(size_t max_frame = 8 * 1024 * 1024)
+    : max_(max_frame), frames_(max_frame) {
+  }
+
+  decoded<in_frame> decode(const uint8_t* data, size_t size) {
+    return parse(frames_.decode(data, size));
+  }
+
+  decoded<in_frame> finish(const uint8_t* data, size_t size) {
+    return parse(frames_.finish(data, size));
+  }
+
+  caf::error encode(const out_frame& m, byte_buffer& out) const {
+    std::string buf;
+    if (!m.value.SerializeToString(&buf))
+      return make_actio_error(errc::malformed,
+                              "cannot serialise " + m.value.GetTypeName());
+    return append_frame(reinterpret_cast<const uint8_t*>(buf.data()),
+                        buf.size(), out, max_);
+  }
+
+private:
+  decoded<in_frame> parse(decoded<byte_buffer> d) {
+    decoded<in_frame> out;
+    out.consumed = d.consumed;
+    out.error = std::move(d.error);
+    if (d.frame) {
+      in_frame m;
+      if (!m.value.ParseFromArray(d.frame->data(),
+                                  static_cast<int>(d.frame->size()))) {
+        out.error = make_actio_error(errc::malformed,
+                                     "frame " + std::to_string(count_) + " ("
+                                       + std::to_string(d.frame->size())
+                                       + " bytes) does not parse as "
+                                       + m.value.GetTypeName());
+        return out;
+      }
+      ++count_;
+      out.frame = std::move(m);
+    }
+    return out;
+  }
+
+  size_t max_;
+  length_frames frames_;
+  uint64_t count_ = 0; // frames decoded, for error texts
+};
 
 } // namespace actio::io
