@@ -21,6 +21,7 @@ using incarnation_atom = caf::atom_constant<caf::atom("sv_incarn")>;
 
 struct front_state {
   std::string child_name;
+  caf::actor supervisor; ///< kept alive while clients hold this front
   caf::actor child;
   caf::error down_reason; ///< why there is no child, when there is none
   std::map<caf::message_id, caf::response_promise> pending; ///< by response id
@@ -81,9 +82,12 @@ caf::result<caf::message> pass_on(front_actor* self, caf::message_view& x) {
   return rp;
 }
 
-caf::behavior front(front_actor* self, std::string name) {
+caf::behavior front(front_actor* self, std::string name, caf::actor child) {
   self->state.child_name = std::move(name);
-  self->set_default_handler(pass_on);
+  self->state.child = child;
+  self->monitor(child);
+  self->set_default_handler(
+    [self](caf::scheduled_actor*, caf::message_view& x) { return pass_on(self, x); });
   self->set_down_handler([self](caf::down_msg& dm) {
     auto& st = self->state;
     if (dm.source != st.child.address())
@@ -103,6 +107,8 @@ caf::behavior front(front_actor* self, std::string name) {
   return {
     [self](incarnation_atom, caf::actor child, caf::error reason) {
       auto& st = self->state;
+      if (!st.supervisor)
+        st.supervisor = caf::actor_cast<caf::actor>(self->current_sender());
       if (st.child)
         self->demonitor(st.child);
       fail_pending(self, make_actio_error(errc::restarted,
@@ -119,7 +125,9 @@ caf::behavior front(front_actor* self, std::string name) {
 
 struct child_slot {
   child_spec spec;
-  caf::actor front;
+  // Weak: the fronts hold the supervisor, clients hold the fronts; when the
+  // last front is gone, the link ends the supervisor and its children.
+  caf::actor_addr front;
   caf::actor current;
 };
 
@@ -149,7 +157,8 @@ bool start(supervisor_actor* self, child_slot& c) {
     return false;
   c.current = child;
   self->monitor(child);
-  self->send(c.front, incarnation_atom::value, child, caf::error{});
+  self->send(caf::actor_cast<caf::actor>(c.front), incarnation_atom::value,
+             child, caf::error{});
   return true;
 }
 
@@ -177,7 +186,8 @@ void on_child_down(supervisor_actor* self, caf::down_msg& dm) {
                            "supervisor: " + c.spec.name + " crashed: " + why
                              + (again ? "; restarting" : ""));
   if (!again) {
-    self->send(c.front, incarnation_atom::value, caf::actor{},
+    self->send(caf::actor_cast<caf::actor>(c.front), incarnation_atom::value,
+               caf::actor{},
                make_actio_error(errc::actor_failed,
                                 c.spec.name + " ended: " + why));
     return;
@@ -206,14 +216,16 @@ caf::behavior supervisor(supervisor_actor* self, std::vector<child_slot> childre
   st.children = std::move(children);
   st.opts = opts;
   self->set_down_handler([self](caf::down_msg& dm) { on_child_down(self, dm); });
+  // Stopped from outside, or its fronts are gone: the children end too.
+  self->set_exit_handler([self](caf::exit_msg& em) {
+    give_up(self, em.reason ? em.reason : caf::error{caf::exit_reason::normal});
+  });
   for (auto& c : st.children) {
-    self->link_to(c.front); // fronts end with the supervisor
-    if (!start(self, c)) {
-      give_up(self, make_actio_error(errc::actor_failed,
-                                     "supervisor: starting " + c.spec.name
-                                       + " failed"));
-      return {};
-    }
+    self->link_to(c.front); // fronts end with the supervisor, and it with them
+    self->monitor(c.current); // started by spawn_supervisor
+    // (The front learns its supervisor, and holds it, from this message.)
+    self->send(caf::actor_cast<caf::actor>(c.front), incarnation_atom::value,
+               c.current, caf::error{});
   }
   auto find = [self](const std::string& name) -> child_slot* {
     for (auto& c : self->state.children)
@@ -224,7 +236,8 @@ caf::behavior supervisor(supervisor_actor* self, std::vector<child_slot> childre
   return {
     [find](which_atom, const std::string& name) -> caf::result<caf::actor> {
       if (auto* c = find(name))
-        return c->front;
+        if (auto f = caf::actor_cast<caf::actor>(c->front))
+          return f;
       return make_actio_error(errc::not_found, "no child named " + name);
     },
     [find](current_atom, const std::string& name) -> caf::result<caf::actor> {
@@ -244,15 +257,28 @@ caf::actor supervisor_handle::child(const std::string& name) const {
   return {};
 }
 
-supervisor_handle spawn_supervisor(caf::actor_system& sys,
-                                   std::vector<child_spec> children,
-                                   supervisor_options opts) {
+caf::expected<supervisor_handle>
+spawn_supervisor(caf::actor_system& sys, std::vector<child_spec> children,
+                 supervisor_options opts) {
+  // The first incarnations start here, so a front has its child before
+  // any client can reach it.
   supervisor_handle h;
   std::vector<child_slot> slots;
   for (auto& spec : children) {
-    auto f = sys.spawn(front, spec.name);
+    caf::actor child;
+    try {
+      child = spec.start ? spec.start() : caf::actor{};
+    } catch (const std::exception&) {
+    }
+    if (!child) {
+      for (auto& c : slots)
+        caf::anon_send_exit(c.current, caf::exit_reason::user_shutdown);
+      return make_actio_error(errc::actor_failed,
+                              "supervisor: starting " + spec.name + " failed");
+    }
+    auto f = sys.spawn(front, spec.name, child);
     h.fronts.emplace_back(spec.name, f);
-    slots.push_back({std::move(spec), f, {}});
+    slots.push_back({std::move(spec), f.address(), child});
   }
   h.supervisor = sys.spawn(supervisor, std::move(slots), opts);
   return h;

@@ -7,7 +7,7 @@
 /// auto sup = actio::spawn_supervisor(sys, {
 ///   {"files", [&rt] { return actio::io::spawn_file_service(rt); }},
 /// });
-/// caf::actor files = sup.child("files"); // stable across restarts
+/// caf::actor files = sup->child("files"); // stable across restarts
 /// ```
 ///
 /// Clients talk to a child through its *front*, an actor the supervisor
@@ -35,6 +35,7 @@
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/atom.hpp>
+#include <caf/expected.hpp>
 
 namespace actio {
 
@@ -74,9 +75,13 @@ struct supervisor_handle {
   caf::actor child(const std::string& name) const;
 };
 
-/// Spawns a supervisor that starts `children` in order.
-supervisor_handle spawn_supervisor(caf::actor_system& sys,
-                                   std::vector<child_spec> children,
-                                   supervisor_options opts = {});
+/// Starts `children` in order (here, on the caller's thread) and a
+/// supervisor for them; `errc::actor_failed` if a start function throws or
+/// returns an invalid handle (the children already started are stopped).
+/// The supervisor lives while its handle or a front is held, or until it
+/// gets an exit message; it then stops its children.
+caf::expected<supervisor_handle>
+spawn_supervisor(caf::actor_system& sys, std::vector<child_spec> children,
+                 supervisor_options opts = {});
 
 } // namespace actio

@@ -29,7 +29,8 @@ private:
 } // namespace
 
 caf::behavior any_response(std::function<void(caf::message&)> fn) {
-  return caf::behavior{caf::make_counted<any_impl>(std::move(fn))};
+  caf::behavior::impl_ptr impl{caf::make_counted<any_impl>(std::move(fn))};
+  return caf::behavior{std::move(impl)};
 }
 
 } // namespace actio::detail

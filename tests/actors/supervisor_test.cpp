@@ -62,9 +62,11 @@ protected:
 };
 
 TEST_P(supervisor_test, a_killed_file_service_is_restarted_behind_its_front) {
-  auto h = spawn_supervisor(sys(), {{"files", [this] {
+  auto hx = spawn_supervisor(sys(), {{"files", [this] {
                                        return io::spawn_file_service(rt());
                                      }}});
+  ASSERT_TRUE(hx) << sys().render(hx.error());
+  auto& h = *hx;
   auto files = h.child("files");
   ASSERT_TRUE(files);
   char path[] = "/tmp/actio-sup-XXXXXX";
@@ -99,9 +101,11 @@ TEST_P(supervisor_test, a_killed_file_service_is_restarted_behind_its_front) {
 }
 
 TEST_P(supervisor_test, the_request_a_crash_swallowed_gets_restarted) {
-  auto h = spawn_supervisor(sys(), {{"fragile", [this] {
+  auto hx = spawn_supervisor(sys(), {{"fragile", [this] {
                                        return sys().spawn(fragile);
                                      }}});
+  ASSERT_TRUE(hx) << sys().render(hx.error());
+  auto& h = *hx;
   auto front = h.child("fragile");
   auto old = current(h.supervisor, "fragile");
   ASSERT_TRUE(old);
@@ -131,9 +135,11 @@ TEST_P(supervisor_test, the_request_a_crash_swallowed_gets_restarted) {
 }
 
 TEST_P(supervisor_test, too_many_restarts_stop_the_supervisor) {
-  auto h = spawn_supervisor(sys(),
+  auto hx = spawn_supervisor(sys(),
                             {{"fragile", [this] { return sys().spawn(fragile); }}},
                             {2, std::chrono::milliseconds{60'000}});
+  ASSERT_TRUE(hx) << sys().render(hx.error());
+  auto& h = *hx;
   caf::scoped_actor self{sys()};
   self->monitor(h.supervisor);
   auto front = h.child("fragile");
@@ -154,8 +160,10 @@ TEST_P(supervisor_test, too_many_restarts_stop_the_supervisor) {
 }
 
 TEST_P(supervisor_test, a_temporary_child_stays_down_and_its_front_says_so) {
-  auto h = spawn_supervisor(sys(), {{"once", [this] { return sys().spawn(fragile); },
+  auto hx = spawn_supervisor(sys(), {{"once", [this] { return sys().spawn(fragile); },
                                      restart_policy::temporary}});
+  ASSERT_TRUE(hx) << sys().render(hx.error());
+  auto& h = *hx;
   auto front = h.child("once");
   caf::scoped_actor self{sys()};
   caf::anon_send(front, boom_atom::value);
