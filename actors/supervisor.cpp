@@ -109,6 +109,8 @@ caf::behavior front(front_actor* self, std::string name, caf::actor child) {
       auto& st = self->state;
       if (!st.supervisor)
         st.supervisor = caf::actor_cast<caf::actor>(self->current_sender());
+      if (child && child == st.child)
+        return; // the first incarnation, which the front started with
       if (st.child)
         self->demonitor(st.child);
       fail_pending(self, make_actio_error(errc::restarted,
@@ -178,8 +180,17 @@ void on_child_down(supervisor_actor* self, caf::down_msg& dm) {
   auto& c = *it;
   c.current = nullptr;
   bool abnormal = dm.reason && dm.reason != caf::exit_reason::normal;
-  bool again = c.spec.policy == restart_policy::permanent
-               || (c.spec.policy == restart_policy::transient && abnormal);
+  // Stopped on purpose (an exit with user_shutdown, or a runtime shutting
+  // down): not a crash, and restarting on a stopping runtime would fail.
+  bool shutdown = dm.reason == caf::exit_reason::user_shutdown
+                  || (dm.reason.category() == caf::atom("actio")
+                      && dm.reason.code()
+                           == static_cast<uint8_t>(errc::shutting_down));
+  if (shutdown)
+    abnormal = false;
+  bool again = !shutdown
+               && (c.spec.policy == restart_policy::permanent
+                   || (c.spec.policy == restart_policy::transient && abnormal));
   auto why = describe(self->system(), dm.reason);
   if (abnormal)
     detail::report_failure("supervised child crashed",
@@ -188,7 +199,8 @@ void on_child_down(supervisor_actor* self, caf::down_msg& dm) {
   if (!again) {
     self->send(caf::actor_cast<caf::actor>(c.front), incarnation_atom::value,
                caf::actor{},
-               make_actio_error(errc::actor_failed,
+               make_actio_error(shutdown ? errc::shutting_down
+                                         : errc::actor_failed,
                                 c.spec.name + " ended: " + why));
     return;
   }

@@ -18,7 +18,9 @@
 /// silence; a child that stays down answers with `errc::actor_failed`.
 ///
 /// Restart policies: `permanent` (always restarted), `transient` (only
-/// after an abnormal exit), `temporary` (never). Intensity: more than
+/// after an abnormal exit), `temporary` (never); an exit with
+/// `user_shutdown` or `errc::shutting_down` is a stop, never restarted.
+/// Intensity: more than
 /// `max_restarts` restarts within `period` stop the supervisor with
 /// `errc::restart_limit` (its monitors see it); its children and fronts end
 /// with it. Each crash and restart is reported with the child's name.

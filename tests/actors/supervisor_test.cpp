@@ -49,6 +49,16 @@ protected:
     return result;
   }
 
+  /// Stops a supervisor and waits (bounded) until it is gone.
+  void stop(const caf::actor& sup) {
+    caf::scoped_actor self{sys()};
+    self->monitor(sup);
+    self->send_exit(sup, caf::exit_reason::user_shutdown);
+    bool down = false;
+    self->receive([&](caf::down_msg&) { down = true; }, caf::after(30s) >> [] {});
+    EXPECT_TRUE(down) << "the supervisor did not stop";
+  }
+
   /// Waits for a new incarnation of `name` other than `old`.
   caf::actor next(const caf::actor& sup, const std::string& name,
                   const caf::actor& old) {
@@ -97,7 +107,7 @@ TEST_P(supervisor_test, a_killed_file_service_is_restarted_behind_its_front) {
   ASSERT_TRUE(size) << sys().render(size.error());
   EXPECT_EQ(*size, 3u);
   ::unlink(path);
-  self->send_exit(h.supervisor, caf::exit_reason::user_shutdown);
+  stop(h.supervisor);
 }
 
 TEST_P(supervisor_test, the_request_a_crash_swallowed_gets_restarted) {
@@ -131,7 +141,7 @@ TEST_P(supervisor_test, the_request_a_crash_swallowed_gets_restarted) {
   self->request(front, 30s, ping_atom::value)
     .receive([&](int x) { answer = x; }, [](caf::error&) {});
   EXPECT_EQ(answer, 42) << "the restarted child serves new requests";
-  self->send_exit(h.supervisor, caf::exit_reason::user_shutdown);
+  stop(h.supervisor);
 }
 
 TEST_P(supervisor_test, too_many_restarts_stop_the_supervisor) {
@@ -175,7 +185,7 @@ TEST_P(supervisor_test, a_temporary_child_stays_down_and_its_front_says_so) {
   }));
   EXPECT_EQ(e.code(), static_cast<uint8_t>(errc::actor_failed)) << sys().render(e);
   EXPECT_FALSE(current(h.supervisor, "once"));
-  self->send_exit(h.supervisor, caf::exit_reason::user_shutdown);
+  stop(h.supervisor);
 }
 
 } // namespace
