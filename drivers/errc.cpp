@@ -39,6 +39,9 @@ std::string to_string(errc x) {
     case errc::truncated: return "truncated";
     case errc::too_many_requests: return "too_many_requests";
     case errc::address_not_available: return "address_not_available";
+    case errc::actor_failed: return "actor_failed";
+    case errc::restarted: return "restarted";
+    case errc::restart_limit: return "restart_limit";
   }
   return "unknown_errc";
 }

@@ -77,6 +77,16 @@ enum class errc : uint8_t {
   /// The address is not one of this host's (EADDRNOTAVAIL): a bind to an
   /// address no interface has, or no free local port for a connect.
   address_not_available,
+  /// The actor serving the request failed (its behaviour threw, or it got
+  /// a message it cannot handle) and ended; a connection closes with it.
+  actor_failed,
+  /// The supervised actor that had the request crashed before answering; a
+  /// supervisor restarted it (actors/supervisor.hpp): the request may be
+  /// sent again.
+  restarted,
+  /// A supervisor stopped: its children crashed more often than its
+  /// intensity allows (actors/supervisor.hpp).
+  restart_limit,
 };
 
 std::string to_string(errc x);

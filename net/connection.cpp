@@ -10,6 +10,7 @@
 
 #include <caf/skip.hpp>
 
+#include "actio/actors/detail/report.hpp"
 #include "actio/drivers/errc.hpp"
 #include "actio/net/atoms.hpp"
 #include "actio/net/detail/connection_common.hpp"
@@ -48,7 +49,8 @@ caf::result<caf::message> drop_events(caf::scheduled_actor* self,
                                       caf::message_view& x) {
   if (is_event(x.content()))
     return caf::message{};
-  return caf::print_and_drop(self, x);
+  return static_cast<connection*>(self)->fail(
+    "got a message it cannot handle: " + to_string(x.content()), true);
 }
 
 bool is_tcp(const sockaddr_storage& addr) {
@@ -62,6 +64,7 @@ connection::connection(caf::actor_config& cfg, owned_fd fd,
   : super(cfg), fd_(std::move(fd)), factory_(std::move(factory)),
     opts_(opts) {
   set_default_handler(detail::drop_events);
+  set_failure_handler();
 }
 
 connection::connection(caf::actor_config& cfg, connect_request req,
@@ -71,6 +74,34 @@ connection::connection(caf::actor_config& cfg, connect_request req,
   // Requests from other actors wait in the mailbox until the connection is
   // up (or failed); the user's behaviour then answers them.
   set_default_handler(caf::skip);
+  set_failure_handler();
+}
+
+void connection::set_failure_handler() {
+  set_exception_handler([](caf::scheduled_actor* self, std::exception_ptr& e) {
+    std::string what = "unknown exception";
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& x) {
+      what = x.what();
+    } catch (...) {
+    }
+    return static_cast<connection*>(self)->fail("threw: " + what, false);
+  });
+}
+
+caf::error connection::fail(const std::string& what, bool close_now) {
+  auto text = "connection to " + peer_ + " failed: its behaviour " + what;
+  actio::detail::report_failure("connection failed", text, peer_);
+  auto err = make_actio_error(errc::actor_failed, std::move(text));
+  if (!failure_)
+    failure_ = err;
+  // Close only this connection: queued writes and pending requests complete
+  // with the failure, then `connection_closed` ends the actor. After a throw
+  // CAF ends the actor at once, and on_exit closes the socket.
+  if (close_now && sock_ != 0)
+    io().close(sock_, err);
+  return err;
 }
 
 caf::behavior connection::make_behavior() {
@@ -279,8 +310,9 @@ caf::invoke_message_result connection::consume(caf::mailbox_element& x) {
   }
   auto result = super::consume(x);
   if (last && !stay_)
-    quit(forced_ ? make_actio_error(errc::shutting_down, "drain deadline passed")
-                 : caf::error{});
+    quit(forced_   ? make_actio_error(errc::shutting_down, "drain deadline passed")
+         : failure_ ? failure_
+                    : caf::error{});
   else if (failed_connect)
     close(); // the behaviour saw why; connection_closed follows
   return result;
@@ -297,7 +329,9 @@ void connection::on_exit() {
   if (sock_ != 0 && unit().on_thread()) {
     auto sock = sock_;
     sock_ = 0;
-    io().close(sock, make_actio_error(errc::shutting_down, "connection exited"));
+    io().close(sock, failure_ ? failure_
+                              : make_actio_error(errc::shutting_down,
+                                                 "connection exited"));
   }
   if (unit().on_thread())
     for (auto* t : {&watch_timer_, &drain_timer_})

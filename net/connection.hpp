@@ -19,7 +19,14 @@
 /// connections only, first), `received`, `read_closed`, `write_completed`,
 /// `shutdown_completed`, `write_paused`, `write_resumed`, `timer_expired`,
 /// `draining` (net/draining.hpp), and last `connection_closed`, after which
-/// the actor ends. Events the behaviour does not handle are dropped. When a
+/// the actor ends. Events the behaviour does not handle are dropped.
+///
+/// A behaviour that throws, or a message that is neither an event nor
+/// handled (by the behaviour or the requests below), fails the connection:
+/// the failure is reported with the peer (one rate-limited stderr line),
+/// the socket closes with `errc::actor_failed` (pending requests and the
+/// unhandled request itself get that error) and the actor exits with it.
+/// Other connections and the listener are not affected. When a
 /// timeout (`connection_options::timeouts`) expires, the connection closes
 /// with `errc::idle_timeout`, `read_timeout` or `write_timeout`: pending
 /// requests fail with it and `connection_closed{reason}` carries it.
@@ -67,6 +74,10 @@ struct connection_options {
 };
 
 class connection;
+
+namespace detail {
+caf::result<caf::message> drop_events(caf::scheduled_actor*, caf::message_view&);
+} // namespace detail
 
 /// Makes the behaviour of a new connection.
 using connection_factory = std::function<caf::behavior(connection*)>;
@@ -158,6 +169,14 @@ protected:
   caf::invoke_message_result consume(caf::mailbox_element& x) override;
 
 private:
+  friend caf::result<caf::message> detail::drop_events(caf::scheduled_actor*,
+                                                       caf::message_view&);
+
+  void set_failure_handler();
+  /// The behaviour threw or got a message it cannot handle: reports it with
+  /// the peer, closes the socket with `errc::actor_failed` and returns that.
+  caf::error fail(const std::string& what, bool close_now);
+
   template <class T>
   void to_self(T&& event) {
     enqueue(nullptr, caf::make_message_id(),
@@ -200,6 +219,7 @@ private:
   bool aborting_ = false;   ///< giving up once `attempt_` closed
   caf::error last_error_;
   bool stay_ = false;
+  caf::error failure_; ///< set by fail(): the actor's exit reason
 };
 
 } // namespace actio::net
