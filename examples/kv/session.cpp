@@ -7,10 +7,11 @@
 // send buffer is full, so at most `window` bytes of input (plus one partial
 // command, bounded by the codec's limits) and the replies to them are held.
 //
-// Each `received` chunk is decoded into as many commands as it holds; they go
-// to the store actor as one batch and come back as one encoded reply buffer,
-// written as one write. The store answers batches in the order it got them
-// (CAF keeps the order between two actors), so replies stay in order.
+// The commands decoded from what arrived (up to 128) go to the store actor as
+// one batch and come back as one encoded reply buffer, written as one write.
+// One batch is at the store at a time, and none is sent while more than
+// 1 MiB of replies wait to be written: a pipeline of GETs of a large value
+// multiplies its input, and the credit alone would not bound the replies.
 //
 // QUIT, a protocol error, EOF and draining end the input: what is in flight
 // is answered, then QUIT's +OK or the error reply, then the write side is
@@ -19,6 +20,7 @@
 #include "session.hpp"
 
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 
@@ -41,7 +43,12 @@ struct state {
   size_t credit = 0;         // granted, not yet received
   size_t consumed = 0;       // decoded input not yet tied to a write
   size_t batches = 0;        // at the store, not yet answered
-  std::deque<size_t> writes; // input bytes each queued write stands for
+  struct pending_write {
+    size_t input;  // input bytes it answers: granted again once written
+    size_t output; // its own size
+  };
+  std::deque<pending_write> writes; // queued, not yet completed
+  size_t out_pending = 0;    // bytes of those writes
   std::optional<actio::byte_buffer> last; // +OK of QUIT or an error reply
   bool ending = false;       // no more commands are decoded
   bool shut = false;         // shutdown_write requested
@@ -57,8 +64,19 @@ bool is_quit(const command& c) {
 
 } // namespace
 
+constexpr size_t max_batch = 128;          // commands per batch
+constexpr size_t max_output = 1024 * 1024; // reply bytes queued per connection
+
 caf::behavior session(actio::net::connection* self, const session_options& opts) {
   auto st = std::make_shared<state>(opts);
+  // send_batch's reply handler decodes the next batch: `process` is defined
+  // after it, so it calls through this.
+  // (Weak: the behaviour's handlers own it, no cycle through `st`.)
+  auto process_ref = std::make_shared<std::function<void()>>();
+  auto process_more = [weak = std::weak_ptr<std::function<void()>>{process_ref}] {
+    if (auto f = weak.lock())
+      (*f)();
+  };
   auto grant = [=](size_t n) {
     if (n == 0)
       return;
@@ -66,7 +84,8 @@ caf::behavior session(actio::net::connection* self, const session_options& opts)
     self->grant(n);
   };
   auto write = [=](actio::byte_buffer buf, size_t input_bytes) {
-    st->writes.push_back(input_bytes);
+    st->writes.push_back({input_bytes, buf.size()});
+    st->out_pending += buf.size();
     self->write(std::move(buf));
   };
   // After the last batch is answered: the final reply, then FIN.
@@ -93,6 +112,8 @@ caf::behavior session(actio::net::connection* self, const session_options& opts)
         [=](actio::byte_buffer& out) {
           --st->batches;
           write(std::move(out), input);
+          if (!st->ending)
+            process_more();
           maybe_finish();
         },
         [=](const caf::error&) { self->close(); }); // the store is gone
@@ -106,13 +127,19 @@ caf::behavior session(actio::net::connection* self, const session_options& opts)
     buf.push_back('\n');
     st->last = std::move(buf);
   };
-  // Decodes what `in` holds into one batch.
-  auto process = [=](bool at_eof) {
+  // Decodes what `in` holds into one batch of at most max_batch commands,
+  // while no batch is at the store and the replies not yet written stay
+  // under max_output: a GET of a large value multiplies the input, and
+  // without this the credit window alone would not bound the replies held.
+  auto process = [=] {
+    if (st->batches > 0 || st->out_pending > max_output)
+      return; // called again when the batch is answered or a write done
     std::vector<command> batch;
     size_t off = 0;
-    while (!st->ending && off < st->in.size()) {
-      auto r = at_eof ? st->codec.finish(st->in.data() + off, st->in.size() - off)
-                      : st->codec.decode(st->in.data() + off, st->in.size() - off);
+    while (!st->ending && off < st->in.size() && batch.size() < max_batch) {
+      auto r = st->codec.decode(st->in.data() + off, st->in.size() - off);
+      if (!r.error && r.consumed == 0 && st->eof) // the rest, at EOF: a last
+        r = st->codec.finish(st->in.data() + off, st->in.size() - off); // line
       if (r.error) {
         end_with("-ERR " + resp_codec::error_text(r.error));
         break;
@@ -129,6 +156,8 @@ caf::behavior session(actio::net::connection* self, const session_options& opts)
         break; // incomplete: wait for more
     }
     st->in.erase(st->in.begin(), st->in.begin() + static_cast<ptrdiff_t>(off));
+    if (st->eof && st->in.empty())
+      st->ending = true; // all input decoded
     send_batch(std::move(batch));
     // A command longer than the credit, with nothing in flight to return
     // credit: read on (the codec's limits bound it).
@@ -136,9 +165,10 @@ caf::behavior session(actio::net::connection* self, const session_options& opts)
       grant(opts.window);
     maybe_finish();
   };
+  *process_ref = process;
   grant(opts.window);
   return {
-    [=](actio::received& got) {
+    [=, keep = process_ref](actio::received& got) {
       st->credit -= std::min(st->credit, got.bytes.size());
       if (st->ending) { // read on to the client's EOF, dropping the bytes
         grant(got.bytes.size());
@@ -148,17 +178,21 @@ caf::behavior session(actio::net::connection* self, const session_options& opts)
         st->in = std::move(got.bytes);
       else
         st->in.insert(st->in.end(), got.bytes.begin(), got.bytes.end());
-      process(false);
+      process();
     },
     [=](const actio::write_completed& w) {
       if (w.reason) {
         self->close();
         return;
       }
-      size_t input = st->writes.front();
+      auto done = st->writes.front();
       st->writes.pop_front();
-      if (!st->ending)
-        grant(input); // written back: read as much again
+      st->out_pending -= done.output;
+      if (!st->ending) {
+        grant(done.input); // written back: read as much again
+        if (!st->in.empty())
+          process();
+      }
     },
     [=](const actio::read_closed& rc) {
       st->eof = true;
@@ -166,10 +200,8 @@ caf::behavior session(actio::net::connection* self, const session_options& opts)
         self->close();
         return;
       }
-      if (!st->ending) {
-        process(true); // a last inline command without its newline
-        st->ending = true;
-      }
+      if (!st->ending)
+        process(); // the rest, then the end (at once, or once answered)
       maybe_finish();
     },
     [=](const actio::shutdown_completed&) {
