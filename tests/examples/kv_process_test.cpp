@@ -2,6 +2,9 @@
 // sockets against the program on 127.0.0.1. Skipped, saying why, when
 // redis-cli is not installed (`./actio test` installs redis-tools).
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -90,6 +93,82 @@ size_t rss_of(int pid) {
     std::getline(in, key);
   }
   return 0;
+}
+
+// A port free a moment ago (redis-server takes no port 0).
+uint16_t free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(a);
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0
+      || ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+    ::close(fd);
+    return 0;
+  }
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+// Sends `script` in one write, then reads everything up to the server's
+// close (the script ends with QUIT).
+std::string replies_to(uint16_t port, const std::string& script) {
+  int fd = connect_tcp(port);
+  if (fd < 0)
+    return "<no connection>";
+  send_str(fd, script);
+  std::string out;
+  char buf[4096];
+  auto deadline = clock::now() + 30s;
+  while (clock::now() < deadline) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 1000) <= 0)
+      continue;
+    auto n = ::recv(fd, buf, sizeof(buf), 0);
+    if (n <= 0)
+      break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return out;
+}
+
+TEST(kv_process, replies_match_redis_server_byte_for_byte_on_one_script) {
+  auto redis = find_program("redis-server");
+  if (redis.empty())
+    GTEST_SKIP() << "redis-server not found in PATH: install Debian's "
+                    "redis-server to compare replies";
+  auto port = free_port();
+  ASSERT_NE(port, 0);
+  auto ref = spawn_process(redis, {"--port", std::to_string(port), "--bind",
+                                   "127.0.0.1", "--save", "", "--appendonly",
+                                   "no"});
+  ASSERT_TRUE(wait_until([&] {
+    int fd = connect_tcp(port);
+    if (fd < 0)
+      return false;
+    ::close(fd);
+    return true;
+  }, 30s));
+  kv_server srv;
+  ASSERT_NE(srv.port, 0);
+  const std::string script =
+    "PING\r\nPING hello\r\nECHO \"a b\"\r\nGET missing\r\nSET k v\r\nGET k\r\n"
+    "SET k w NX\r\nSET k w XX GET\r\nSET n x XX\r\nSET k v NX XX\r\n"
+    "SET k v EX\r\nSET k v EX zero\r\nSET k v EX 0\r\nSET k v PX 100000\r\n"
+    "INCR c\r\nINCRBY c 41\r\nDECR c\r\nDECRBY c 2\r\nINCR k\r\nINCRBY c x\r\n"
+    "SET big 9223372036854775807\r\nINCR big\r\nSET lz 007\r\nINCR lz\r\n"
+    "MSET a 1 b 2\r\nMSET a 1 b\r\nMGET a nope b\r\nEXISTS a b nope a\r\n"
+    "DEL a nope\r\nEXPIRE b 100\r\nTTL b\r\nTTL c\r\nTTL nope\r\n"
+    "PTTL nope\r\nEXPIRE nope 5\r\nEXPIRE b x\r\nEXPIRE b -1\r\nEXISTS b\r\n"
+    "KEYS c\r\nKEYS nothing*\r\nGET\r\nSET k\r\nDEL\r\nMGET\r\nFROB x y\r\n"
+    "*2\r\n$3\r\nGET\r\n$1\r\nc\r\n*0\r\n\r\nDBSIZE\r\nQUIT\r\n";
+  auto want = replies_to(port, script);
+  auto got = replies_to(srv.port, script);
+  EXPECT_NE(want.find("+OK\r\n"), std::string::npos) << want;
+  EXPECT_EQ(got, want);
+  EXPECT_EQ(ref.stop(SIGTERM, 30s), 0);
 }
 
 TEST(kv_process, commands_sent_with_eof_are_all_answered_before_the_close) {
