@@ -65,6 +65,8 @@ const std::map<std::string, bad_value_case>& bad_values() {
     {"actio-udp-echo",
      {{"--port", "70000"}, "--port: '70000' is not a port number (0-65535)"}},
     {"actio-chat", {{"--rate=fast"}, "--rate: 'fast' is not a number"}},
+    {"actio-kv",
+     {{"--port=abc"}, "--port: 'abc' is not a port number (0-65535)"}},
     {"actio-chat-client",
      {{"-p", "x", "--nick=n"}, "-p: 'x' is not a port number (0-65535)"}},
     {"actio-file-node",
@@ -166,7 +168,8 @@ class tools_process_test : public ::testing::TestWithParam<std::string> {};
 TEST(tools_list, finds_the_examples_and_every_tool_has_a_bad_value_case) {
   auto names = tool_names();
   for (auto example : {"actio-echo", "actio-copy", "actio-wc", "actio-udp-echo",
-                       "actio-chat", "actio-chat-client", "actio-file-node"})
+                       "actio-chat", "actio-chat-client", "actio-file-node",
+                       "actio-kv"})
     EXPECT_NE(std::find(names.begin(), names.end(), example), names.end())
       << example << " not in " << bin_dir;
   for (auto& name : names)
