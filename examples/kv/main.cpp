@@ -8,17 +8,14 @@
 //        what they read and end; what is left at --drain-timeout is closed.
 //        A second signal exits at once (status 1).
 
+#include <algorithm>
 #include <atomic>
-#include <csignal>
-#include <cstdlib>
+#include <chrono>
 #include <iostream>
-#include <thread>
-
-#include <caf/scoped_actor.hpp>
 
 #include "actio/actors/config.hpp"
 #include "actio/actors/runtime.hpp"
-#include "actio/net/atoms.hpp"
+#include "actio/net/serve.hpp"
 #include "actio/net/tcp_listener.hpp"
 
 #include "commands.hpp"
@@ -53,11 +50,7 @@ std::atomic<int64_t> clients{0};
 } // namespace
 
 int main(int argc, char** argv) {
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  actio::net::catch_stop_signals(); // before any thread starts
 
   actio::cli::tool tool{"actio-kv", "",
                         "In-memory key-value server speaking the Redis "
@@ -90,29 +83,7 @@ int main(int argc, char** argv) {
   std::cout << "actio-kv: listening on " << cfg.host << ':' << srv->port
             << " (backend " << (*rt)->backend_name() << ", " << (*rt)->drivers()
             << " driver thread(s))" << std::endl;
-  int sig = 0;
-  sigwait(&stop_signals, &sig);
-  std::cout << "actio-kv: " << (sig == SIGINT ? "SIGINT" : "SIGTERM")
-            << ", draining" << std::endl;
-  std::thread{[&] {
-    int again = 0;
-    sigwait(&stop_signals, &again);
-    std::_Exit(1);
-  }}.detach();
-  auto deadline = std::chrono::duration_cast<caf::timespan>(
+  auto drain = std::chrono::duration_cast<std::chrono::milliseconds>(
     std::chrono::duration<double>(std::max(cfg.drain_timeout, 0.0)));
-  caf::scoped_actor self{sys};
-  self
-    ->request(srv->actor, deadline + std::chrono::seconds{30},
-              actio::net::drain_atom::value, deadline)
-    .receive(
-      [](const actio::net::drain_result& r) {
-        std::cout << "actio-kv: drained " << r.drained << " connection(s), "
-                  << r.forced << " closed at the deadline" << std::endl;
-      },
-      [&](const caf::error& err) {
-        std::cout << "actio-kv: drain failed: " << sys.render(err) << std::endl;
-      });
-  (*rt)->shutdown();
-  return 0;
+  return actio::net::serve(**rt, {srv->actor}, {"actio-kv", drain, &std::cout});
 }
