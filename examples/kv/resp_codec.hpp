@@ -2,8 +2,8 @@
 // RESP2 (the Redis protocol) as a codec for a framed connection: decodes
 // commands (multibulk `*N\r\n$len\r\narg\r\n...` or an inline line
 // `SET k v\r\n`) and encodes replies. It follows the codec interface of the
-// framed connections (decode / encode / finish, `decoded<Frame>`) so the
-// session can move onto `framed<resp_codec>` unchanged.
+// framed connections (io/codec.hpp: decode / encode / finish,
+// `io::decoded<Frame>`) so the session can move onto `io::framed` unchanged.
 
 #include <cstddef>
 #include <cstdint>
@@ -15,17 +15,11 @@
 #include <caf/error.hpp>
 
 #include "actio/drivers/types.hpp"
+#include "actio/io/codec.hpp"
 
 namespace kv {
 
-/// What `decode` found at the front of its input (the framed connections'
-/// `io::decoded<Frame>`).
-template <class Frame>
-struct decoded {
-  std::optional<Frame> frame; ///< a whole frame, if one was complete
-  size_t consumed = 0;        ///< bytes used (may be > 0 without a frame)
-  caf::error error;           ///< malformed / too long: close with it
-};
+using actio::io::decoded; // what `decode` found (io/codec.hpp)
 
 /// A command: its arguments as byte strings, the name first.
 using command = std::vector<std::string>;
