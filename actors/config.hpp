@@ -47,8 +47,9 @@ public:
   ///          usage error), or nothing to run the program
   std::optional<int> parse_args(const cli::tool& tool, int argc, char** argv);
 
-  /// Configures `actio::log` from `actio.log.*` (options not given keep
-  /// their defaults). @returns an error text naming the option, empty on
+  /// Configures `actio::log` from the options actio.log.level,
+  /// actio.log.file and actio.log.format (those not given keep their
+  /// defaults). @returns an error text naming the option, empty on
   /// success
   std::string apply_log_options() const;
 

@@ -1,7 +1,5 @@
 #include "registry.hpp"
 
-#include "actio/actors/supervisor.hpp"
-
 #include <iostream>
 #include <map>
 #include <optional>
@@ -220,13 +218,7 @@ caf::behavior registry(registry_actor* self, size_t max_rooms,
 
 caf::actor spawn_registry(caf::actor_system& sys, size_t max_rooms,
                           peer_limits limits) {
-  // Supervised: a crashed registry is restarted (empty) behind the same
-  // handle; the requests it swallowed get errc::restarted.
-  auto sup = actio::spawn_supervisor(
-    sys, {{"registry", [&sys, max_rooms, limits] {
-             return sys.spawn(registry, max_rooms, limits);
-           }}});
-  return sup ? sup->child("registry") : caf::actor{};
+  return sys.spawn(registry, max_rooms, limits);
 }
 
 } // namespace chat

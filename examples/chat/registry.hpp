@@ -15,9 +15,7 @@
 namespace chat {
 
 /// Spawns the registry (see atoms.hpp); at most `max_rooms` rooms at once
-/// (rooms made for peers count too; empty rooms are freed). The handle is
-/// the front of a supervisor (actio/actors/supervisor.hpp): a crashed
-/// registry is restarted behind it, an exit message to it stops both.
+/// (rooms made for peers count too; empty rooms are freed).
 caf::actor spawn_registry(caf::actor_system& sys, size_t max_rooms,
                           peer_limits limits = {});
 

@@ -251,7 +251,10 @@ TEST_F(log_test, a_tool_writes_its_warnings_to_the_log_file_and_none_to_stderr) 
   ASSERT_EQ(child.stop(SIGTERM, 30s), 0);
   auto rest = child.read_all(30s);
   // Its own output only: no warning went to stdout or stderr.
-  EXPECT_EQ(rest, "actio-udp-echo: SIGTERM, shutting down\n");
+  EXPECT_EQ(rest,
+            "actio-udp-echo: SIGTERM, draining (up to 0 s; signal again to "
+            "exit now)\nactio-udp-echo: drained 0 connection(s), 0 closed at "
+            "the deadline\n");
   auto logged = read_file(file);
   EXPECT_EQ(count(logged, R"("msg":"datagram truncated to 16 bytes")"), 3u)
     << logged;

@@ -230,7 +230,7 @@ TEST(chat_process, sigterm_tells_clients_and_exits_zero) {
   auto status = srv.child.stop(0, 60s);
   ASSERT_TRUE(WIFEXITED(status)) << status;
   EXPECT_EQ(WEXITSTATUS(status), 0);
-  EXPECT_NE(srv.child.read_all(10s).find("drained 2 client(s), 0 closed"),
+  EXPECT_NE(srv.child.read_all(10s).find("drained 2 connection(s), 0 closed"),
             std::string::npos);
 }
 
