@@ -5,7 +5,6 @@
 /// drivers/detail/write_queue.hpp (completions go out through `out`).
 
 #include <cerrno>
-#include <deque>
 #include <string>
 #include <utility>
 
@@ -82,7 +81,7 @@ public:
   }
 
 private:
-  std::deque<datagram_req> reqs_;
+  fifo<datagram_req> reqs_;
 };
 
 /// Marks the stream slot a backend's `adopt` just made (`id`, an expected

@@ -10,7 +10,6 @@
 /// flight. Completions go out through `out`, a callable that takes a
 /// `caf::message` for the socket's owner (the driver's `deliver`).
 
-#include <deque>
 #include <optional>
 #include <string>
 #include <utility>
@@ -24,6 +23,7 @@
 #include "actio/drivers/completions.hpp"
 #include "actio/drivers/driver.hpp"
 #include "actio/drivers/types.hpp"
+#include "actio/drivers/detail/fifo.hpp"
 
 namespace actio::detail {
 
@@ -199,7 +199,7 @@ public:
   }
 
 private:
-  std::deque<write_req> reqs_;
+  fifo<write_req> reqs_;
   size_t queued_ = 0;
   bool paused_ = false;               ///< above the high watermark
   std::optional<shutdown_req> shut_;  ///< waits for the queue to drain

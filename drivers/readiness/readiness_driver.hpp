@@ -17,7 +17,6 @@
 /// from its loop: the blocking pool by default, POSIX AIO for the aio backend
 /// (composed in drivers/select.cpp).
 
-#include <deque>
 #include <functional>
 #include <map>
 #include <memory>

@@ -53,18 +53,18 @@ void uring_driver::submit_dgram_send(uint32_t index) {
   o->target = id_of(index);
   auto& d = s.dq.front();
   o->w = std::move(d.w);
-  o->addr = d.to;
-  o->addr_len = d.len;
+  o->ext().addr = d.to;
+  o->ext().addr_len = d.len;
   s.dq.pop_front();
-  o->iov = iovec{o->w.buf.data(), o->w.buf.size()};
-  o->msg.msg_name = o->addr_len > 0 ? &o->addr : nullptr;
-  o->msg.msg_namelen = o->addr_len;
-  o->msg.msg_iov = &o->iov;
-  o->msg.msg_iovlen = 1;
+  o->ext().iov = iovec{o->w.buf.data(), o->w.buf.size()};
+  o->ext().msg.msg_name = o->ext().addr_len > 0 ? &o->ext().addr : nullptr;
+  o->ext().msg.msg_namelen = o->ext().addr_len;
+  o->ext().msg.msg_iov = &o->ext().iov;
+  o->ext().msg.msg_iovlen = 1;
   s.send_op = o;
   ++s.ops;
   auto* e = sqe();
-  io_uring_prep_sendmsg(e, s.fd, &o->msg, MSG_NOSIGNAL);
+  io_uring_prep_sendmsg(e, s.fd, &o->ext().msg, MSG_NOSIGNAL);
   io_uring_sqe_set_data(e, o);
 }
 
@@ -90,7 +90,7 @@ void uring_driver::on_dgram_send(op* o, int res) {
   }
   if (res == -EINTR || res == -EAGAIN || res == -ENOBUFS) {
     // Retry the same datagram first: order is kept.
-    s.dq.retry_front(detail::datagram_req{std::move(o->w), o->addr, o->addr_len});
+    s.dq.retry_front(detail::datagram_req{std::move(o->w), o->ext().addr, o->ext().addr_len});
     op_done(o);
     submit_dgram_send(index);
     return;
@@ -114,15 +114,15 @@ void uring_driver::arm_dgram_recv(uint32_t index) {
   auto* o = new_op(op_kind::recvmsg);
   o->target = id_of(index);
   o->buf.resize(s.dq.limits.max_size);
-  o->iov = iovec{o->buf.data(), o->buf.size()};
-  o->msg.msg_name = &o->addr;
-  o->msg.msg_namelen = sizeof(o->addr);
-  o->msg.msg_iov = &o->iov;
-  o->msg.msg_iovlen = 1;
+  o->ext().iov = iovec{o->buf.data(), o->buf.size()};
+  o->ext().msg.msg_name = &o->ext().addr;
+  o->ext().msg.msg_namelen = sizeof(o->ext().addr);
+  o->ext().msg.msg_iov = &o->ext().iov;
+  o->ext().msg.msg_iovlen = 1;
   s.recv_op = o;
   ++s.ops;
   auto* e = sqe();
-  io_uring_prep_recvmsg(e, s.fd, &o->msg, 0);
+  io_uring_prep_recvmsg(e, s.fd, &o->ext().msg, 0);
   io_uring_sqe_set_data(e, o);
 }
 
@@ -141,10 +141,10 @@ void uring_driver::on_dgram_recv(op* o, int res) {
     --s.credit;
     // Copy out at the datagram's size: the op's buffer has the receive size.
     datagram_received ev{id,
-                         net::address{reinterpret_cast<sockaddr*>(&o->addr),
-                                      o->msg.msg_namelen},
+                         net::address{reinterpret_cast<sockaddr*>(&o->ext().addr),
+                                      o->ext().msg.msg_namelen},
                          byte_buffer(o->buf.begin(), o->buf.begin() + res),
-                         (o->msg.msg_flags & MSG_TRUNC) != 0};
+                         (o->ext().msg.msg_flags & MSG_TRUNC) != 0};
     deliver(s.owner, caf::make_message(std::move(ev)));
   } else if (res != -EINTR && res != -EAGAIN && res != -ECANCELED) {
     // An asynchronous error (ICMP for an earlier send); the socket stays.

@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <utility>
 
 #include <fcntl.h>
 #include <sys/eventfd.h>
@@ -122,7 +123,7 @@ uring_driver::~uring_driver() {
     close_all();
     // Reap until the kernel gave back every operation's storage.
     stopping_ = true;
-    for (int i = 0; i < 1000 && !ops_.empty(); ++i) {
+    for (int i = 0; i < 1000 && live_ops_ != 0; ++i) {
       io_uring_sqe* s = io_uring_get_sqe(&ring_);
       if (s != nullptr) {
         io_uring_prep_cancel64(s, 0, IORING_ASYNC_CANCEL_ANY);
@@ -133,6 +134,10 @@ uring_driver::~uring_driver() {
     bufs_.unregister(ring_);
     io_uring_queue_exit(&ring_);
   }
+  // The kernel holds nothing now (or never did): free the pooled ops.
+  for (auto* list : {live_, free_})
+    while (list != nullptr)
+      delete std::exchange(list, list->next);
   if (evfd_ >= 0)
     ::close(evfd_);
 }
@@ -147,16 +152,51 @@ io_uring_sqe* uring_driver::sqe() {
   return s;
 }
 
+namespace {
+
+// Enough for the sends and recvs of a busy loop turn; a burst beyond it
+// goes back to the heap.
+constexpr size_t max_free_ops = 4096;
+
+} // namespace
+
 uring_driver::op* uring_driver::new_op(op_kind kind) {
-  auto ptr = std::make_unique<op>();
-  ptr->kind = kind;
-  auto* raw = ptr.get();
-  ops_.emplace(raw, std::move(ptr));
-  return raw;
+  op* o;
+  if (free_ != nullptr) {
+    o = std::exchange(free_, free_->next);
+    --free_ops_;
+    o->reset(kind);
+  } else {
+    o = new op;
+    o->kind = kind;
+  }
+  o->prev = nullptr;
+  o->next = live_;
+  if (live_ != nullptr)
+    live_->prev = o;
+  live_ = o;
+  ++live_ops_;
+  return o;
 }
 
 void uring_driver::op_done(op* o) {
-  ops_.erase(o);
+  if (o->prev != nullptr)
+    o->prev->next = o->next;
+  else
+    live_ = o->next;
+  if (o->next != nullptr)
+    o->next->prev = o->prev;
+  --live_ops_;
+  if (free_ops_ >= max_free_ops) {
+    delete o;
+    return;
+  }
+  // Drop what the op still holds (a promise, an actor, a buffer) now.
+  o->reset(op_kind::wake);
+  o->prev = nullptr;
+  o->next = free_;
+  free_ = o;
+  ++free_ops_;
 }
 
 // -- wake-up ------------------------------------------------------------------

@@ -26,7 +26,6 @@
 /// and uring_op.hpp are what they share.
 
 #include <atomic>
-#include <deque>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -36,6 +35,7 @@
 
 #include "actio/drivers/detail/accept_backoff.hpp"
 #include "actio/drivers/detail/datagram_queue.hpp"
+#include "actio/drivers/detail/fifo.hpp"
 #include "actio/drivers/detail/slot_table.hpp"
 #include "actio/drivers/detail/write_queue.hpp"
 #include "actio/drivers/driver.hpp"
@@ -110,7 +110,7 @@ public:
 
   /// Operations whose CQE has not arrived yet (tests).
   size_t in_flight() const noexcept {
-    return ops_.size();
+    return live_ops_;
   }
 
 private:
@@ -153,7 +153,7 @@ private:
     uint64_t bytes_written = 0;
     op* recv_op = nullptr;
     bool recv_cancel_sent = false;
-    std::deque<byte_buffer> stash; // read beyond credit, delivered on grant
+    detail::fifo<byte_buffer> stash; // read beyond credit, delivered on grant
     bool read_done = false;        // EOF or error seen (maybe not delivered)
     bool read_reported = false;    // read_closed delivered
     caf::error read_error;
@@ -232,7 +232,10 @@ private:
   int evfd_ = -1;
   uint64_t wake_buf_ = 0;
   std::atomic<bool> wake_pending_{false};
-  std::unordered_map<op*, std::unique_ptr<op>> ops_;
+  op* live_ = nullptr;  // in flight: an intrusive list (uring_op.hpp)
+  op* free_ = nullptr;  // done, kept for reuse (at most max_free_ops)
+  size_t live_ops_ = 0;
+  size_t free_ops_ = 0;
   detail::slot_table<slot> slots_;
   detail::accept_backoff backoff_;
   std::vector<uint32_t> ready_; // sockets to re-arm (ENOBUFS, back-off)

@@ -30,10 +30,10 @@ uring_driver::file_slot* uring_driver::find_file(file_id id) noexcept {
 void uring_driver::open_file(std::string path, int flags, unsigned mode,
                              caf::response_promise rp) {
   auto* o = new_op(op_kind::file_open);
-  o->path = std::move(path);
+  o->ext().path = std::move(path);
   o->rp = std::move(rp);
   auto* e = sqe();
-  io_uring_prep_openat(e, AT_FDCWD, o->path.c_str(), flags | O_CLOEXEC, mode);
+  io_uring_prep_openat(e, AT_FDCWD, o->ext().path.c_str(), flags | O_CLOEXEC, mode);
   io_uring_sqe_set_data(e, o);
 }
 
@@ -127,7 +127,7 @@ void uring_driver::stat_file(file_id file, caf::response_promise rp) {
   o->rp = std::move(rp);
   ++f->ops;
   auto* e = sqe();
-  io_uring_prep_statx(e, f->fd, "", AT_EMPTY_PATH, STATX_SIZE, &o->stx);
+  io_uring_prep_statx(e, f->fd, "", AT_EMPTY_PATH, STATX_SIZE, &o->ext().stx);
   io_uring_sqe_set_data(e, o);
 }
 
@@ -171,12 +171,12 @@ void uring_driver::maybe_close_file(uint32_t index) {
 void uring_driver::on_file(op* o, int res) {
   if (o->kind == op_kind::file_open) {
     if (res < 0) {
-      o->rp.deliver(make_path_error("open", o->path, -res));
+      o->rp.deliver(make_path_error("open", o->ext().path, -res));
     } else {
       auto index = files_.allocate();
       auto& f = files_[index];
       f.fd = res;
-      f.path = std::move(o->path);
+      f.path = std::move(o->ext().path);
       o->rp.deliver(files_.id_of(index));
     }
     op_done(o);
@@ -227,7 +227,7 @@ void uring_driver::on_file(op* o, int res) {
   } else if (o->kind == op_kind::file_sync) {
     o->rp.deliver(caf::unit);
   } else {
-    o->rp.deliver(static_cast<uint64_t>(o->stx.stx_size));
+    o->rp.deliver(static_cast<uint64_t>(o->ext().stx.stx_size));
   }
   op_done(o);
   maybe_close_file(index);

@@ -50,12 +50,12 @@ bool uring_driver::connect(socket_id id, const sockaddr_storage& addr,
   auto* o = new_op(op_kind::connect);
   o->target = id;
   o->id = op_ident;
-  o->addr = addr;
-  o->addr_len = len;
+  o->ext().addr = addr;
+  o->ext().addr_len = len;
   ++s->ops;
   auto* e = sqe();
-  io_uring_prep_connect(e, s->fd, reinterpret_cast<sockaddr*>(&o->addr),
-                        o->addr_len);
+  io_uring_prep_connect(e, s->fd, reinterpret_cast<sockaddr*>(&o->ext().addr),
+                        o->ext().addr_len);
   io_uring_sqe_set_data(e, o);
   return true;
 }
@@ -280,8 +280,8 @@ void uring_driver::on_recv(op* o, int res, unsigned flags) {
     }
     // Credit used up: stop the multishot recv before it takes more buffers.
     size_t stashed = 0;
-    for (auto& b : s.stash)
-      stashed += b.size();
+    for (size_t i = 0; i < s.stash.size(); ++i)
+      stashed += s.stash[i].size();
     if (stashed >= s.credit && s.recv_op != nullptr && !s.recv_cancel_sent) {
       s.recv_cancel_sent = true;
       auto* e = sqe();
