@@ -339,4 +339,27 @@ TEST(kv_process, a_client_that_pipelines_and_never_reads_is_not_buffered_for) {
   ::close(fd);
 }
 
+// Debian's redis-benchmark, a second client nobody here wrote: pipelined
+// SETs and GETs from 10 connections all succeed, and what it SET is there.
+TEST(kv_process, redis_benchmark_sets_and_gets) {
+  NEED_REDIS_CLI(cli_bin);
+  auto bench_bin = find_program("redis-benchmark");
+  if (bench_bin.empty())
+    GTEST_SKIP() << "redis-benchmark not found in PATH: install Debian's "
+                    "redis-tools (./actio deps does)";
+  kv_server srv;
+  auto bench = spawn_process(bench_bin, {"-h", "127.0.0.1", "-p",
+                                         std::to_string(srv.port), "-t",
+                                         "set,get", "-n", "2000", "-c", "10",
+                                         "-P", "8", "-q"});
+  auto out = bench.read_all(120s);
+  EXPECT_EQ(bench.stop(0, 30s), 0) << out;
+  EXPECT_NE(out.find("SET: "), std::string::npos) << out;
+  EXPECT_NE(out.find("GET: "), std::string::npos) << out;
+  EXPECT_EQ(out.find("rror"), std::string::npos) << out;
+  // Without -r every request uses the one key, with a 3-byte value.
+  EXPECT_EQ(cli(cli_bin, srv.port, {"DBSIZE"}), "1");
+  EXPECT_EQ(cli(cli_bin, srv.port, {"GET", "key:__rand_int__"}).size(), 3u);
+}
+
 } // namespace
