@@ -1,5 +1,7 @@
 #include "actio/actors/supervisor.hpp"
 
+#include <utility>
+
 #include <deque>
 #include <map>
 
@@ -102,6 +104,14 @@ caf::behavior front(front_actor* self, std::string name, caf::actor child) {
     fail_pending(self, em.reason ? em.reason
                                  : make_actio_error(errc::shutting_down,
                                                     "supervisor stopped"));
+    // Stopped from outside: pass the exit on while this front still holds
+    // the supervisor. The link's own exit message could come too late: the
+    // front's reference may have been the supervisor's last, and an actor
+    // destroyed that way never reads its mailbox (its children would be
+    // left running).
+    auto& sup = self->state.supervisor;
+    if (sup && em.source != sup.address())
+      self->send_exit(sup, em.reason);
     self->quit(std::move(em.reason));
   });
   return {
@@ -138,6 +148,13 @@ struct supervisor_state {
   supervisor_options opts;
   std::deque<std::chrono::steady_clock::time_point> restarts;
   static inline const char* name = "actio.supervisor";
+  // The supervisor ends without give_up() when the last reference to it
+  // goes (its fronts were dropped): its children must not outlive it.
+  ~supervisor_state() {
+    for (auto& c : children)
+      if (c.current)
+        caf::anon_send_exit(c.current, caf::exit_reason::user_shutdown);
+  }
 };
 
 using supervisor_actor = caf::stateful_actor<supervisor_state>;
@@ -167,7 +184,7 @@ bool start(supervisor_actor* self, child_slot& c) {
 void give_up(supervisor_actor* self, caf::error reason) {
   for (auto& c : self->state.children)
     if (c.current)
-      self->send_exit(c.current, reason);
+      self->send_exit(std::exchange(c.current, nullptr), reason);
   self->quit(std::move(reason));
 }
 

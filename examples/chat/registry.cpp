@@ -1,5 +1,9 @@
 #include "registry.hpp"
 
+#include "actio/actors/supervisor.hpp"
+
+#include "actio/actors/supervisor.hpp"
+
 #include <iostream>
 #include <map>
 #include <optional>
@@ -218,7 +222,13 @@ caf::behavior registry(registry_actor* self, size_t max_rooms,
 
 caf::actor spawn_registry(caf::actor_system& sys, size_t max_rooms,
                           peer_limits limits) {
-  return sys.spawn(registry, max_rooms, limits);
+  // Supervised: a crashed registry is restarted (empty) behind the same
+  // handle; the requests it swallowed get errc::restarted.
+  auto sup = actio::spawn_supervisor(
+    sys, {{"registry", [&sys, max_rooms, limits] {
+             return sys.spawn(registry, max_rooms, limits);
+           }}});
+  return sup ? sup->child("registry") : caf::actor{};
 }
 
 } // namespace chat

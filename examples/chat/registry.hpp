@@ -15,7 +15,9 @@
 namespace chat {
 
 /// Spawns the registry (see atoms.hpp); at most `max_rooms` rooms at once
-/// (rooms made for peers count too; empty rooms are freed).
+/// (rooms made for peers count too; empty rooms are freed). The handle is
+/// the front of a supervisor (actio/actors/supervisor.hpp): a crashed
+/// registry is restarted behind it, an exit message to it stops both.
 caf::actor spawn_registry(caf::actor_system& sys, size_t max_rooms,
                           peer_limits limits = {});
 

@@ -190,6 +190,50 @@ TEST_P(supervisor_test, a_temporary_child_stays_down_and_its_front_says_so) {
   stop(h.supervisor);
 }
 
+// The chat registry's shape: only the front is kept (the handle is dropped)
+// and someone else (a remote node, here the test) holds the child. An exit
+// sent to the front stops the child too: the supervisor gets the exit
+// before the front's reference to it, its last, goes away.
+TEST_P(supervisor_test, an_exit_to_the_front_stops_the_child_held_elsewhere) {
+  caf::actor front;
+  caf::actor child;
+  {
+    auto hx = spawn_supervisor(sys(), {{"kid", [this] {
+                                         return sys().spawn(fragile, 0);
+                                       }}});
+    ASSERT_TRUE(hx) << sys().render(hx.error());
+    front = hx->child("kid");
+    child = current(hx->supervisor, "kid");
+  }
+  ASSERT_TRUE(child);
+  caf::scoped_actor self{sys()};
+  self->monitor(child);
+  self->send_exit(front, caf::exit_reason::user_shutdown);
+  front = nullptr;
+  bool down = false;
+  self->receive([&](caf::down_msg&) { down = true; }, caf::after(30s) >> [] {});
+  EXPECT_TRUE(down) << "the child outlived its supervisor";
+}
+
+// Every handle to the supervisor and its fronts dropped: the supervisor
+// ends, and its children with it, even one somebody else still holds.
+TEST_P(supervisor_test, dropping_every_front_stops_the_children) {
+  caf::actor child;
+  {
+    auto hx = spawn_supervisor(sys(), {{"kid", [this] {
+                                         return sys().spawn(fragile, 0);
+                                       }}});
+    ASSERT_TRUE(hx) << sys().render(hx.error());
+    child = current(hx->supervisor, "kid");
+  }
+  ASSERT_TRUE(child);
+  caf::scoped_actor self{sys()};
+  self->monitor(child);
+  bool down = false;
+  self->receive([&](caf::down_msg&) { down = true; }, caf::after(30s) >> [] {});
+  EXPECT_TRUE(down) << "the child outlived its supervisor";
+}
+
 } // namespace
 
 ACTIO_TEST_ALL_BACKENDS(supervisor_test);
