@@ -4,6 +4,7 @@
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include "actio/drivers/errc.hpp"
 #include "actio/net/detail/tls_session.hpp"
@@ -54,8 +55,14 @@ caf::error load_identity(SSL_CTX* ctx, const tls_config& cfg) {
   if (SSL_CTX_use_certificate_chain_file(ctx, cfg.cert_file.c_str()) != 1)
     return bad_file(cfg.cert_file, "certificate");
   if (SSL_CTX_use_PrivateKey_file(ctx, cfg.key_file.c_str(), SSL_FILETYPE_PEM)
-      != 1)
-    return bad_file(cfg.key_file, "private key");
+      != 1) {
+    // OpenSSL checks the pair here already ("key values mismatch").
+    if (ERR_GET_REASON(ERR_peek_last_error()) != X509_R_KEY_VALUES_MISMATCH)
+      return bad_file(cfg.key_file, "private key");
+    ERR_clear_error();
+    return bad("the private key " + cfg.key_file
+               + " does not match the certificate " + cfg.cert_file);
+  }
   if (SSL_CTX_check_private_key(ctx) != 1) {
     ERR_clear_error();
     return bad("the private key " + cfg.key_file

@@ -65,4 +65,31 @@ caf::expected<std::optional<tls_context>> tls_options::client_context() const {
   return std::optional<tls_context>{std::move(*ctx)};
 }
 
+namespace {
+
+std::optional<int>
+apply(const cli::tool& tool, connection_options& opts,
+      const caf::expected<std::optional<tls_context>>& ctx) {
+  if (!ctx) {
+    auto text = describe(ctx.error());
+    if (ctx.error().code() == static_cast<uint8_t>(errc::invalid_argument))
+      return tool.usage_error(text);
+    return tool.fail(text);
+  }
+  opts.tls = *ctx;
+  return std::nullopt;
+}
+
+} // namespace
+
+std::optional<int> tls_options::apply_server(const cli::tool& tool,
+                                             connection_options& opts) const {
+  return apply(tool, opts, server_context());
+}
+
+std::optional<int> tls_options::apply_client(const cli::tool& tool,
+                                             connection_options& opts) const {
+  return apply(tool, opts, client_context());
+}
+
 } // namespace actio::net

@@ -16,9 +16,9 @@
 ///   my_config() { tls.add_server_options(custom_options_); }
 /// };
 /// ...
-/// auto ctx = cfg.tls.server_context();   // loads the files now
-/// if (!ctx) return tool.fail(actio::describe(ctx.error()));
-/// if (*ctx) conn_opts.tls = **ctx;        // else: plain TCP
+/// actio::net::connection_options conn;
+/// if (auto status = cfg.tls.apply_server(tool, conn)) // loads the files now
+///   return *status;                                   // 2: misuse, 1: bad file
 /// ```
 
 #include <optional>
@@ -27,6 +27,8 @@
 #include <caf/config_option_set.hpp>
 #include <caf/expected.hpp>
 
+#include "actio/actors/cli/tool.hpp"
+#include "actio/net/connection.hpp"
 #include "actio/net/tls_context.hpp"
 
 namespace actio::net {
@@ -54,6 +56,16 @@ struct tls_options {
 
   /// The client context (--tls or any --tls-* option turns it on).
   caf::expected<std::optional<tls_context>> client_context() const;
+
+  /// Sets `opts.tls` from `server_context()`. On error prints it the
+  /// tool's way. @returns the exit status on error (2 for a misuse, 1 for a
+  /// file that does not load), nothing on success
+  std::optional<int> apply_server(const cli::tool& tool,
+                                  connection_options& opts) const;
+
+  /// Sets `opts.tls` from `client_context()`, like `apply_server`.
+  std::optional<int> apply_client(const cli::tool& tool,
+                                  connection_options& opts) const;
 };
 
 } // namespace actio::net

@@ -28,7 +28,6 @@
 #include <iostream>
 
 #include "actio/actors/runtime.hpp"
-#include "actio/drivers/errc.hpp"
 #include "actio/net/serve.hpp"
 #include "actio/net/tcp_listener.hpp"
 #include "actio/net/tls_options.hpp"
@@ -92,13 +91,9 @@ int main(int argc, char** argv) {
     return *status;
   auto drain = std::chrono::duration_cast<std::chrono::milliseconds>(
     std::chrono::duration<double>(std::max(cfg.drain_timeout, 0.0)));
-  auto tls = cfg.tls.server_context(); // loads the files now, not later
-  if (!tls && tls.error().code() == static_cast<uint8_t>(actio::errc::invalid_argument))
-    return tool.usage_error(actio::describe(tls.error()));
-  if (!tls)
-    return tool.fail(actio::describe(tls.error()));
-  actio::net::connection_options conn;
-  conn.tls = *tls;
+  actio::net::connection_options conn; // TLS files load now, not later
+  if (auto status = cfg.tls.apply_server(tool, conn))
+    return *status;
   if (cfg.cluster.wanted() && conn.tls)
     return tool.usage_error("--tls-cert is not available with --worker/--workers");
   if (cfg.cluster.wanted())

@@ -239,9 +239,30 @@ TEST_P(tls_test, client_certificate_required) {
   auto port = serve("server", cfg);
   // Without a certificate: the server refuses (with TLS 1.3 the client's
   // handshake has finished by then, so it sees the alert as the end).
-  auto out = echo_once(port, text("no cert"));
-  ASSERT_TRUE(out);
-  EXPECT_TRUE(out->echoed.empty());
+  auto ctx = certs_->client();
+  ASSERT_TRUE(ctx);
+  net::connection_options opts;
+  opts.tls = *ctx;
+  auto end = std::make_shared<std::promise<std::pair<caf::error, size_t>>>();
+  auto got = std::make_shared<size_t>(0);
+  auto c = net::tcp_connect(rt(), "127.0.0.1", port,
+    [end, got](net::connection* self) -> caf::behavior {
+      self->grant(1024);
+      return {
+        [=](const connected& c) {
+          if (!c.reason)
+            self->write(text("no cert"));
+        },
+        [=](received& in) { *got += in.bytes.size(); },
+        [=](const connection_closed& c) { end->set_value({c.reason, *got}); },
+      };
+    }, opts);
+  ASSERT_TRUE(c);
+  auto f = end->get_future();
+  ASSERT_EQ(f.wait_for(10s), std::future_status::ready);
+  auto [why, echoed] = f.get();
+  EXPECT_EQ(echoed, 0u);
+  EXPECT_TRUE(why) << "the client must see the refusal";
   ASSERT_TRUE(log_->wait_closed(1));
   {
     std::lock_guard guard{log_->mtx};
@@ -251,7 +272,7 @@ TEST_P(tls_test, client_certificate_required) {
   net::tls_config with;
   with.cert_file = certs_->path("client.pem");
   with.key_file = certs_->path("client.key");
-  out = echo_once(port, text("with cert"), with);
+  auto out = echo_once(port, text("with cert"), with);
   ASSERT_TRUE(out);
   EXPECT_FALSE(out->reason) << sys().render(out->reason);
   EXPECT_EQ(out->echoed, text("with cert"));

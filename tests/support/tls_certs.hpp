@@ -12,6 +12,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <string>
 
 #include "actio/net/tls_context.hpp"
@@ -72,6 +73,12 @@ private:
            == 0;
   }
 
+  bool write_file(const std::string& name, const std::string& text) const {
+    std::ofstream out{path(name)};
+    out << text;
+    return static_cast<bool>(out);
+  }
+
   bool make_ca(const std::string& name) const {
     return run("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256"
                " -nodes -keyout " + name + ".key -out " + name + ".pem -days 30"
@@ -83,7 +90,7 @@ private:
     return run("openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes"
                " -keyout " + name + ".key -out " + name + ".csr -subj /CN="
                + name)
-           && run("printf 'subjectAltName=" + san + "\\n' > " + name + ".ext")
+           && write_file(name + ".ext", "subjectAltName=" + san + "\n")
            && run("openssl x509 -req -in " + name + ".csr -CA " + ca
                   + ".pem -CAkey " + ca + ".key -CAcreateserial -days "
                   + std::to_string(days) + " -extfile " + name + ".ext -out "
