@@ -199,6 +199,28 @@ TEST_F(tls_process, a_required_client_certificate_is_enforced) {
   EXPECT_TRUE(with.read_until("with cert", seen2)) << seen2;
 }
 
+TEST_F(tls_process, redis_cli_talks_tls_to_actio_kv) {
+  auto port = start(ACTIO_KV_BIN);
+  ASSERT_NE(port, 0);
+  auto cli = [&](std::vector<std::string> cmd) {
+    std::vector<std::string> args{"-h", "127.0.0.1", "-p", std::to_string(port),
+                                  "--tls", "--cacert", certs_->path("ca.pem"),
+                                  "--sni", "localhost"};
+    args.insert(args.end(), cmd.begin(), cmd.end());
+    auto c = test::spawn_process("/usr/bin/redis-cli", args,
+                                 {.merge_stderr = true});
+    auto out = c.read_all(30s);
+    c.stop(0, 30s);
+    return out;
+  };
+  if (::access("/usr/bin/redis-cli", X_OK) != 0)
+    GTEST_SKIP() << "redis-cli (redis-tools) is not installed";
+  EXPECT_EQ(cli({"ping"}), "PONG\n");
+  EXPECT_EQ(cli({"set", "k", "over tls"}), "OK\n");
+  EXPECT_EQ(cli({"get", "k"}), "over tls\n");
+  EXPECT_EQ(server_.stop(SIGTERM, 20s), 0);
+}
+
 TEST_F(tls_process, bad_certificate_files_fail_at_startup_naming_the_file) {
   auto child = test::spawn_process(
     ACTIO_ECHO_BIN, {"--port", "0", "--tls-cert", certs_->path("nope.pem"),
