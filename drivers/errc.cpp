@@ -42,6 +42,11 @@ std::string to_string(errc x) {
     case errc::actor_failed: return "actor_failed";
     case errc::restarted: return "restarted";
     case errc::restart_limit: return "restart_limit";
+    case errc::tls_handshake_failed: return "tls_handshake_failed";
+    case errc::tls_handshake_timeout: return "tls_handshake_timeout";
+    case errc::tls_verify_failed: return "tls_verify_failed";
+    case errc::tls_error: return "tls_error";
+    case errc::tls_bad_config: return "tls_bad_config";
   }
   return "unknown_errc";
 }

@@ -87,6 +87,20 @@ enum class errc : uint8_t {
   /// A supervisor stopped: its children crashed more often than its
   /// intensity allows (actors/supervisor.hpp).
   restart_limit,
+  /// The TLS handshake failed: the peer does not speak TLS (plain text to
+  /// a TLS port), offers no common version or cipher, or sent an alert.
+  tls_handshake_failed,
+  /// The TLS handshake did not finish within its timeout.
+  tls_handshake_timeout,
+  /// The peer's certificate was refused: unknown CA, expired, not for the
+  /// expected host name, or missing where one is required.
+  tls_verify_failed,
+  /// A TLS error after the handshake: a bad record, a renegotiation
+  /// attempt, or the peer's EOF without close_notify (truncation).
+  tls_error,
+  /// A TLS certificate, key or CA file could not be loaded, or the key
+  /// does not match the certificate.
+  tls_bad_config,
 };
 
 std::string to_string(errc x);

@@ -14,6 +14,7 @@
 #include "actio/drivers/errc.hpp"
 #include "actio/net/atoms.hpp"
 #include "actio/net/detail/connection_common.hpp"
+#include "actio/net/detail/tls_state.hpp"
 #include "actio/net/socket.hpp"
 
 namespace actio::net {
@@ -128,7 +129,12 @@ caf::behavior connection::make_behavior() {
     return {};
   }
   sock_ = *sock;
-  return user_behavior();
+  if (!opts_.tls)
+    return user_behavior();
+  tls_start(0); // before the behaviour: its first grant is plaintext credit
+  auto bhvr = user_behavior();
+  tls_begin();
+  return bhvr;
 }
 
 caf::behavior connection::user_behavior() {
@@ -144,6 +150,10 @@ caf::behavior connection::user_behavior() {
       if (sock_ == 0)
         return closed_error("write");
       auto rp = make_response_promise();
+      if (tls_) {
+        tls_write(next_op_++, std::move(buf), &rp);
+        return rp;
+      }
       if (!io().send(sock_, next_op_++, std::move(buf), rp))
         rp.deliver(closed_error("write"));
       return rp;
@@ -152,6 +162,10 @@ caf::behavior connection::user_behavior() {
       if (sock_ == 0)
         return closed_error("shutdown");
       auto rp = make_response_promise();
+      if (tls_) {
+        tls_shutdown(next_op_++, &rp);
+        return rp;
+      }
       if (!io().shutdown_write(sock_, next_op_++, rp))
         rp.deliver(closed_error("shutdown"));
       return rp;
@@ -170,27 +184,33 @@ caf::behavior connection::user_behavior() {
 }
 
 void connection::grant(size_t bytes) {
-  if (sock_ != 0)
+  if (sock_ != 0 && tls_)
+    tls_grant(bytes);
+  else if (sock_ != 0)
     io().grant(sock_, bytes);
 }
 
 op_id connection::write(byte_buffer buf) {
   auto id = next_op_++;
-  if (sock_ == 0 || !io().send(sock_, id, std::move(buf)))
+  if (sock_ != 0 && tls_)
+    tls_write(id, std::move(buf), nullptr);
+  else if (sock_ == 0 || !io().send(sock_, id, std::move(buf)))
     to_self(write_completed{sock_, id, 0, closed_error("write")});
   return id;
 }
 
 op_id connection::shutdown_write() {
   auto id = next_op_++;
-  if (sock_ == 0 || !io().shutdown_write(sock_, id))
+  if (sock_ != 0 && tls_)
+    tls_shutdown(id, nullptr);
+  else if (sock_ == 0 || !io().shutdown_write(sock_, id))
     to_self(shutdown_completed{sock_, id, closed_error("shutdown")});
   return id;
 }
 
 void connection::close() {
-  if (sock_ != 0)
-    io().close(sock_, caf::error{});
+  if (sock_ != 0) // a failed TLS session closes with its reason
+    io().close(sock_, tls_ ? tls_->failure : caf::error{});
 }
 
 void connection::finish() {
@@ -294,6 +314,13 @@ caf::invoke_message_result connection::consume(caf::mailbox_element& x) {
     stale_timer_ = 0; // our connect deadline, not the behaviour's timer
     return caf::invoke_message_result::consumed;
   }
+  if (tls_ && tls_intercept(x))
+    return caf::invoke_message_result::consumed;
+  return deliver(x);
+}
+
+caf::invoke_message_result connection::deliver(caf::mailbox_element& x) {
+  auto& xs = x.content();
   if (finish_step(xs))
     return caf::invoke_message_result::consumed;
   bool last = xs.size() == 1 && xs.match_element<connection_closed>(0)
@@ -339,6 +366,16 @@ void connection::on_exit() {
         cancel_timer(*t);
         *t = 0;
       }
+  if (tls_) { // requests from other actors still get their answer
+    auto err = make_actio_error(errc::shutting_down, "connection exited");
+    for (auto& op : tls_->pending)
+      if (op.has_rp)
+        op.rp.deliver(err);
+    for (auto& [id, op] : tls_->writes)
+      if (op.has_rp)
+        op.rp.deliver(err);
+    tls_.reset();
+  }
   factory_ = nullptr;
   super::on_exit();
 }

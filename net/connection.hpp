@@ -39,6 +39,7 @@
 
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -52,6 +53,7 @@
 #include "actio/net/timeouts.hpp"
 #include "actio/net/resolver.hpp"
 #include "actio/net/socket_options.hpp"
+#include "actio/net/tls_context.hpp"
 
 namespace actio::net {
 
@@ -71,12 +73,18 @@ struct connection_options {
   /// finish within this, else `connected{errc::timed_out}`.
   std::chrono::milliseconds connect_timeout{10'000};
   connection_timeouts timeouts; ///< idle/read/write timeouts, all off
+  /// TLS under the connection (net/tls_context.hpp): a server context for
+  /// listeners, a client context for `tcp_connect` / `unix_connect`. The
+  /// behaviour sees plaintext; a client's `connected` comes after the
+  /// handshake. Unset: plain bytes.
+  std::optional<tls_context> tls;
 };
 
 class connection;
 
 namespace detail {
 caf::result<caf::message> drop_events(caf::scheduled_actor*, caf::message_view&);
+struct tls_state;
 } // namespace detail
 
 /// Makes the behaviour of a new connection.
@@ -97,6 +105,8 @@ public:
   /// wait meanwhile.
   connection(caf::actor_config& cfg, connect_request req,
              connection_factory factory, connection_options opts);
+
+  ~connection() override;
 
   // -- requests (only from this actor's own handlers) ------------------------
 
@@ -183,7 +193,33 @@ private:
             caf::make_message(std::forward<T>(event)), context());
   }
 
+  /// Everything after the timers: finish(), the behaviour, the end.
+  caf::invoke_message_result deliver(caf::mailbox_element& x);
   bool finish_step(const caf::type_erased_tuple& xs);
+
+  // -- TLS (net/connection_tls.cpp) --
+  template <class T>
+  void tls_dispatch(T&& event);
+  void tls_start(op_id connect_op); // before the behaviour is made
+  void tls_begin();                 // after: the handshake starts
+  bool tls_intercept(caf::mailbox_element& x);
+  void tls_on_cipher(byte_buffer& bytes);
+  void tls_on_eof(caf::error reason);
+  void tls_handshake_step();
+  void tls_established();
+  void tls_pump_reads();
+  void tls_top_up();
+  void tls_flush();
+  void tls_fail(caf::error reason);
+  void tls_grant(size_t bytes);
+  void tls_write(op_id id, byte_buffer buf, caf::response_promise* rp);
+  void tls_shutdown(op_id id, caf::response_promise* rp);
+  void tls_send_write(op_id id, byte_buffer buf, caf::response_promise* rp);
+  void tls_send_shutdown(op_id id, caf::response_promise* rp);
+  void tls_complete(op_id id, size_t bytes, bool shutdown,
+                    caf::response_promise* rp, caf::error reason,
+                    bool now);
+  void tls_abandon(const caf::error& reason);
   void check_timeouts();
   void start_drain(caf::timespan deadline);
   caf::behavior user_behavior();
@@ -220,6 +256,7 @@ private:
   caf::error last_error_;
   bool stay_ = false;
   caf::error failure_; ///< set by fail(): the actor's exit reason
+  std::unique_ptr<detail::tls_state> tls_; ///< with `opts_.tls`
 };
 
 } // namespace actio::net

@@ -144,6 +144,13 @@ void connection::finish_connect(socket_id sock, op_id op, caf::error reason) {
     peer_ = peer_name(native_fd_);
   }
   set_default_handler(detail::drop_events);
+  if (sock != 0 && !reason && opts_.tls) {
+    // The behaviour gets `connected` once the TLS handshake is done.
+    tls_start(op);
+    become(user_behavior());
+    tls_begin();
+    return;
+  }
   become(user_behavior());
   to_self(connected{sock, op, reason});
   if (reason) // nothing to close: the end comes right after the reason

@@ -8,6 +8,10 @@ caf::error validate(const connection_options& opts) {
   if (opts.connect_timeout.count() <= 0)
     return make_actio_error(errc::invalid_argument,
                             "connect_timeout must be positive");
+  if (opts.tls && opts.tls->is_server())
+    return make_actio_error(errc::invalid_argument,
+                            "a client connection needs a client TLS context "
+                            "(tls_context::make_client)");
   return validate(opts.socket);
 }
 

@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "actio/drivers/errc.hpp"
 #include "actio/net/detail/listener_actor.hpp"
 
 namespace actio::net {
@@ -11,6 +12,10 @@ caf::expected<listener> tcp_listen(runtime& rt, const listen_options& opts,
                                    connection_options conn_opts) {
   if (auto err = validate(conn_opts.socket))
     return err;
+  if (conn_opts.tls && !conn_opts.tls->is_server())
+    return make_actio_error(errc::invalid_argument,
+                            "a listener needs a server TLS context "
+                            "(tls_context::make_server)");
   auto fd = make_tcp_listen_socket(opts);
   if (!fd)
     return std::move(fd.error());

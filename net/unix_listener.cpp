@@ -84,6 +84,10 @@ caf::expected<listener> unix_listen(runtime& rt, const unix_listen_options& opts
                             "an abstract name has no file mode: " + opts.path);
   if (auto err = validate(conn_opts.socket))
     return err;
+  if (conn_opts.tls && !conn_opts.tls->is_server())
+    return make_actio_error(errc::invalid_argument,
+                            "a listener needs a server TLS context "
+                            "(tls_context::make_server)");
   bool file = !is_abstract(opts.path);
   if (file)
     if (auto err = clear_stale(opts.path, *addr))

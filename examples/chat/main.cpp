@@ -2,7 +2,8 @@
 // actor speaking either text lines or length-delimited chat.proto frames.
 //
 // Run:   build/bin/actio-chat --port 7001 [--host 127.0.0.1]
-//        (options: --help)
+//        (options: --help; clients over TLS: --tls-cert F --tls-key F
+//        [--tls-client-ca F], then openssl s_client -connect 127.0.0.1:7001)
 // Try:   nc 127.0.0.1 7001
 //          /nick alice
 //          /join lobby            -> * alice joined #lobby
@@ -56,6 +57,7 @@
 #include "actio/net/atoms.hpp"
 #include "actio/net/serve.hpp"
 #include "actio/net/tcp_listener.hpp"
+#include "actio/net/tls_options.hpp"
 #include "actio/proto/node.hpp"
 #include "federation.hpp"
 #include "node_settings.hpp"
@@ -103,10 +105,12 @@ struct chat_config : actio::node_config {
            "disconnected, 0 = never (default 300)")
       .add(drain_timeout, "drain-timeout",
            "seconds a graceful stop waits for clients (default 5)");
+    tls.add_server_options(custom_options_);
     chat::add_node_options(custom_options_, chat_node, node);
     chat::register_node_types(*this);
   }
   chat::node_settings chat_node;
+  actio::net::tls_options tls; ///< clients' TLS (nodes: --secure ...)
 };
 
 /// Publishes the federation actor and starts its links; the port or 0.
@@ -153,6 +157,9 @@ int main(int argc, char** argv) {
   auto fo = chat::federation_settings(cfg.chat_node, cfg.node);
   if (!fo)
     return tool.usage_error(actio::describe(fo.error()));
+  actio::net::connection_options co; // client TLS files load now
+  if (auto status = cfg.tls.apply_server(tool, co))
+    return *status;
   bool node_mode = cfg.chat_node.wanted();
   if (node_mode) {
     // Checks the TLS files before CAF sees them: no anonymous TLS, no
@@ -180,7 +187,6 @@ int main(int argc, char** argv) {
   so.clients = std::make_shared<std::atomic<size_t>>(0);
   so.idle_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
     std::chrono::duration<double>(std::max(cfg.idle_timeout, 0.0)));
-  actio::net::connection_options co;
   // Our own --max-queue check disconnects first; the driver's hard limit
   // is only a backstop.
   co.limits.max_queued = cfg.max_queue + 2 * cfg.max_frame + 64 * 1024;
@@ -205,7 +211,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::cout << "actio-chat: listening on " << cfg.host << ':' << srv->port
-            << " (backend " << (*rt)->backend_name() << ")" << std::endl;
+            << (co.tls ? " with TLS" : "") << " (backend " << (*rt)->backend_name() << ")" << std::endl;
   caf::actor federation;
   if (node_mode) {
     federation = chat::spawn_federation(sys, registry, *fo);

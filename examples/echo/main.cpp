@@ -9,10 +9,14 @@
 //
 // Run:   build/bin/actio-echo --port 7000 [--host 127.0.0.1]
 //        build/bin/actio-echo --unix /tmp/echo.sock   (or --unix @name)
+//        build/bin/actio-echo --port 7443 --tls-cert server.pem
+//          --tls-key server.key [--tls-client-ca ca.pem]   (TLS)
 //        (options: --help; --actio.io.drivers=N,
 //         --actio.io.backend=auto|uring|epoll)
 // Try:   nc 127.0.0.1 7000      (type a line, it comes back; Ctrl-D, Ctrl-C)
 //        nc -U /tmp/echo.sock   (with --unix /tmp/echo.sock)
+//        openssl s_client -connect 127.0.0.1:7443 -CAfile ca.pem
+//          -servername localhost   (with --tls-cert; curl has no TLS echo)
 // Stop:  Ctrl-C (SIGINT) or SIGTERM: graceful drain. The port closes, each
 //        connection finishes the echo in flight, shuts down its write side
 //        (the client sees EOF) and ends when the client closes; whatever is
@@ -26,6 +30,7 @@
 #include "actio/actors/runtime.hpp"
 #include "actio/net/serve.hpp"
 #include "actio/net/tcp_listener.hpp"
+#include "actio/net/tls_options.hpp"
 #include "actio/net/unix_listener.hpp"
 #include "actio/proto/node.hpp"
 
@@ -65,8 +70,10 @@ struct echo_config : actio::node_config {
       .add(unix_path, "unix",
            "serve on this Unix stream socket path (\"@name\": abstract) "
            "instead of TCP; a stale socket file is replaced");
+    tls.add_server_options(custom_options_);
     echo_cluster::add_options(custom_options_, cluster, node);
   }
+  actio::net::tls_options tls;
   echo_cluster::settings cluster;
 };
 
@@ -84,6 +91,11 @@ int main(int argc, char** argv) {
     return *status;
   auto drain = std::chrono::duration_cast<std::chrono::milliseconds>(
     std::chrono::duration<double>(std::max(cfg.drain_timeout, 0.0)));
+  actio::net::connection_options conn; // TLS files load now, not later
+  if (auto status = cfg.tls.apply_server(tool, conn))
+    return *status;
+  if (cfg.cluster.wanted() && conn.tls)
+    return tool.usage_error("--tls-cert is not available with --worker/--workers");
   if (cfg.cluster.wanted())
     return echo_cluster::run(tool, cfg, cfg.cluster, cfg.host, cfg.port,
                              drain);
@@ -94,8 +106,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   auto srv = cfg.unix_path.empty()
-               ? actio::net::tcp_listen(**rt, {cfg.host, cfg.port}, echo)
-               : actio::net::unix_listen(**rt, {cfg.unix_path}, echo);
+               ? actio::net::tcp_listen(**rt, {cfg.host, cfg.port}, echo, conn)
+               : actio::net::unix_listen(**rt, {cfg.unix_path}, echo, conn);
   if (!srv) {
     std::cerr << "actio-echo: " << sys.render(srv.error()) << '\n';
     return 1;
@@ -105,6 +117,8 @@ int main(int argc, char** argv) {
     std::cout << cfg.host << ':' << srv->port;
   else
     std::cout << "unix:" << cfg.unix_path;
+  if (conn.tls)
+    std::cout << " with TLS";
   std::cout << " (backend " << (*rt)->backend_name() << ", "
             << (*rt)->drivers() << " driver thread(s))" << std::endl;
   std::cout << "actio-echo: backend " << (*rt)->backend_name() << ": "

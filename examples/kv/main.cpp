@@ -4,6 +4,8 @@
 // Run:   build/bin/actio-kv --port 6380 [--host 127.0.0.1]
 //        (options: --help; --actio.io.drivers=N, --actio.io.backend=...)
 // Try:   redis-cli -p 6380 set greeting hello; redis-cli -p 6380 get greeting
+// TLS:   --tls-cert server.pem --tls-key server.key [--tls-client-ca ca.pem];
+//        redis-cli -p 6380 --tls --cacert ca.pem --sni localhost ping
 // Stop:  Ctrl-C (SIGINT) or SIGTERM: the port closes, connections answer
 //        what they read and end; what is left at --drain-timeout is closed.
 //        A second signal exits at once (status 1).
@@ -17,6 +19,7 @@
 #include "actio/actors/runtime.hpp"
 #include "actio/net/serve.hpp"
 #include "actio/net/tcp_listener.hpp"
+#include "actio/net/tls_options.hpp"
 
 #include "commands.hpp"
 #include "session.hpp"
@@ -42,7 +45,9 @@ struct kv_config : actio::config {
            "most arguments of one command (default 1048576)")
       .add(max_inline, "max-inline",
            "longest inline command line in bytes (default 65536)");
+    tls.add_server_options(custom_options_);
   }
+  actio::net::tls_options tls;
 };
 
 std::atomic<int64_t> clients{0};
@@ -60,6 +65,9 @@ int main(int argc, char** argv) {
     return *status;
   if (auto status = tool.check_operands(cfg.remainder, {}))
     return *status;
+  actio::net::connection_options conn; // TLS files load now, not later
+  if (auto status = cfg.tls.apply_server(tool, conn))
+    return *status;
   caf::actor_system sys{cfg};
   auto rt = actio::runtime::start(sys);
   if (!rt) {
@@ -75,13 +83,14 @@ int main(int argc, char** argv) {
   opts.clients = &clients;
   auto srv = actio::net::tcp_listen(
     **rt, {cfg.host, cfg.port},
-    [opts](actio::net::connection* self) { return kv::session(self, opts); });
+    [opts](actio::net::connection* self) { return kv::session(self, opts); },
+    conn);
   if (!srv) {
     std::cerr << "actio-kv: " << sys.render(srv.error()) << '\n';
     return 1;
   }
   std::cout << "actio-kv: listening on " << cfg.host << ':' << srv->port
-            << " (backend " << (*rt)->backend_name() << ", " << (*rt)->drivers()
+            << (conn.tls ? " with TLS" : "") << " (backend " << (*rt)->backend_name() << ", " << (*rt)->drivers()
             << " driver thread(s))" << std::endl;
   auto drain = std::chrono::duration_cast<std::chrono::milliseconds>(
     std::chrono::duration<double>(std::max(cfg.drain_timeout, 0.0)));
