@@ -12,6 +12,7 @@
 
 using namespace actio;
 using namespace actio::http;
+using namespace std::string_literals;
 
 namespace {
 
@@ -150,8 +151,8 @@ TEST(http_codec, malformed_requests_get_their_status_and_stop_the_codec) {
     {"bare LF", "GET / HTTP/1.1\nHost: h\n\n", 400},
     {"bare LF in a header", "GET / HTTP/1.1\r\nHost: h\nX: y\r\n\r\n", 400},
     {"bare CR", "GET / HTTP/1.1\rHost: h\r\n\r\n", 400},
-    {"NUL in a header value", std::string("GET / HTTP/1.1\r\nX-A: a\0b\r\n\r\n", 30), 400},
-    {"NUL in a header name", std::string("GET / HTTP/1.1\r\nX\0A: b\r\n\r\n", 27), 400},
+    {"NUL in a header value", "GET / HTTP/1.1\r\nX-A: a\0b\r\n\r\n"s, 400},
+    {"NUL in a header name", "GET / HTTP/1.1\r\nX\0A: b\r\n\r\n"s, 400},
     {"space before the colon", "GET / HTTP/1.1\r\nHost : h\r\n\r\n", 400},
     {"bad chunk size",
      "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n", 400},
