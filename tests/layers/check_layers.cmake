@@ -3,7 +3,7 @@
 #   cmake -DROOT=<source tree> -P check_layers.cmake
 #
 # The layers, bottom up: drivers -> actors -> net -> io -> proto (the node
-# layer) -> examples. A file under <layer>/ (any depth) may include
+# layer) -> http -> examples. A file under <layer>/ (any depth) may include
 # "actio/<other>/..." only when <other> is its own layer or a lower one. A
 # public header (<layer>/*.hpp, installed) may not include a detail/ header
 # (not installed). Run by CTest as layers.include_order; layers.catches_*
@@ -14,7 +14,7 @@ if(NOT ROOT)
   message(FATAL_ERROR "check_layers: -DROOT=<source tree> is required")
 endif()
 
-set(layers drivers actors net io proto examples)
+set(layers drivers actors net io proto http examples)
 set(violations "")
 set(checked 0)
 foreach(layer IN LISTS layers)
@@ -44,6 +44,6 @@ if(checked EQUAL 0)
 endif()
 if(violations)
   message(FATAL_ERROR "check_layers: include order violated "
-          "(drivers -> actors -> net -> io -> proto -> examples):\n${violations}")
+          "(drivers -> actors -> net -> io -> proto -> http -> examples):\n${violations}")
 endif()
 message(STATUS "check_layers: ${checked} files, includes point down")

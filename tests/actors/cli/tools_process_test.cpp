@@ -67,6 +67,9 @@ const std::map<std::string, bad_value_case>& bad_values() {
     {"actio-chat", {{"--rate=fast"}, "--rate: 'fast' is not a number"}},
     {"actio-kv",
      {{"--port=abc"}, "--port: 'abc' is not a port number (0-65535)"}},
+    {"actio-httpd",
+     {{"--root", "/tmp", "--port=http"},
+      "--port: 'http' is not a port number (0-65535)"}},
     {"actio-chat-client",
      {{"-p", "x", "--nick=n"}, "-p: 'x' is not a port number (0-65535)"}},
     {"actio-file-node",
@@ -169,7 +172,7 @@ TEST(tools_list, finds_the_examples_and_every_tool_has_a_bad_value_case) {
   auto names = tool_names();
   for (auto example : {"actio-echo", "actio-copy", "actio-wc", "actio-udp-echo",
                        "actio-chat", "actio-chat-client", "actio-file-node",
-                       "actio-kv"})
+                       "actio-kv", "actio-httpd"})
     EXPECT_NE(std::find(names.begin(), names.end(), example), names.end())
       << example << " not in " << bin_dir;
   for (auto& name : names)
@@ -294,3 +297,12 @@ TEST(tools_stdout, copy_summary_into_a_full_disk_is_a_write_error_exit_1) {
 }
 
 } // namespace
+
+TEST(tools_operands, httpd_needs_an_existing_root_directory) {
+  auto res = run("actio-httpd", {"--port", "0"});
+  EXPECT_EQ(res.status, 2);
+  EXPECT_EQ(res.err, "actio-httpd: --root DIR is required\n" + try_line("actio-httpd"));
+  res = run("actio-httpd", {"--port", "0", "--root", "/nonexistent/actio-root"});
+  EXPECT_EQ(res.status, 1);
+  EXPECT_NE(res.err.find("/nonexistent/actio-root"), std::string::npos) << res.err;
+}

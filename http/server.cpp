@@ -1,0 +1,324 @@
+#include "actio/http/server.hpp"
+
+#include <algorithm>
+#include <deque>
+#include <memory>
+#include <string>
+#include <strings.h>
+#include <utility>
+
+#include <caf/event_based_actor.hpp>
+#include <caf/exit_reason.hpp>
+#include <caf/sec.hpp>
+
+#include "actio/drivers/errc.hpp"
+#include "actio/http/date.hpp"
+#include "actio/io/framed.hpp"
+
+namespace actio::http {
+
+namespace {
+
+using self_t = io::framed_self<request_codec>;
+
+/// One request's place in the answer order.
+struct slot {
+  bool ready = false;
+  bool head = false;       // HEAD: no body
+  bool keep_alive = true;  // the client's wish
+  bool interim = false;    // 100 Continue
+  uint16_t version = 11;
+  response res;
+};
+
+class session : public std::enable_shared_from_this<session> {
+public:
+  session(self_t self, server_options opts)
+    : self_(self), opts_(std::move(opts)) {
+  }
+
+  void start() {
+    arm_timer();
+  }
+
+  void on_request(request& req) {
+    cancel_timer();
+    if (closing_ || ended_)
+      return; // after a close or an error: dropped
+    if (req.error != 0) {
+      push_error(req.error, req.error_text);
+      return;
+    }
+    if (req.interim) {
+      slot s;
+      s.ready = s.interim = true;
+      queue_.push_back(std::move(s));
+      ++next_;
+      flush();
+      return;
+    }
+    if (queue_.size() >= opts_.max_pipelined) {
+      push_error(503, "too many pipelined requests");
+      return;
+    }
+    slot s;
+    s.head = req.method == "HEAD";
+    s.keep_alive = req.keep_alive;
+    s.version = req.version;
+    if (!req.keep_alive)
+      closing_ = true; // what follows it is not read
+    queue_.push_back(std::move(s));
+    auto seq = next_++;
+    auto me = shared_from_this();
+    self_.connection()
+      ->request(opts_.handler, opts_.handler_timeout, std::move(req))
+      .then([me, seq](response& r) { me->answer(seq, std::move(r)); },
+            [me, seq](caf::error& err) {
+              auto timeout = err == caf::sec::request_timeout;
+              me->answer(seq, response::text(timeout ? 504 : 500,
+                                             timeout ? "handler timed out\n"
+                                                     : "handler failed\n"));
+            });
+  }
+
+  void on_timer(op_id id) {
+    if (id == linger_) {
+      self_.close();
+      return;
+    }
+    if (id != timer_)
+      return;
+    timer_ = 0;
+    if (ended_ || !queue_.empty() || source_)
+      return;
+    if (self_.codec().in_progress())
+      push_error(408, "request not received in time");
+    else
+      end(); // an idle keep-alive connection
+  }
+
+  /// The peer's EOF, or a drain: answer what arrived, then close.
+  void wind_down() {
+    closing_ = true;
+    if (queue_.empty() && !source_)
+      end();
+  }
+
+  void on_closed() {
+    ended_ = true;
+    cancel_timer();
+    stop_source();
+    for (auto& s : queue_)
+      if (s.res.body_source)
+        self_.connection()->send_exit(s.res.body_source,
+                                      caf::exit_reason::user_shutdown);
+    queue_.clear();
+  }
+
+private:
+  void push_error(uint16_t status, const std::string& text) {
+    closing_ = true;
+    slot s;
+    s.ready = true;
+    s.keep_alive = false;
+    s.res = response::text(status, text + "\n");
+    queue_.push_back(std::move(s));
+    ++next_;
+    flush();
+  }
+
+  void answer(uint64_t seq, response r) {
+    if (ended_ || seq < first_ || seq - first_ >= queue_.size()) {
+      if (r.body_source)
+        self_.connection()->send_exit(r.body_source,
+                                      caf::exit_reason::user_shutdown);
+      return;
+    }
+    auto& s = queue_[seq - first_];
+    s.res = std::move(r);
+    s.ready = true;
+    flush();
+  }
+
+  /// Sends the answers that are next in order.
+  void flush() {
+    while (!ended_ && !source_ && !queue_.empty() && queue_.front().ready) {
+      auto s = std::move(queue_.front());
+      queue_.pop_front();
+      ++first_;
+      if (s.interim) {
+        response cont;
+        cont.status = 100;
+        cont.omit_body = true;
+        self_.send(cont);
+        continue;
+      }
+      bool last = !s.keep_alive || (closing_ && queue_.empty());
+      auto& r = s.res;
+      prepare(s, last);
+      bool stream = r.body_source && !r.omit_body && r.body_length > 0;
+      if (r.body_source && !stream)
+        self_.connection()->send_exit(r.body_source,
+                                      caf::exit_reason::user_shutdown);
+      if (stream) {
+        source_ = r.body_source;
+        remaining_ = r.body_length;
+        last_ = last;
+        r.omit_body = true; // the head; the body is pulled
+      }
+      self_.send(r);
+      if (stream) {
+        pull();
+        return;
+      }
+      if (last) {
+        end();
+        return;
+      }
+    }
+    if (!ended_ && queue_.empty() && !source_)
+      arm_timer();
+  }
+
+  void prepare(slot& s, bool last) {
+    auto& r = s.res;
+    auto& hs = r.headers;
+    hs.erase(std::remove_if(hs.begin(), hs.end(),
+                            [](auto& h) {
+                              auto& n = h.first;
+                              return strcasecmp(n.c_str(), "date") == 0
+                                     || strcasecmp(n.c_str(), "content-length") == 0
+                                     || strcasecmp(n.c_str(), "connection") == 0
+                                     || strcasecmp(n.c_str(), "transfer-encoding") == 0;
+                            }),
+             hs.end());
+    bool no_body = r.status < 200 || r.status == 204 || r.status == 304;
+    hs.emplace_back("Date", current_date());
+    if (!no_body) {
+      auto len = r.body_source || r.body.empty() ? r.body_length : r.body.size();
+      hs.emplace_back("Content-Length", std::to_string(len));
+    }
+    if (last)
+      hs.emplace_back("Connection", "close");
+    else if (s.version == 10)
+      hs.emplace_back("Connection", "keep-alive");
+    r.omit_body = s.head || no_body;
+  }
+
+  void pull() {
+    auto me = shared_from_this();
+    auto n = std::min<uint64_t>(remaining_, opts_.stream_chunk);
+    self_.connection()
+      ->request(source_, opts_.handler_timeout, pull_atom::value, uint64_t{n})
+      .then([me](byte_buffer& bytes) { me->piece(std::move(bytes)); },
+            [me](caf::error& err) { me->abort_stream(std::move(err)); });
+  }
+
+  void piece(byte_buffer bytes) {
+    if (!source_)
+      return;
+    if (bytes.empty() || bytes.size() > remaining_) {
+      abort_stream(make_actio_error(errc::truncated,
+                                    "http body source gave "
+                                      + std::to_string(bytes.size())
+                                      + " bytes, " + std::to_string(remaining_)
+                                      + " expected"));
+      return;
+    }
+    remaining_ -= bytes.size();
+    response d;
+    d.data_only = true;
+    d.body = std::move(bytes);
+    // Sent through the connection's own request so that the answer comes
+    // once the bytes are written: the next piece waits for that.
+    auto me = shared_from_this();
+    self_.connection()
+      ->request(self_.handle(), caf::infinite, io::send_frame_atom::value,
+                std::move(d))
+      .then([me]() { me->written(); }, [](caf::error&) {
+        // the connection is closing; connection_closed cleans up
+      });
+  }
+
+  void written() {
+    if (!source_)
+      return;
+    if (remaining_ > 0) {
+      pull();
+      return;
+    }
+    stop_source();
+    if (last_)
+      end();
+    else
+      flush();
+  }
+
+  void abort_stream(caf::error err) {
+    stop_source();
+    ended_ = true;
+    self_.close(std::move(err)); // the head promised more bytes
+  }
+
+  void stop_source() {
+    if (source_)
+      self_.connection()->send_exit(source_, caf::exit_reason::user_shutdown);
+    source_ = nullptr;
+  }
+
+  void end() {
+    if (ended_)
+      return;
+    ended_ = true;
+    cancel_timer();
+    self_.finish();
+    linger_ = self_.connection()->start_timer(opts_.linger);
+  }
+
+  void arm_timer() {
+    cancel_timer();
+    timer_ = self_.connection()->start_timer(opts_.request_timeout);
+  }
+
+  void cancel_timer() {
+    if (timer_ != 0)
+      self_.connection()->cancel_timer(timer_);
+    timer_ = 0;
+  }
+
+  self_t self_;
+  server_options opts_;
+  std::deque<slot> queue_;
+  uint64_t first_ = 0; // sequence number of queue_.front()
+  uint64_t next_ = 0;  // of the next request
+  bool closing_ = false; // no further requests: close after the queue
+  bool ended_ = false;   // finishing or closed
+  caf::actor source_;    // the body being streamed
+  uint64_t remaining_ = 0;
+  bool last_ = false;    // close after the streamed response
+  op_id timer_ = 0;
+  op_id linger_ = 0;
+};
+
+} // namespace
+
+net::connection_factory server(server_options opts) {
+  auto lim = opts.request_limits;
+  auto fopts = opts.framed;
+  return io::framed_with<request_codec>(
+    [lim] { return request_codec{lim}; },
+    [opts](self_t self) -> caf::behavior {
+      auto s = std::make_shared<session>(self, opts);
+      s->start();
+      return {
+        [s](request& req) { s->on_request(req); },
+        [s](const timer_expired& t) { s->on_timer(t.id); },
+        [s](const read_closed&) { s->wind_down(); },
+        [s](const draining&) { s->wind_down(); },
+        [s](const connection_closed&) { s->on_closed(); },
+      };
+    },
+    fopts);
+}
+
+} // namespace actio::http
