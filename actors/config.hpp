@@ -20,6 +20,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <caf/actor_system_config.hpp>
 
@@ -46,6 +47,11 @@ public:
   /// @returns the status to exit with now (0 after `--help`, 2 after a
   ///          usage error), or nothing to run the program
   std::optional<int> parse_args(const cli::tool& tool, int argc, char** argv);
+
+  /// The same, then checks the positional arguments against `operands`
+  /// (`cli::tool::check_operands`; `{}`: none allowed).
+  std::optional<int> parse_args(const cli::tool& tool, int argc, char** argv,
+                                const std::vector<std::string>& operands);
 
   /// Configures `actio::log` from the options actio.log.level,
   /// actio.log.file and actio.log.format (those not given keep their

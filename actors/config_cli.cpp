@@ -107,6 +107,14 @@ std::string config::options_help() const {
 }
 
 std::optional<int> config::parse_args(const cli::tool& tool, int argc,
+                                      char** argv,
+                                      const std::vector<std::string>& operands) {
+  if (auto status = parse_args(tool, argc, argv))
+    return status;
+  return tool.check_operands(remainder, operands);
+}
+
+std::optional<int> config::parse_args(const cli::tool& tool, int argc,
                                       char** argv) {
   string_list args;
   string_list positional;

@@ -27,10 +27,6 @@ void usage() {
                "  --pin | --no-pin   pin client/servers to CPUs (default: on if >= 2 CPUs)\n");
 }
 
-[[noreturn]] void usage_error(const std::string& msg) {
-  std::exit(tool.usage_error(msg));
-}
-
 long long parse_int(const std::string& opt, const std::string& s, long long lo, long long hi) {
   char* end = nullptr;
   errno = 0;
@@ -64,14 +60,10 @@ std::vector<std::string> split_words(const std::string& s) {
 Options parse_args(int argc, char** argv) {
   Options opt;
   for (actio::cli::args a{tool, argc, argv}; a.next();) {
+    a.exit_on_help_or_version(usage);
     const std::string& arg = a.arg();
     auto need_value = [&a] { return a.value(); };
-    if (arg == "--help" || arg == "-h") {
-      usage();
-      std::exit(0);
-    } else if (arg == "--version") {
-      std::exit(tool.print_version());
-    } else if (arg == "--connections") {
+    if (arg == "--connections") {
       opt.connections = static_cast<int>(parse_int(arg, need_value(), 1, 100000));
     } else if (arg == "--depth") {
       opt.depth = static_cast<int>(parse_int(arg, need_value(), 1, 4096));
@@ -100,10 +92,8 @@ Options parse_args(int argc, char** argv) {
       opt.pin = true;
     } else if (arg == "--no-pin" && !a.has_inline_value()) {
       opt.pin = false;
-    } else if (arg.empty() || arg[0] != '-') {
-      usage_error("extra operand '" + arg + "'");
     } else {
-      std::exit(tool.unrecognized_option(a.raw()));
+      a.reject();
     }
   }
   return opt;

@@ -80,31 +80,21 @@ const actio::cli::tool tool{prog, "",
                                           "chooses)")));
 }
 
-[[noreturn]] void usage_error(const std::string& msg) {
-  std::exit(tool.usage_error(msg));
-}
-
 Options parse_args(int argc, char** argv) {
   Options opt;
   for (actio::cli::args a{tool, argc, argv}; a.next();) {
+    a.exit_on_help_or_version(help);
     const std::string& arg = a.arg();
-    auto need_value = [&a] { return a.value(); };
-    if (arg == "--help" || arg == "-h") {
-      help();
-    } else if (arg == "--version") {
-      std::exit(tool.print_version());
-    } else if (arg == "--host") {
-      opt.host = need_value();
+    if (arg == "--host") {
+      opt.host = a.value();
     } else if (arg == "--port") {
-      std::string v = need_value();
+      std::string v = a.value();
       auto port = actio::cli::parse_port(v);
       if (!port)
         std::exit(tool.bad_value(arg, v, actio::cli::port_expected));
       opt.port = *port;
-    } else if (arg.empty() || arg[0] != '-') {
-      usage_error("extra operand '" + arg + "'");
     } else {
-      std::exit(tool.unrecognized_option(a.raw()));
+      a.reject();
     }
   }
   return opt;

@@ -8,20 +8,29 @@
 
 namespace actio::io {
 
-caf::expected<byte_buffer> encode_frame(const uint8_t* payload, size_t size,
-                                        size_t max_frame) {
+caf::error append_frame(const uint8_t* payload, size_t size, byte_buffer& out,
+                        size_t max_frame) {
   if (size > max_frame || size > UINT32_MAX)
     return make_actio_error(errc::too_long,
                             "frame of " + std::to_string(size)
                               + " bytes exceeds the maximum of "
                               + std::to_string(max_frame));
-  byte_buffer out(4 + size);
   auto n = static_cast<uint32_t>(size);
-  out[0] = static_cast<uint8_t>(n >> 24);
-  out[1] = static_cast<uint8_t>(n >> 16);
-  out[2] = static_cast<uint8_t>(n >> 8);
-  out[3] = static_cast<uint8_t>(n);
-  std::copy(payload, payload + size, out.begin() + 4);
+  uint8_t header[4] = {static_cast<uint8_t>(n >> 24),
+                       static_cast<uint8_t>(n >> 16),
+                       static_cast<uint8_t>(n >> 8), static_cast<uint8_t>(n)};
+  out.insert(out.end(), header, header + 4);
+  out.insert(out.end(), payload, payload + size);
+  return caf::none;
+}
+
+caf::expected<byte_buffer> encode_frame(const uint8_t* payload, size_t size,
+                                        size_t max_frame) {
+  byte_buffer out;
+  if (size <= max_frame)
+    out.reserve(4 + size);
+  if (auto err = append_frame(payload, size, out, max_frame))
+    return err;
   return out;
 }
 

@@ -21,6 +21,11 @@ namespace actio::io {
 caf::expected<byte_buffer> encode_frame(const uint8_t* payload, size_t size,
                                         size_t max_frame = 8 * 1024 * 1024);
 
+/// Appends one frame (header and payload) to `out`; `errc::too_long` over
+/// `max_frame` (then `out` is unchanged).
+caf::error append_frame(const uint8_t* payload, size_t size, byte_buffer& out,
+                        size_t max_frame = 8 * 1024 * 1024);
+
 class length_delimited_codec {
 public:
   explicit length_delimited_codec(size_t max_frame = 8 * 1024 * 1024)

@@ -13,23 +13,20 @@
 
 #include <caf/error.hpp>
 
+#include "actio/io/chunk_frames.hpp"
 #include "actio/io/codec.hpp"
 #include "actio/io/length_delimited.hpp"
 
 namespace actio::io {
 
-class length_frames {
+class length_frames : public chunk_frames<byte_buffer, length_delimited_codec> {
 public:
   using in_frame = byte_buffer;
   using out_frame = byte_buffer;
 
   explicit length_frames(size_t max_frame = 8 * 1024 * 1024)
-    : max_(max_frame), frames_(max_frame) {
+    : chunk_frames(max_frame), max_(max_frame) {
   }
-
-  decoded<byte_buffer> decode(const uint8_t* data, size_t size);
-
-  decoded<byte_buffer> finish(const uint8_t* data, size_t size);
 
   caf::error encode(const byte_buffer& payload, byte_buffer& out) const;
 
@@ -38,17 +35,7 @@ public:
   }
 
 private:
-  decoded<byte_buffer> next(size_t consumed);
-
   size_t max_;
-  length_delimited_codec frames_;
-  std::vector<byte_buffer> ready_; // decoded, not handed out yet (from pos_)
-  size_t pos_ = 0;
 };
-
-/// Appends one frame (header and payload) to `out`; `errc::too_long` over
-/// `max_frame` (then `out` is unchanged).
-caf::error append_frame(const uint8_t* payload, size_t size, byte_buffer& out,
-                        size_t max_frame = 8 * 1024 * 1024);
 
 } // namespace actio::io

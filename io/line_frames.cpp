@@ -6,49 +6,6 @@
 
 namespace actio::io {
 
-decoded<std::string> line_frames::next(size_t consumed) {
-  decoded<std::string> out;
-  out.consumed = consumed;
-  if (pos_ < ready_.size()) {
-    out.frame = std::move(ready_[pos_++]);
-    if (pos_ == ready_.size()) {
-      ready_.clear();
-      pos_ = 0;
-    }
-  }
-  return out;
-}
-
-decoded<std::string> line_frames::decode(const uint8_t* data, size_t size) {
-  // Lines split off earlier go first; the splitter takes every byte it is
-  // given (a partial line waits inside it, at most `max_` bytes).
-  if (pos_ < ready_.size() || size == 0)
-    return next(0);
-  decoded<std::string> out;
-  if (auto err = lines_.push(data, size, ready_)) {
-    out.error = std::move(err);
-    return out;
-  }
-  return next(size);
-}
-
-decoded<std::string> line_frames::finish(const uint8_t* data, size_t size) {
-  decoded<std::string> out;
-  if (size > 0)
-    if (auto err = lines_.push(data, size, ready_)) {
-      out.error = std::move(err);
-      return out;
-    }
-  if (auto err = lines_.finish(ready_)) {
-    out.error = std::move(err);
-    return out;
-  }
-  // At EOF one frame is handed out per call; what `decode` left behind is
-  // drained by the framework before `finish` (see framed.hpp), so at most
-  // the last line remains here.
-  return next(size);
-}
-
 caf::error line_frames::encode(const std::string& line, byte_buffer& out) const {
   if (line.size() > max_)
     return make_actio_error(errc::too_long,

@@ -17,23 +17,20 @@
 
 #include <caf/error.hpp>
 
+#include "actio/io/chunk_frames.hpp"
 #include "actio/io/codec.hpp"
 #include "actio/io/lines.hpp"
 
 namespace actio::io {
 
-class line_frames {
+class line_frames : public chunk_frames<std::string, lines_codec> {
 public:
   using in_frame = std::string;
   using out_frame = std::string;
 
   explicit line_frames(size_t max_length = 64 * 1024)
-    : max_(max_length), lines_(max_length) {
+    : chunk_frames(max_length), max_(max_length) {
   }
-
-  decoded<std::string> decode(const uint8_t* data, size_t size);
-
-  decoded<std::string> finish(const uint8_t* data, size_t size);
 
   caf::error encode(const std::string& line, byte_buffer& out) const;
 
@@ -42,13 +39,7 @@ public:
   }
 
 private:
-  /// The next line split off before, if any.
-  decoded<std::string> next(size_t consumed);
-
   size_t max_;
-  lines_codec lines_;
-  std::vector<std::string> ready_; // split, not handed out yet (from pos_)
-  size_t pos_ = 0;
 };
 
 } // namespace actio::io

@@ -1,5 +1,6 @@
 #include "actio/net/serve.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <csignal>
@@ -97,6 +98,18 @@ service_stop::~service_stop() {
 void service_stop::request() noexcept {
   uint64_t one = 1;
   [[maybe_unused]] auto n = write(fd_, &one, sizeof(one));
+}
+
+std::chrono::milliseconds drain_timeout_of(double seconds) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+    std::chrono::duration<double>(std::max(seconds, 0.0)));
+}
+
+void print_listening(std::ostream& out, const std::string& name,
+                     const std::string& where, const runtime& rt) {
+  out << name << ": listening on " << where << " (backend "
+      << rt.backend_name() << ", " << rt.drivers() << " driver thread(s))"
+      << std::endl;
 }
 
 serve_result serve_counted(runtime& rt, std::vector<caf::actor> listeners,

@@ -99,6 +99,16 @@ struct serve_result {
   size_t failed = 0;   ///< listeners whose drain failed or timed out
 };
 
+/// A `--drain-timeout` option's seconds as `serve_options::drain_timeout`
+/// (negative: 0).
+std::chrono::milliseconds drain_timeout_of(double seconds);
+
+/// Writes the line a server prints once it listens, "NAME: listening on
+/// WHERE (backend B, N driver thread(s))", to `out` and flushes it (tests
+/// and scripts read the port from it).
+void print_listening(std::ostream& out, const std::string& name,
+                     const std::string& where, const runtime& rt);
+
 /// Waits for the stop, drains `listeners` (actors that answer
 /// `(drain_atom, timespan) -> drain_result`; see net/listener.hpp), runs
 /// `on_stop`, shuts down `rt` and returns 0. See the file comment.

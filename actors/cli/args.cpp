@@ -27,4 +27,10 @@ std::string args::value() {
   return argv_[++index_];
 }
 
+void args::reject() const {
+  if (arg_.empty() || arg_[0] != '-')
+    std::exit(tool_->usage_error("extra operand '" + arg_ + "'"));
+  std::exit(tool_->unrecognized_option(raw()));
+}
+
 } // namespace actio::cli

@@ -7,15 +7,17 @@
 ///
 /// ```
 /// for (actio::cli::args a{tool, argc, argv}; a.next();) {
+///   a.exit_on_help_or_version(print_help);
 ///   if (a.arg() == "--port")
 ///     port = a.value();
 ///   else if (a.arg() == "--pin" && !a.has_inline_value())
 ///     pin = true;
 ///   else
-///     std::exit(tool.unrecognized_option(a.raw()));
+///     a.reject();
 /// }
 /// ```
 
+#include <cstdlib>
 #include <string>
 
 #include "actio/actors/cli/tool.hpp"
@@ -50,6 +52,24 @@ public:
   /// which is consumed. Exits with the usage error "option '--opt' requires
   /// an argument" (status 2) if there is none.
   std::string value();
+
+  /// The options every tool has: "--help" or "-h" calls `help()` (which
+  /// prints the help) and exits 0; "--version" prints the version and exits
+  /// 0. Returns for any other argument.
+  template <class Help>
+  void exit_on_help_or_version(Help&& help) const {
+    if (arg_ == "--help" || arg_ == "-h") {
+      help();
+      std::exit(0);
+    }
+    if (arg_ == "--version")
+      std::exit(tool_->print_version());
+  }
+
+  /// An argument no option of the tool took: exits with the usage error
+  /// "extra operand 'x'" for an operand, "unrecognized option '--x'" for
+  /// an option (status 2).
+  [[noreturn]] void reject() const;
 
 private:
   const tool* tool_;

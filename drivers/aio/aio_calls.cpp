@@ -20,15 +20,6 @@
 
 namespace actio {
 
-using detail::aio_call;
-using detail::aio_call_kind;
-using detail::aio_op;
-using detail::aio_request;
-using detail::call_name;
-using detail::cancelled_error;
-using detail::closed_error;
-using detail::reply;
-
 void detail::aio_call::run() noexcept {
   switch (kind) {
     case aio_call_kind::open: {
@@ -113,9 +104,9 @@ void aio_files::open_file(std::string path, int flags, unsigned mode,
 
 void aio_files::stat_file(file_id file, caf::response_promise rp) {
   auto c = std::make_shared<call>(this, aio_call_kind::stat, std::move(rp));
-  auto* s = find(file);
+  auto* s = slots_.find_open(file);
   if (s == nullptr) {
-    c->err = closed_error("fstat", name_of(file));
+    c->err = closed_error("fstat", slots_.name_of(file));
     later_.push_back(std::move(c));
     return;
   }
@@ -126,10 +117,10 @@ void aio_files::stat_file(file_id file, caf::response_promise rp) {
 }
 
 void aio_files::close_file(file_id file, caf::response_promise rp) {
-  auto* s = find(file);
+  auto* s = slots_.find_open(file);
   if (s == nullptr) {
     auto c = std::make_shared<call>(this, aio_call_kind::close, std::move(rp));
-    c->err = closed_error("close", name_of(file));
+    c->err = closed_error("close", slots_.name_of(file));
     later_.push_back(std::move(c));
     return;
   }
@@ -167,7 +158,7 @@ void aio_files::start_close(uint32_t index) {
 
 /// Delivers a call's outcome (driver thread): from the helpers' drain, or
 /// from `later_` for calls answered without running.
-void aio_files::complete_call(call& c) {
+void aio_files::complete(call& c) {
   caf::error err = std::move(c.err);
   if (!err && c.sys_err != 0)
     err = make_path_error(call_name(c),
@@ -194,7 +185,7 @@ void aio_files::complete_call(call& c) {
       s.path = std::move(c.path);
       s.seekable = c.seekable;
       s.pos = c.pos;
-      c.rp.deliver(id_of(index));
+      c.rp.deliver(slots_.id_of(index));
       return;
     }
     case aio_call_kind::stat:
@@ -206,7 +197,7 @@ void aio_files::complete_call(call& c) {
       return;
     case aio_call_kind::close:
       if (c.index != aio_call::no_slot)
-        free_slot(c.index);
+        slots_.release(c.index);
       reply(c.rp, err, caf::unit);
       return;
   }
@@ -231,7 +222,7 @@ void aio_files::answer_abandoned(call& c) {
       done_with(c.index);
       return;
     case aio_call_kind::close:
-      free_slot(c.index); // the helper closes the descriptors
+      slots_.release(c.index); // the helper closes the descriptors
       return;
   }
 }

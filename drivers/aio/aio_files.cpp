@@ -17,9 +17,6 @@
 
 namespace actio {
 
-using detail::aio_request;
-using detail::closed_error;
-
 detail::aio_atomic_counters detail::aio_counts;
 
 aio_notifier::~aio_notifier() = default;
@@ -55,28 +52,13 @@ aio_files::~aio_files() {
 
 // -- file table ---------------------------------------------------------------
 
-file_id aio_files::id_of(uint32_t index) const noexcept {
-  return slots_.id_of(index);
-}
-
-aio_files::slot* aio_files::find(file_id file) noexcept {
-  auto* s = slots_.find(file);
-  return s != nullptr && !s->closing ? s : nullptr;
-}
-
-std::string aio_files::name_of(file_id file) const {
-  if (const auto* s = slots_.named(file); s != nullptr && !s->path.empty())
-    return s->path;
-  return "file " + std::to_string(file);
-}
-
 /// Counts `r` against `file`'s slot, or fails it with errc::closed (the
 /// request then goes straight to the done list). Returns the slot's index
 /// holder on success.
 aio_request* aio_files::admit(request_ptr& r, file_id file, const char* what) {
-  auto* s = find(file);
+  auto* s = slots_.find_open(file);
   if (s == nullptr) {
-    r->err = closed_error(what, name_of(file));
+    r->err = closed_error(what, slots_.name_of(file));
     done_.push_back(std::move(r));
     return nullptr;
   }
@@ -86,25 +68,19 @@ aio_request* aio_files::admit(request_ptr& r, file_id file, const char* what) {
   return r.get();
 }
 
-/// The slot's descriptors are closed (or a close call owns them): ids of it
-/// go stale, the index may be reused.
-void aio_files::free_slot(uint32_t index) {
-  slots_.release(index);
-}
-
 /// Closes the slot's descriptors on this thread (shutdown only).
 void aio_files::close_slot(uint32_t index, caf::error* err) {
   auto& s = slots_[index];
   for (auto fd : s.fds)
     if (::close(fd) < 0 && err != nullptr && !*err && errno != EINTR)
       *err = make_path_error("close", s.path, errno);
-  free_slot(index);
+  slots_.release(index);
 }
 
 bool aio_files::process() {
   submit_queued();
   collect();
-  helpers_.drain(); // open/fstat/close results (complete_call)
+  helpers_.drain(); // open/fstat/close results (complete)
   while (!done_.empty() || !later_.empty()) {
     while (!done_.empty()) {
       auto r = std::move(done_.front());
@@ -114,7 +90,7 @@ bool aio_files::process() {
     while (!later_.empty()) {
       auto c = std::move(later_.front());
       later_.pop_front();
-      complete_call(*c);
+      complete(*c);
     }
   }
   // Short transfers re-queued by `collect` go out on the next call.

@@ -92,6 +92,8 @@ struct aio_counters {
 aio_counters aio_stats() noexcept;
 
 namespace detail {
+template <class Job, class Engine, class Kind>
+struct engine_job; // a blocking job's way back (engine_job.hpp)
 struct aio_request; // a read/write/fsync (aio_files.cpp)
 struct aio_call;    // an open/fstat/close on a helper thread (aio_files.cpp)
 } // namespace detail
@@ -174,7 +176,9 @@ private:
   using call = detail::aio_call;
   using call_ptr = std::shared_ptr<call>;
 
-  friend struct detail::aio_call; // completes through `complete_call`
+  friend struct detail::aio_call;
+  template <class, class, class>
+  friend struct detail::engine_job; // completes through `complete`
 
   /// One entry of the file table: in use while open, and while closing
   /// until the close is delivered; a free slot keeps its path until reuse
@@ -191,9 +195,6 @@ private:
     caf::response_promise close_rp;
   };
 
-  slot* find(file_id file) noexcept;
-  file_id id_of(uint32_t index) const noexcept;
-  std::string name_of(file_id file) const;
   request* admit(request_ptr& r, file_id file, const char* what);
   void submit_queued();
   void collect();
@@ -202,11 +203,10 @@ private:
   void deliver(request& r);
   void done_with(uint32_t index);
   void start_close(uint32_t index);
-  void free_slot(uint32_t index);
   void close_slot(uint32_t index, caf::error* err);
   void park_in_flight();
   void submit_call(call_ptr c);
-  void complete_call(call& c);
+  void complete(call& c);
   void answer_abandoned(call& c);
 
   aio_options opts_;

@@ -23,6 +23,7 @@
 #include <caf/response_promise.hpp>
 
 #include "actio/drivers/aio/aio_files.hpp"
+#include "actio/drivers/detail/engine_job.hpp"
 #include "actio/drivers/detail/file_replies.hpp"
 #include "actio/drivers/errc.hpp"
 
@@ -63,18 +64,10 @@ enum class aio_call_kind : uint8_t { open, stat, close };
 /// writes only the outcome; the engine (driver thread) owns `rp` and reads
 /// the outcome only in `complete`, so an abandoned call (still running at
 /// shutdown) can be answered while its worker finishes it.
-struct aio_call final : blocking_job {
-  static constexpr uint32_t no_slot = ~uint32_t{0};
-
-  aio_call(aio_files* owner, aio_call_kind k, caf::response_promise promise)
-    : engine(owner), kind(k), rp(std::move(promise)) {
-  }
+struct aio_call final : engine_job<aio_call, aio_files, aio_call_kind> {
+  using engine_job::engine_job;
 
   void run() noexcept override;
-
-  void complete() override {
-    engine->complete_call(*this);
-  }
 
   /// Shutdown answered this open already: nobody learns the descriptors.
   void discard() noexcept override {
@@ -82,10 +75,6 @@ struct aio_call final : blocking_job {
       for (auto fd : fds)
         ::close(fd);
   }
-
-  aio_files* engine;        ///< driver thread only
-  aio_call_kind kind;
-  caf::response_promise rp; ///< driver thread only
 
   // Arguments.
   uint32_t index = no_slot; ///< stat/close: the slot (stat counts in it)
@@ -136,3 +125,19 @@ inline const char* call_name(const aio_call& c) {
 }
 
 } // namespace actio::detail
+
+namespace actio {
+
+// The engine's parts (aio_*.cpp, the only includers) name these unqualified.
+using detail::aio_call;
+using detail::aio_call_kind;
+using detail::aio_counts;
+using detail::aio_op;
+using detail::aio_request;
+using detail::call_name;
+using detail::cancelled_error;
+using detail::closed_error;
+using detail::op_name;
+using detail::reply;
+
+} // namespace actio

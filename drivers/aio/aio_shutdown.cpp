@@ -23,16 +23,6 @@
 
 namespace actio {
 
-using detail::aio_call;
-using detail::aio_call_kind;
-using detail::aio_op;
-using detail::aio_request;
-using detail::aio_counts;
-using detail::call_name;
-using detail::cancelled_error;
-using detail::op_name;
-using detail::reply;
-
 namespace {
 
 // -- parked requests ----------------------------------------------------------
@@ -219,7 +209,7 @@ void aio_files::shutdown() {
                                 ? c.path
                                 : slots_[c.index].path,
                               " (shutdown)");
-    complete_call(c);
+    complete(c);
   }
   for (auto& j : left.abandoned)
     answer_abandoned(static_cast<call&>(*j));

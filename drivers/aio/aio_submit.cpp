@@ -23,15 +23,6 @@
 
 namespace actio {
 
-using detail::aio_call;
-using detail::aio_call_kind;
-using detail::aio_op;
-using detail::aio_request;
-using detail::aio_counts;
-using detail::cancelled_error;
-using detail::op_name;
-using detail::reply;
-
 namespace {
 
 /// Requests per lio_listio call: 64, or less where the platform says so

@@ -126,10 +126,10 @@ void do_close(file_job& j) {
 /// of memory for a read buffer is reported as ENOMEM.
 void detail::file_job::run() noexcept {
   auto& j = *this;
-  if (j.file != nullptr && j.op != file_op::open)
+  if (j.file != nullptr && j.kind != file_op::open)
     j.fd = j.file->fd;
   try {
-    switch (j.op) {
+    switch (j.kind) {
       case file_op::open: do_open(j); break;
       case file_op::read: do_read(j); break;
       case file_op::write: do_write(j); break;

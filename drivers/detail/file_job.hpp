@@ -15,7 +15,7 @@
 #include <caf/error.hpp>
 #include <caf/response_promise.hpp>
 
-#include "actio/drivers/detail/blocking_pool.hpp"
+#include "actio/drivers/detail/engine_job.hpp"
 #include "actio/drivers/detail/file_pool.hpp"
 #include "actio/drivers/types.hpp"
 
@@ -46,29 +46,17 @@ struct descriptor {
 /// delivered by the next `drain`, carrying its error in `err` if it failed.
 /// Of an abandoned job (running at shutdown) the driver touches only `rp`
 /// and the arguments, never the outcome.
-struct file_job final : blocking_job {
-  static constexpr uint32_t no_slot = ~uint32_t{0};
-
-  file_job(file_pool* owner, file_op kind, caf::response_promise promise)
-    : pool(owner), op(kind), rp(std::move(promise)) {
-  }
+struct file_job final : engine_job<file_job, file_pool, file_op> {
+  using engine_job::engine_job;
 
   void run() noexcept override;
-
-  void complete() override {
-    pool->complete(*this);
-  }
 
   /// The call finished after shutdown answered it: nobody learns of a new
   /// descriptor, so it goes; `file` (a slot's) closes with its last user.
   void discard() noexcept override {
-    if (op == file_op::open && fd >= 0)
+    if (kind == file_op::open && fd >= 0)
       ::close(fd);
   }
-
-  file_pool* pool;          ///< driver thread only
-  file_op op;
-  caf::response_promise rp; ///< driver thread only
 
   // Arguments.
   uint32_t index = no_slot; ///< slot whose `in_flight` counts this job

@@ -27,7 +27,7 @@ using detail::reply;
 
 /// The syscall a failed job reports, e.g. "fdatasync /tmp/f: ...".
 const char* syscall_name(const file_job& j) {
-  switch (j.op) {
+  switch (j.kind) {
     case file_op::open: return "open";
     case file_op::read: return "read_at";
     case file_op::write: return "write_at";
@@ -61,10 +61,10 @@ void file_pool::shutdown() {
   // Jobs that never started: cancelled, except a close, which still closes.
   for (auto& j : left.queued) {
     auto& fj = static_cast<job&>(*j);
-    if (fj.op == file_op::close) {
+    if (fj.kind == file_op::close) {
       fj.run();
     } else {
-      auto path = fj.op == file_op::open ? fj.path : slots_[fj.index].path;
+      auto path = fj.kind == file_op::open ? fj.path : slots_[fj.index].path;
       fj.err = cancelled_error(syscall_name(fj), path, ", file pool stopped");
     }
     fj.complete();
@@ -81,30 +81,11 @@ void file_pool::shutdown() {
   // once no abandoned job uses it). Their ids go stale when a slot is reused.
   for (uint32_t i = 0; i < slots_.size(); ++i)
     if (slots_.in_use(i))
-      free_slot(i);
+      slots_.release(i);
   stopped_ = false; // usable again: closes go to workers
 }
 
 // -- file table ---------------------------------------------------------------
-
-file_id file_pool::id_of(uint32_t index) const noexcept {
-  return slots_.id_of(index);
-}
-
-/// The open slot `file` names, or null when the id is unknown, stale
-/// (slot reused), closed or closing.
-file_pool::slot* file_pool::find(file_id file) noexcept {
-  auto* s = slots_.find(file);
-  return s != nullptr && !s->closing ? s : nullptr;
-}
-
-/// The path of `file` if its slot still remembers it (open, closing, or
-/// closed but not reused yet), else the id.
-std::string file_pool::name_of(file_id file) const {
-  if (const auto* s = slots_.named(file))
-    return s->path;
-  return "file id " + std::to_string(file);
-}
 
 uint32_t file_pool::add_slot(descriptor_ptr fd, std::string path) {
   auto index = slots_.allocate();
@@ -112,12 +93,6 @@ uint32_t file_pool::add_slot(descriptor_ptr fd, std::string path) {
   s.fd = std::move(fd);
   s.path = std::move(path);
   return index;
-}
-
-/// The descriptor was closed: the slot waits for reuse, keeping its path
-/// (ids of it go stale).
-void file_pool::free_slot(uint32_t index) {
-  slots_.release(index);
 }
 
 size_t file_pool::open_files() const {
@@ -129,9 +104,9 @@ size_t file_pool::open_files() const {
 /// Binds `j` to the open file `file` (counting it in flight), or sets its
 /// closed error. Returns whether the job may run.
 bool file_pool::admit(job& j, file_id file, const char* what) {
-  auto* s = find(file);
+  auto* s = slots_.find_open(file);
   if (s == nullptr) {
-    j.err = closed_error(what, name_of(file));
+    j.err = closed_error(what, slots_.name_of(file));
     return false;
   }
   j.index = slots_.index_of(file);
@@ -144,7 +119,7 @@ void file_pool::submit(job_ptr j) {
   if (workers_.submit(j))
     return;
   // Not even one worker could start (thread limit): fail this request.
-  const auto& path = j->op == file_op::open ? j->path : slots_[j->index].path;
+  const auto& path = j->kind == file_op::open ? j->path : slots_[j->index].path;
   j->err = make_path_error(syscall_name(*j), path, EAGAIN);
   finish_now(std::move(j));
 }
@@ -201,14 +176,14 @@ void file_pool::stat_file(file_id file, caf::response_promise rp) {
 }
 
 void file_pool::close_file(file_id file, caf::response_promise rp) {
-  auto* s = find(file);
+  auto* s = slots_.find_open(file);
   if (s == nullptr) {
     auto j = std::make_shared<job>(this, file_op::close, std::move(rp));
-    j->err = closed_error("close_file", name_of(file));
+    j->err = closed_error("close_file", slots_.name_of(file));
     finish_now(std::move(j));
     return;
   }
-  s->closing = true; // from now on, `find` fails for this id
+  s->closing = true; // from now on, `find_open` fails for this id
   s->close_rp = std::move(rp);
   if (s->in_flight == 0)
     start_close(slots_.index_of(file));
@@ -224,7 +199,7 @@ void file_pool::start_close(uint32_t index) {
     // let its number be reused under them. It closes when the last of them
     // lets go (`descriptor`); the close is done as far as the caller goes.
     auto rp = std::move(s.close_rp);
-    free_slot(index);
+    slots_.release(index);
     if (rp.pending())
       rp.deliver(caf::unit);
     return;
@@ -243,7 +218,7 @@ void file_pool::start_close(uint32_t index) {
 bool file_pool::cancel_file_op(op_id id) {
   auto found = workers_.cancel_queued([id](blocking_job& x) {
     auto& j = static_cast<job&>(x);
-    return (j.op == file_op::read || j.op == file_op::write) && j.id == id;
+    return (j.kind == file_op::read || j.kind == file_op::write) && j.id == id;
   });
   if (found == nullptr)
     return false;
@@ -278,10 +253,10 @@ size_t file_pool::drain() {
 void file_pool::complete(job& j) {
   auto err = std::move(j.err);
   if (!err && j.sys_err != 0) {
-    const auto& path = j.op == file_op::open ? j.path : slots_[j.index].path;
+    const auto& path = j.kind == file_op::open ? j.path : slots_[j.index].path;
     err = os_error(syscall_name(j), path, j.sys_err);
   }
-  switch (j.op) {
+  switch (j.kind) {
     case file_op::open:
       if (err) {
         reply(j.rp, err, file_id{0});
@@ -289,7 +264,7 @@ void file_pool::complete(job& j) {
         ::close(j.fd); // nobody can learn the id: do not keep the file open
       } else {
         auto fd = std::make_shared<detail::descriptor>(j.fd);
-        reply(j.rp, err, id_of(add_slot(std::move(fd), std::move(j.path))));
+        reply(j.rp, err, slots_.id_of(add_slot(std::move(fd), std::move(j.path))));
       }
       j.fd = -1;
       return; // no slot was counted
@@ -307,7 +282,7 @@ void file_pool::complete(job& j) {
       break;
     case file_op::close:
       if (j.index != file_job::no_slot)
-        free_slot(j.index); // the descriptor is gone, even on error
+        slots_.release(j.index); // the descriptor is gone, even on error
       reply(j.rp, err, caf::unit);
       return; // a close is not counted in flight
   }
@@ -319,15 +294,15 @@ void file_pool::complete(job& j) {
 /// Shutdown found `j` running: answers it without touching its outcome
 /// (the worker still writes it) and settles its slot.
 void file_pool::answer_abandoned(job& j) {
-  const auto& path = j.op == file_op::open ? j.path : slots_[j.index].path;
+  const auto& path = j.kind == file_op::open ? j.path : slots_[j.index].path;
   auto err = cancelled_error(syscall_name(j), path,
                              ", file pool stopped while it ran");
   if (j.rp.pending())
     j.rp.deliver(std::move(err));
-  if (j.op == file_op::open)
+  if (j.kind == file_op::open)
     return; // no slot
-  if (j.op == file_op::close) {
-    free_slot(j.index); // the worker closes the descriptor
+  if (j.kind == file_op::close) {
+    slots_.release(j.index); // the worker closes the descriptor
     return;
   }
   ++slots_[j.index].abandoned; // the call keeps using the descriptor

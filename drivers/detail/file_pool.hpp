@@ -40,6 +40,8 @@
 namespace actio {
 
 namespace detail {
+template <class Job, class Engine, class Kind>
+struct engine_job; // a blocking job's way back (engine_job.hpp)
 
 struct file_job;   // one request on its way through the pool (file_job.hpp)
 struct descriptor; // an open file's descriptor, shared by the jobs using it
@@ -139,14 +141,13 @@ private:
     caf::response_promise close_rp; ///< close_file waiting for in_flight == 0
   };
 
-  friend struct detail::file_job; // completes through `complete`
+  friend struct detail::file_job;
+  template <class, class, class>
+  friend struct detail::engine_job; // completes through `complete`
 
   // File table (driver thread).
-  slot* find(file_id file) noexcept;
-  file_id id_of(uint32_t index) const noexcept;
+  // (lookups: `slots_.find_open`, `.name_of`, `.id_of`, `.release`)
   uint32_t add_slot(descriptor_ptr fd, std::string path);
-  void free_slot(uint32_t index);
-  std::string name_of(file_id file) const;
 
   // Submitting (driver thread).
   bool admit(job& j, file_id file, const char* what);

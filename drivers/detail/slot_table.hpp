@@ -97,6 +97,26 @@ public:
     return nullptr;
   }
 
+  /// The slot `id` names if it is in use and not closing: for the file
+  /// tables, whose `Slot` has a `closing` flag (set by close_file; no new
+  /// requests from then on).
+  Slot* find_open(uint64_t id) noexcept
+    requires requires(Slot& s) { bool{s.closing}; }
+  {
+    auto* s = find(id);
+    return s != nullptr && !s->closing ? s : nullptr;
+  }
+
+  /// For error texts: the path of the file `id` named (`named`), else the
+  /// id ("file id 42").
+  std::string name_of(uint64_t id) const
+    requires requires(const Slot& s) { s.path.empty(); }
+  {
+    if (const auto* s = named(id); s != nullptr && !s->path.empty())
+      return s->path;
+    return "file id " + std::to_string(id);
+  }
+
   /// Whether slot `index` is in use (between `allocate` and `release`).
   bool in_use(uint32_t index) const noexcept {
     return entries_[index].used;

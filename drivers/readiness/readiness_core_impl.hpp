@@ -181,30 +181,29 @@ void readiness_driver<Poller>::close_all() {
 // -- close and failure --------------------------------------------------------
 
 /// The socket is broken (reset, error): every pending request fails with
-/// `err`, then the socket is released and the owner told why.
+/// `err`, the owner learns that reading ended (`read_closed`, for a stream
+/// still reading), then the socket is released and the owner told why.
 template <readiness_poller Poller>
 void readiness_driver<Poller>::fail(uint32_t index, caf::error err) {
-  auto& s = slots_[index];
-  auto id = id_of(index);
-  auto out = to_owner(s);
-  s.wq.fail_all(out, id, err);
-  s.dq.fail_all(out, id, err);
-  if (!s.read_done && !s.listener && !s.datagram) {
-    s.read_done = true;
-    deliver(s.owner, caf::make_message(read_closed{id, err}));
-  }
-  release(index, std::move(err));
+  release(index, std::move(err), true);
 }
 
 /// Completes what is pending (with `reason`, or cancelled), deregisters and
-/// closes the descriptor, frees the slot and tells the owner.
+/// closes the descriptor, frees the slot and tells the owner; with
+/// `read_failed` (`fail`), a stream still reading gets `read_closed` with
+/// `reason` before `connection_closed`.
 template <readiness_poller Poller>
-void readiness_driver<Poller>::release(uint32_t index, caf::error reason) {
+void readiness_driver<Poller>::release(uint32_t index, caf::error reason,
+                                       bool read_failed) {
   auto& s = slots_[index];
   auto id = id_of(index);
   auto out = to_owner(s);
   s.wq.fail_all(out, id, reason);
   s.dq.fail_all(out, id, reason);
+  if (read_failed && !s.read_done && !s.listener && !s.datagram) {
+    s.read_done = true;
+    deliver(s.owner, caf::make_message(read_closed{id, reason}));
+  }
   poller_.remove(s.fd, id, s.out_armed);
   ::close(s.fd);
   backoff_.end(s.accept);

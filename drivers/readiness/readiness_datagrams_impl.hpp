@@ -69,7 +69,7 @@ void readiness_driver<Poller>::do_dgram_read(uint32_t index) {
     msg.msg_namelen = sizeof(from);
     msg.msg_iov = &iov;
     msg.msg_iovlen = 1;
-    auto n = ::recvmsg(s.fd, &msg, 0);
+    auto n = detail::no_eintr([&] { return ::recvmsg(s.fd, &msg, 0); });
     if (n >= 0) {
       --s.credit;
       datagram_received ev{id,
@@ -81,9 +81,7 @@ void readiness_driver<Poller>::do_dgram_read(uint32_t index) {
       continue;
     }
     auto err = errno;
-    if (err == EINTR)
-      continue;
-    if (err == EAGAIN || err == EWOULDBLOCK) {
+    if (detail::would_block(err)) {
       s.readable = false;
       return;
     }
@@ -111,13 +109,12 @@ void readiness_driver<Poller>::do_dgram_write(uint32_t index) {
     msg.msg_namelen = op.len;
     msg.msg_iov = &iov;
     msg.msg_iovlen = 1;
-    auto n = ::sendmsg(s.fd, &msg, detail::send_flags);
+    auto n = detail::no_eintr(
+      [&] { return ::sendmsg(s.fd, &msg, detail::send_flags); });
     caf::error err;
     if (n < 0) {
       auto code = errno;
-      if (code == EINTR)
-        continue;
-      if (code == EAGAIN || code == EWOULDBLOCK || code == ENOBUFS) {
+      if (detail::would_block(code) || code == ENOBUFS) {
         s.writable = false;
         want_writable(index, true);
         return;

@@ -136,7 +136,7 @@ private:
   void do_dgram_write(uint32_t index);
   void want_writable(uint32_t index, bool on);
   void fail(uint32_t index, caf::error err);
-  void release(uint32_t index, caf::error reason);
+  void release(uint32_t index, caf::error reason, bool read_failed = false);
   op_id add_timer(clock::duration delay, timer t);
   void arm_timer();
   void fire_timers();

@@ -45,10 +45,9 @@ bool readiness_driver<Poller>::connect(socket_id id,
   s->write_eof = false;
   s->eof_errno = 0;
   s->connecting = op;
-  int rc;
-  do {
-    rc = ::connect(s->fd, reinterpret_cast<const sockaddr*>(&addr), len);
-  } while (rc < 0 && errno == EINTR);
+  int rc = detail::no_eintr([&] {
+    return ::connect(s->fd, reinterpret_cast<const sockaddr*>(&addr), len);
+  });
   if (rc == 0 || errno == EINPROGRESS) {
     // Done when the socket becomes writable (or fails): write interest.
     want_writable(index, true);
@@ -185,7 +184,8 @@ void readiness_driver<Poller>::do_read(uint32_t index) {
     if (!s.readable || s.credit == 0 || s.read_done)
       return;
     auto want = std::min(s.credit, scratch_.size());
-    auto n = ::recv(s.fd, scratch_.data(), want, 0);
+    auto n = detail::no_eintr(
+      [&] { return ::recv(s.fd, scratch_.data(), want, 0); });
     if (n > 0) {
       s.credit -= static_cast<size_t>(n);
       s.bytes_read += static_cast<uint64_t>(n);
@@ -210,14 +210,11 @@ void readiness_driver<Poller>::do_read(uint32_t index) {
       deliver(s.owner, caf::make_message(read_closed{id, caf::error{}}));
       return;
     }
-    auto err = errno;
-    if (err == EINTR)
-      continue;
-    if (err == EAGAIN || err == EWOULDBLOCK) {
-      s.readable = false;
+    if (auto err = errno; !detail::would_block(err)) {
+      fail(index, make_errno_error("recv", err));
       return;
     }
-    fail(index, make_errno_error("recv", err));
+    s.readable = false;
     return;
   }
   if (s.readable && s.credit > 0 && !s.read_done)
@@ -237,13 +234,12 @@ void readiness_driver<Poller>::do_write(uint32_t index) {
     auto& op = s.wq.front();
     auto left = op.buf.size() - op.done;
     if (left > 0) {
-      auto n = ::send(s.fd, op.buf.data() + op.done, left,
-                      detail::send_flags);
+      auto n = detail::no_eintr([&] {
+        return ::send(s.fd, op.buf.data() + op.done, left, detail::send_flags);
+      });
       if (n < 0) {
         auto err = errno;
-        if (err == EINTR)
-          continue;
-        if (err == EAGAIN || err == EWOULDBLOCK) {
+        if (detail::would_block(err)) {
           s.writable = false;
           want_writable(index, true);
           break;

@@ -3,6 +3,8 @@
 /// The few socket calls that differ between Linux and the BSDs, for the
 /// readiness driver core. On Linux each is the plain call epoll always made.
 
+#include <cerrno>
+
 #include <fcntl.h>
 #include <sys/socket.h>
 
@@ -21,6 +23,22 @@ inline void no_sigpipe([[maybe_unused]] int fd) noexcept {
   int one = 1;
   ::setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof(one));
 #endif
+}
+
+/// Makes the socket call `call()` again while it fails with EINTR (a signal
+/// interrupted it: retry, never an error) and returns its last result.
+template <class Call>
+inline auto no_eintr(Call call) noexcept(noexcept(call())) {
+  auto rc = call();
+  while (rc < 0 && errno == EINTR)
+    rc = call();
+  return rc;
+}
+
+/// Whether a non-blocking call's `err` means "nothing more now": wait for
+/// the poller's next event on the socket.
+inline bool would_block(int err) noexcept {
+  return err == EAGAIN || err == EWOULDBLOCK;
 }
 
 /// accept(2) returning a non-blocking, close-on-exec descriptor.

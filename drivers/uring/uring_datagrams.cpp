@@ -44,6 +44,33 @@ bool uring_driver::send_to(socket_id id, op_id op, byte_buffer buf,
   return true;
 }
 
+/// Points the msghdr of `o` (a sendmsg or recvmsg op) at its one `iov` and
+/// its address storage (`name_len` bytes of it; none if 0: a connected
+/// socket's send) and submits it on `s`, counting it in `s.ops`.
+void uring_driver::submit_msg(slot& s, op* o, socklen_t name_len) {
+  o->ext().msg.msg_name = name_len > 0 ? &o->ext().addr : nullptr;
+  o->ext().msg.msg_namelen = name_len;
+  o->ext().msg.msg_iov = &o->ext().iov;
+  o->ext().msg.msg_iovlen = 1;
+  ++s.ops;
+  auto* e = sqe();
+  if (o->kind == op_kind::sendmsg)
+    io_uring_prep_sendmsg(e, s.fd, &o->ext().msg, MSG_NOSIGNAL);
+  else
+    io_uring_prep_recvmsg(e, s.fd, &o->ext().msg, 0);
+  io_uring_sqe_set_data(e, o);
+}
+
+/// The slot of a datagram op whose (last) CQE came: the slot no longer
+/// has it in flight (`which`: its send_op or recv_op) nor counts it.
+uint32_t uring_driver::reaped(op* o, op* slot::*which) {
+  auto index = static_cast<uint32_t>(o->target);
+  auto& s = slots_[index];
+  s.*which = nullptr;
+  --s.ops;
+  return index;
+}
+
 /// One sendmsg in flight per socket keeps datagrams in order.
 void uring_driver::submit_dgram_send(uint32_t index) {
   auto& s = slots_[index];
@@ -57,23 +84,14 @@ void uring_driver::submit_dgram_send(uint32_t index) {
   o->ext().addr_len = d.len;
   s.dq.pop_front();
   o->ext().iov = iovec{o->w.buf.data(), o->w.buf.size()};
-  o->ext().msg.msg_name = o->ext().addr_len > 0 ? &o->ext().addr : nullptr;
-  o->ext().msg.msg_namelen = o->ext().addr_len;
-  o->ext().msg.msg_iov = &o->ext().iov;
-  o->ext().msg.msg_iovlen = 1;
   s.send_op = o;
-  ++s.ops;
-  auto* e = sqe();
-  io_uring_prep_sendmsg(e, s.fd, &o->ext().msg, MSG_NOSIGNAL);
-  io_uring_sqe_set_data(e, o);
+  submit_msg(s, o, o->ext().addr_len);
 }
 
 void uring_driver::on_dgram_send(op* o, int res) {
-  auto index = static_cast<uint32_t>(o->target);
+  auto index = reaped(o, &slot::send_op);
   auto& s = slots_[index];
   auto id = id_of(index);
-  s.send_op = nullptr;
-  --s.ops;
   auto out = to_owner(s);
   if (res >= 0)
     o->w.done = static_cast<size_t>(res);
@@ -115,23 +133,14 @@ void uring_driver::arm_dgram_recv(uint32_t index) {
   o->target = id_of(index);
   o->buf.resize(s.dq.limits.max_size);
   o->ext().iov = iovec{o->buf.data(), o->buf.size()};
-  o->ext().msg.msg_name = &o->ext().addr;
-  o->ext().msg.msg_namelen = sizeof(o->ext().addr);
-  o->ext().msg.msg_iov = &o->ext().iov;
-  o->ext().msg.msg_iovlen = 1;
   s.recv_op = o;
-  ++s.ops;
-  auto* e = sqe();
-  io_uring_prep_recvmsg(e, s.fd, &o->ext().msg, 0);
-  io_uring_sqe_set_data(e, o);
+  submit_msg(s, o, sizeof(o->ext().addr));
 }
 
 void uring_driver::on_dgram_recv(op* o, int res) {
-  auto index = static_cast<uint32_t>(o->target);
+  auto index = reaped(o, &slot::recv_op);
   auto& s = slots_[index];
   auto id = id_of(index);
-  s.recv_op = nullptr;
-  --s.ops;
   if (s.closing) {
     op_done(o);
     maybe_finish_close(index);

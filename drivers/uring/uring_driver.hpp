@@ -201,6 +201,8 @@ private:
   void on_connect(op* o, int res);
   void arm_dgram_recv(uint32_t index);
   void submit_dgram_send(uint32_t index);
+  void submit_msg(slot& s, op* o, socklen_t name_len);
+  uint32_t reaped(op* o, op* slot::*which);
   void on_dgram_recv(op* o, int res);
   void on_dgram_send(op* o, int res);
   void on_close_socket(op* o, int res);
@@ -215,7 +217,6 @@ private:
   }
 
   // files
-  file_slot* find_file(file_id id) noexcept;
   caf::error file_error(const char* what, file_id id, int err);
   void submit_file_rw(op* o);
   void on_file(op* o, int res);

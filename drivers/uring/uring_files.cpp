@@ -22,11 +22,6 @@ caf::error closed_file(const char* what, file_id id) {
 
 } // namespace
 
-uring_driver::file_slot* uring_driver::find_file(file_id id) noexcept {
-  auto* f = files_.find(id);
-  return f != nullptr && !f->closing ? f : nullptr;
-}
-
 void uring_driver::open_file(std::string path, int flags, unsigned mode,
                              caf::response_promise rp) {
   auto* o = new_op(op_kind::file_open);
@@ -39,7 +34,7 @@ void uring_driver::open_file(std::string path, int flags, unsigned mode,
 
 void uring_driver::read_at(file_id file, uint64_t offset, size_t len, op_id id,
                            caf::response_promise rp) {
-  auto* f = find_file(file);
+  auto* f = files_.find_open(file);
   if (f == nullptr) {
     rp.deliver(closed_file("read_at", file));
     return;
@@ -62,7 +57,7 @@ void uring_driver::read_at(file_id file, uint64_t offset, size_t len, op_id id,
 
 void uring_driver::write_at(file_id file, uint64_t offset, byte_buffer buf,
                             op_id id, caf::response_promise rp) {
-  auto* f = find_file(file);
+  auto* f = files_.find_open(file);
   if (f == nullptr) {
     rp.deliver(closed_file("write_at", file));
     return;
@@ -102,7 +97,7 @@ void uring_driver::submit_file_rw(op* o) {
 
 void uring_driver::sync_file(file_id file, bool datasync,
                              caf::response_promise rp) {
-  auto* f = find_file(file);
+  auto* f = files_.find_open(file);
   if (f == nullptr) {
     rp.deliver(closed_file("fsync", file));
     return;
@@ -117,7 +112,7 @@ void uring_driver::sync_file(file_id file, bool datasync,
 }
 
 void uring_driver::stat_file(file_id file, caf::response_promise rp) {
-  auto* f = find_file(file);
+  auto* f = files_.find_open(file);
   if (f == nullptr) {
     rp.deliver(closed_file("stat", file));
     return;
@@ -132,7 +127,7 @@ void uring_driver::stat_file(file_id file, caf::response_promise rp) {
 }
 
 void uring_driver::close_file(file_id file, caf::response_promise rp) {
-  auto* f = find_file(file);
+  auto* f = files_.find_open(file);
   if (f == nullptr) {
     rp.deliver(closed_file("close", file));
     return;

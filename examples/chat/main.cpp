@@ -220,9 +220,8 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
-  auto drain = std::chrono::duration_cast<std::chrono::milliseconds>(
-    std::chrono::duration<double>(std::max(cfg.drain_timeout, 0.0)));
-  actio::net::serve_options opts{"actio-chat", drain, &std::cout};
+  actio::net::serve_options opts{
+    "actio-chat", actio::net::drain_timeout_of(cfg.drain_timeout), &std::cout};
   opts.on_stop.emplace_back([&] { stop(federation); });
   return actio::net::serve(**rt, {srv->actor}, std::move(opts));
 }

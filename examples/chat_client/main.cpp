@@ -95,9 +95,7 @@ int main(int argc, char** argv) {
                         "Chat with an actio-chat server over protobuf frames: "
                         "lines from stdin are sent, messages printed."};
   client_config cfg;
-  if (auto status = cfg.parse_args(tool, argc, argv))
-    return *status;
-  if (auto status = tool.check_operands(cfg.remainder, {}))
+  if (auto status = cfg.parse_args(tool, argc, argv, {}))
     return *status;
   if (cfg.nick.empty())
     return tool.usage_error("option '--nick' is required");

@@ -85,12 +85,9 @@ int main(int argc, char** argv) {
                         "Echo TCP (or Unix stream socket) connections; "
                         "SIGINT/SIGTERM drain and stop."};
   echo_config cfg;
-  if (auto status = cfg.parse_args(tool, argc, argv))
+  if (auto status = cfg.parse_args(tool, argc, argv, {}))
     return *status;
-  if (auto status = tool.check_operands(cfg.remainder, {}))
-    return *status;
-  auto drain = std::chrono::duration_cast<std::chrono::milliseconds>(
-    std::chrono::duration<double>(std::max(cfg.drain_timeout, 0.0)));
+  auto drain = actio::net::drain_timeout_of(cfg.drain_timeout);
   actio::net::connection_options conn; // TLS files load now, not later
   if (auto status = cfg.tls.apply_server(tool, conn))
     return *status;
@@ -112,15 +109,12 @@ int main(int argc, char** argv) {
     std::cerr << "actio-echo: " << sys.render(srv.error()) << '\n';
     return 1;
   }
-  std::cout << "actio-echo: listening on ";
-  if (cfg.unix_path.empty())
-    std::cout << cfg.host << ':' << srv->port;
-  else
-    std::cout << "unix:" << cfg.unix_path;
-  if (conn.tls)
-    std::cout << " with TLS";
-  std::cout << " (backend " << (*rt)->backend_name() << ", "
-            << (*rt)->drivers() << " driver thread(s))" << std::endl;
+  actio::net::print_listening(
+    std::cout, "actio-echo",
+    (cfg.unix_path.empty() ? cfg.host + ':' + std::to_string(srv->port)
+                           : "unix:" + cfg.unix_path)
+      + (conn.tls ? " with TLS" : ""),
+    **rt);
   std::cout << "actio-echo: backend " << (*rt)->backend_name() << ": "
             << (*rt)->backend_reason() << std::endl;
   return actio::net::serve(**rt, {srv->actor}, {"actio-echo", drain, &std::cout});

@@ -165,9 +165,7 @@ int main(int argc, char** argv) {
                         "Serve the files below --root DIR to other nodes, or "
                         "(--connect HOST:PORT --cat PATH) print one of them."};
   file_node_config cfg;
-  if (auto status = cfg.parse_args(tool, argc, argv))
-    return *status;
-  if (auto status = tool.check_operands(cfg.remainder, {}))
+  if (auto status = cfg.parse_args(tool, argc, argv, {}))
     return *status;
   bool client = !cfg.connect.empty();
   if (client == !cfg.root.empty() || client == cfg.cat.empty())

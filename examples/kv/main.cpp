@@ -61,9 +61,7 @@ int main(int argc, char** argv) {
                         "In-memory key-value server speaking the Redis "
                         "protocol (RESP2); SIGINT/SIGTERM drain and stop."};
   kv_config cfg;
-  if (auto status = cfg.parse_args(tool, argc, argv))
-    return *status;
-  if (auto status = tool.check_operands(cfg.remainder, {}))
+  if (auto status = cfg.parse_args(tool, argc, argv, {}))
     return *status;
   actio::net::connection_options conn; // TLS files load now, not later
   if (auto status = cfg.tls.apply_server(tool, conn))
@@ -89,10 +87,12 @@ int main(int argc, char** argv) {
     std::cerr << "actio-kv: " << sys.render(srv.error()) << '\n';
     return 1;
   }
-  std::cout << "actio-kv: listening on " << cfg.host << ':' << srv->port
-            << (conn.tls ? " with TLS" : "") << " (backend " << (*rt)->backend_name() << ", " << (*rt)->drivers()
-            << " driver thread(s))" << std::endl;
-  auto drain = std::chrono::duration_cast<std::chrono::milliseconds>(
-    std::chrono::duration<double>(std::max(cfg.drain_timeout, 0.0)));
-  return actio::net::serve(**rt, {srv->actor}, {"actio-kv", drain, &std::cout});
+  actio::net::print_listening(std::cout, "actio-kv",
+                              cfg.host + ':' + std::to_string(srv->port)
+                                + (conn.tls ? " with TLS" : ""),
+                              **rt);
+  return actio::net::serve(**rt, {srv->actor},
+                           {"actio-kv", actio::net::drain_timeout_of(
+                                          cfg.drain_timeout),
+                            &std::cout});
 }

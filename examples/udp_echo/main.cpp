@@ -69,9 +69,7 @@ int main(int argc, char** argv) {
   actio::cli::tool tool{"actio-udp-echo", "",
                         "Echo UDP datagrams back to their sender."};
   echo_config cfg;
-  if (auto status = cfg.parse_args(tool, argc, argv))
-    return *status;
-  if (auto status = tool.check_operands(cfg.remainder, {}))
+  if (auto status = cfg.parse_args(tool, argc, argv, {}))
     return *status;
   if (!cfg.backend.empty())
     caf::put(cfg.content, "actio.io.backend", cfg.backend);

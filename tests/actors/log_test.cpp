@@ -236,18 +236,9 @@ TEST_F(log_test, a_tool_writes_its_warnings_to_the_log_file_and_none_to_stderr) 
                                     "--actio.log.format", "json"},
                                    so);
   auto line = child.read_line();
-  auto port = test::parse_port(line);
-  ASSERT_NE(port, 0) << line;
-  auto server = *net::address::ip("127.0.0.1", port);
-  test::datagram_peer client{AF_INET, *net::address::ip("127.0.0.1", 0)};
-  ASSERT_TRUE(client.ok());
-  auto data = test::random_bytes(100, 7);
-  for (int i = 0; i < 3; ++i) {
-    ASSERT_TRUE(client.send_to(server, data));
-    auto got = client.recv();
-    ASSERT_TRUE(got) << "datagram " << i;
-    EXPECT_EQ(got->size(), 16u);
-  }
+  test::udp_client client{line};
+  ASSERT_TRUE(client.ok()) << line;
+  ASSERT_TRUE(client.lock_step_echoes(3, 16));
   ASSERT_EQ(child.stop(SIGTERM, 30s), 0);
   auto rest = child.read_all(30s);
   // Its own output only: no warning went to stdout or stderr.

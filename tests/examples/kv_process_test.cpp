@@ -63,6 +63,23 @@ std::string cli(const std::string& bin, uint16_t port,
   return out;
 }
 
+/// Every test runs against its own server (started before the body).
+class kv_process : public ::testing::Test {
+protected:
+  void SetUp() override {
+    ASSERT_NE(srv.port, 0) << "no listening line from actio-kv";
+  }
+
+  /// A client connection to the server; -1 (and a failure) if refused.
+  int connect() {
+    int fd = connect_tcp(srv.port);
+    EXPECT_GE(fd, 0) << "connect to actio-kv";
+    return fd;
+  }
+
+  kv_server srv;
+};
+
 #define NEED_REDIS_CLI(var)                                                    \
   auto var = find_program("redis-cli");                                        \
   if (var.empty())                                                             \
@@ -134,7 +151,7 @@ std::string replies_to(uint16_t port, const std::string& script) {
   return out;
 }
 
-TEST(kv_process, replies_match_redis_server_byte_for_byte_on_one_script) {
+TEST_F(kv_process, replies_match_redis_server_byte_for_byte_on_one_script) {
   auto redis = find_program("redis-server");
   if (redis.empty())
     GTEST_SKIP() << "redis-server not found in PATH: install Debian's "
@@ -151,8 +168,6 @@ TEST(kv_process, replies_match_redis_server_byte_for_byte_on_one_script) {
     ::close(fd);
     return true;
   }, 30s));
-  kv_server srv;
-  ASSERT_NE(srv.port, 0);
   const std::string script =
     "PING\r\nPING hello\r\nECHO \"a b\"\r\nGET missing\r\nSET k v\r\nGET k\r\n"
     "SET k w NX\r\nSET k w XX GET\r\nSET n x XX\r\nSET k v NX XX\r\n"
@@ -171,11 +186,8 @@ TEST(kv_process, replies_match_redis_server_byte_for_byte_on_one_script) {
   EXPECT_EQ(ref.stop(SIGTERM, 30s), 0);
 }
 
-TEST(kv_process, commands_sent_with_eof_are_all_answered_before_the_close) {
-  kv_server srv;
-  ASSERT_NE(srv.port, 0);
-  int fd = connect_tcp(srv.port);
-  ASSERT_GE(fd, 0);
+TEST_F(kv_process, commands_sent_with_eof_are_all_answered_before_the_close) {
+  int fd = connect();
   std::string req, want;
   for (int i = 0; i < 2000; ++i) {
     req += "SET k v\r\n";
@@ -190,10 +202,8 @@ TEST(kv_process, commands_sent_with_eof_are_all_answered_before_the_close) {
   ::close(fd);
 }
 
-TEST(kv_process, redis_cli_runs_the_string_and_expiry_commands) {
+TEST_F(kv_process, redis_cli_runs_the_string_and_expiry_commands) {
   NEED_REDIS_CLI(rc);
-  kv_server srv;
-  ASSERT_NE(srv.port, 0);
   auto p = srv.port;
   EXPECT_EQ(cli(rc, p, {"PING"}), "PONG");
   EXPECT_EQ(cli(rc, p, {"SET", "greeting", "hello world"}), "OK");
@@ -219,11 +229,8 @@ TEST(kv_process, redis_cli_runs_the_string_and_expiry_commands) {
   EXPECT_NE(cli(rc, p, {"INFO"}).find("connected_clients:1"), std::string::npos);
 }
 
-TEST(kv_process, pipelined_and_inline_commands_in_one_write_answer_in_order) {
-  kv_server srv;
-  ASSERT_NE(srv.port, 0);
-  int fd = connect_tcp(srv.port);
-  ASSERT_GE(fd, 0);
+TEST_F(kv_process, pipelined_and_inline_commands_in_one_write_answer_in_order) {
+  int fd = connect();
   constexpr int n = 5000;
   std::string req, want;
   for (int i = 1; i <= n; ++i) {
@@ -240,11 +247,8 @@ TEST(kv_process, pipelined_and_inline_commands_in_one_write_answer_in_order) {
   ::close(fd);
 }
 
-TEST(kv_process, bad_input_closes_only_that_client_after_an_error_reply) {
-  kv_server srv;
-  ASSERT_NE(srv.port, 0);
-  int good = connect_tcp(srv.port);
-  ASSERT_GE(good, 0);
+TEST_F(kv_process, bad_input_closes_only_that_client_after_an_error_reply) {
+  int good = connect();
   ASSERT_TRUE(send_str(good, "SET k v\r\n"));
   EXPECT_EQ(recv_str(good, 5), "+OK\r\n");
   const std::vector<std::pair<std::string, std::string>> cases = {
@@ -257,8 +261,7 @@ TEST(kv_process, bad_input_closes_only_that_client_after_an_error_reply) {
      "-ERR Protocol error: too big bulk count string\r\n"},
   };
   for (auto& [input, reply] : cases) {
-    int bad = connect_tcp(srv.port);
-    ASSERT_GE(bad, 0);
+    int bad = connect();
     // Sent from a thread: the server may stop reading before all of a
     // large input arrived.
     std::thread sender{[bad, in = input] { send_str(bad, in); }};
@@ -274,13 +277,10 @@ TEST(kv_process, bad_input_closes_only_that_client_after_an_error_reply) {
   ::close(good);
 }
 
-TEST(kv_process, an_unterminated_multibulk_waits_without_blocking_others) {
-  kv_server srv;
-  ASSERT_NE(srv.port, 0);
-  int stuck = connect_tcp(srv.port);
-  ASSERT_GE(stuck, 0);
+TEST_F(kv_process, an_unterminated_multibulk_waits_without_blocking_others) {
+  int stuck = connect();
   ASSERT_TRUE(send_str(stuck, "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$5\r\nab"));
-  int other = connect_tcp(srv.port);
+  int other = connect();
   ASSERT_TRUE(send_str(other, "PING\r\n"));
   EXPECT_EQ(recv_str(other, 7), "+PONG\r\n");
   ASSERT_TRUE(send_str(stuck, "cde\r\n")); // the rest: the command runs
@@ -289,10 +289,8 @@ TEST(kv_process, an_unterminated_multibulk_waits_without_blocking_others) {
   ::close(other);
 }
 
-TEST(kv_process, concurrent_incr_from_several_redis_clis_loses_nothing) {
+TEST_F(kv_process, concurrent_incr_from_several_redis_clis_loses_nothing) {
   NEED_REDIS_CLI(rc);
-  kv_server srv;
-  ASSERT_NE(srv.port, 0);
   constexpr int clients = 6, each = 300;
   std::vector<child_process> kids;
   for (int i = 0; i < clients; ++i)
@@ -306,11 +304,8 @@ TEST(kv_process, concurrent_incr_from_several_redis_clis_loses_nothing) {
   EXPECT_EQ(cli(rc, srv.port, {"GET", "counter"}), std::to_string(clients * each));
 }
 
-TEST(kv_process, a_client_that_pipelines_and_never_reads_is_not_buffered_for) {
-  kv_server srv;
-  ASSERT_NE(srv.port, 0);
-  int fd = connect_tcp(srv.port);
-  ASSERT_GE(fd, 0);
+TEST_F(kv_process, a_client_that_pipelines_and_never_reads_is_not_buffered_for) {
+  int fd = connect();
   // A 64 KiB value, then GETs for it that the client never reads: the
   // server must stop reading once the replies fill the socket buffers.
   std::string value(64 * 1024, 'v');
@@ -332,7 +327,7 @@ TEST(kv_process, a_client_that_pipelines_and_never_reads_is_not_buffered_for) {
   // stays far below the 655 GB the GETs ask for (one 1 MiB output allowance
   // and one batch of 128 replies, 8 MiB here).
   EXPECT_LT(rss_of(srv.child.pid), 200u * 1024 * 1024);
-  int other = connect_tcp(srv.port);
+  int other = connect();
   ASSERT_TRUE(send_str(other, "PING\r\n"));
   EXPECT_EQ(recv_str(other, 7), "+PONG\r\n");
   ::close(other);

@@ -10,17 +10,14 @@
 # run it on the fixtures next to this file, which must fail.
 cmake_minimum_required(VERSION 3.25)
 
-if(NOT ROOT)
-  message(FATAL_ERROR "check_layers: -DROOT=<source tree> is required")
-endif()
+include(${CMAKE_CURRENT_LIST_DIR}/source_check.cmake)
 
 set(layers drivers actors net io proto http examples)
 set(violations "")
 set(checked 0)
 foreach(layer IN LISTS layers)
   list(FIND layers ${layer} rank)
-  file(GLOB_RECURSE files RELATIVE "${ROOT}"
-       "${ROOT}/${layer}/*.hpp" "${ROOT}/${layer}/*.cpp" "${ROOT}/${layer}/*.h")
+  source_files(files ${layer})
   foreach(f IN LISTS files)
     math(EXPR checked "${checked} + 1")
     file(STRINGS "${ROOT}/${f}" includes
@@ -39,11 +36,6 @@ foreach(layer IN LISTS layers)
   endforeach()
 endforeach()
 
-if(checked EQUAL 0)
-  message(FATAL_ERROR "check_layers: no source files under ${ROOT}")
-endif()
-if(violations)
-  message(FATAL_ERROR "check_layers: include order violated "
-          "(drivers -> actors -> net -> io -> proto -> http -> examples):\n${violations}")
-endif()
-message(STATUS "check_layers: ${checked} files, includes point down")
+report_check(check_layers
+  "include order violated (drivers -> actors -> net -> io -> proto -> http -> examples)"
+  "includes point down")

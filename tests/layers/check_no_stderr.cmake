@@ -11,15 +11,12 @@
 # it on the fixture bad_stderr/, which must fail.
 cmake_minimum_required(VERSION 3.25)
 
-if(NOT ROOT)
-  message(FATAL_ERROR "check_no_stderr: -DROOT=<source tree> is required")
-endif()
+include(${CMAKE_CURRENT_LIST_DIR}/source_check.cmake)
 
 set(violations "")
 set(checked 0)
 foreach(layer IN ITEMS drivers actors net io proto)
-  file(GLOB_RECURSE files RELATIVE "${ROOT}"
-       "${ROOT}/${layer}/*.hpp" "${ROOT}/${layer}/*.cpp" "${ROOT}/${layer}/*.h")
+  source_files(files ${layer})
   foreach(f IN LISTS files)
     if(f MATCHES "^actors/cli/")
       continue()
@@ -36,10 +33,4 @@ foreach(layer IN ITEMS drivers actors net io proto)
   endforeach()
 endforeach()
 
-if(checked EQUAL 0)
-  message(FATAL_ERROR "check_no_stderr: no sources under ${ROOT}")
-endif()
-if(violations)
-  message(FATAL_ERROR "check_no_stderr: use actio::log instead:\n${violations}")
-endif()
-message(STATUS "check_no_stderr: ${checked} files, none writes to stderr")
+report_check(check_no_stderr "use actio::log instead" "none writes to stderr")

@@ -20,8 +20,6 @@ using namespace actio;
 
 namespace {
 
-class connection_failure_test : public test::backend_test {};
-
 /// The connection actors a listener spawns, in order.
 struct conns {
   std::mutex mtx;
@@ -71,22 +69,53 @@ caf::error exit_reason(caf::actor_system& sys, const caf::actor& conn) {
   return reason;
 }
 
+/// Two echo connections `a` and `b` to a listener of `fragile_echo`
+/// actors; `conn_a` is a's actor. Closes the sockets at the end.
+class connection_failure_test : public test::backend_test {
+protected:
+  void start() {
+    auto box = std::make_shared<conns>();
+    auto srv = net::tcp_listen(rt(), {"127.0.0.1", 0},
+                               [box](net::connection* self) {
+                                 box->add(self);
+                                 return fragile_echo(self);
+                               });
+    ASSERT_TRUE(srv) << sys().render(srv.error());
+    port = srv->port;
+    a = test::connect_tcp(port);
+    b = test::connect_tcp(port);
+    ASSERT_GE(a, 0);
+    ASSERT_GE(b, 0);
+    ASSERT_TRUE(echoes(a, "hello a"));
+    ASSERT_TRUE(echoes(b, "hello b"));
+    ASSERT_TRUE(test::wait_until([&] { return box->get(1) != nullptr; }));
+    conn_a = box->get(0);
+  }
+
+  /// After `a` failed: the other connection and the listener go on.
+  void expect_others_go_on() {
+    EXPECT_TRUE(echoes(b, "still here"));
+    int c = test::connect_tcp(port);
+    ASSERT_GE(c, 0);
+    EXPECT_TRUE(echoes(c, "new one"));
+    ::close(c);
+  }
+
+  void TearDown() override {
+    for (int fd : {a, b})
+      if (fd >= 0)
+        ::close(fd);
+    test::backend_test::TearDown();
+  }
+
+  uint16_t port = 0;
+  int a = -1;
+  int b = -1;
+  caf::actor conn_a;
+};
+
 TEST_P(connection_failure_test, a_throwing_behaviour_closes_only_its_connection) {
-  auto box = std::make_shared<conns>();
-  auto srv = net::tcp_listen(rt(), {"127.0.0.1", 0},
-                             [box](net::connection* self) {
-                               box->add(self);
-                               return fragile_echo(self);
-                             });
-  ASSERT_TRUE(srv) << sys().render(srv.error());
-  int a = test::connect_tcp(srv->port);
-  int b = test::connect_tcp(srv->port);
-  ASSERT_GE(a, 0);
-  ASSERT_GE(b, 0);
-  ASSERT_TRUE(echoes(a, "hello a"));
-  ASSERT_TRUE(echoes(b, "hello b"));
-  ASSERT_TRUE(test::wait_until([&] { return box->get(1) != nullptr; }));
-  auto conn_a = box->get(0);
+  ASSERT_NO_FATAL_FAILURE(start());
   ASSERT_TRUE(test::send_all(a, reinterpret_cast<const uint8_t*>("boom"), 4));
   EXPECT_TRUE(test::wait_eof(a, 30s)) << "the failed connection stays open";
   auto reason = exit_reason(sys(), conn_a);
@@ -95,32 +124,11 @@ TEST_P(connection_failure_test, a_throwing_behaviour_closes_only_its_connection)
     << sys().render(reason);
   EXPECT_NE(sys().render(reason).find("boom on input"), std::string::npos)
     << sys().render(reason);
-  // The other connection and the listener go on.
-  EXPECT_TRUE(echoes(b, "still here"));
-  int c = test::connect_tcp(srv->port);
-  ASSERT_GE(c, 0);
-  EXPECT_TRUE(echoes(c, "new one"));
-  ::close(a);
-  ::close(b);
-  ::close(c);
+  expect_others_go_on();
 }
 
 TEST_P(connection_failure_test, an_unhandled_request_fails_only_its_connection) {
-  auto box = std::make_shared<conns>();
-  auto srv = net::tcp_listen(rt(), {"127.0.0.1", 0},
-                             [box](net::connection* self) {
-                               box->add(self);
-                               return fragile_echo(self);
-                             });
-  ASSERT_TRUE(srv) << sys().render(srv.error());
-  int a = test::connect_tcp(srv->port);
-  int b = test::connect_tcp(srv->port);
-  ASSERT_GE(a, 0);
-  ASSERT_GE(b, 0);
-  ASSERT_TRUE(echoes(a, "hello a"));
-  ASSERT_TRUE(echoes(b, "hello b"));
-  ASSERT_TRUE(test::wait_until([&] { return box->get(1) != nullptr; }));
-  auto conn_a = box->get(0);
+  ASSERT_NO_FATAL_FAILURE(start());
   // A message of a type neither the behaviour nor the connection handles.
   caf::scoped_actor self{sys()};
   caf::error answer;
@@ -141,13 +149,7 @@ TEST_P(connection_failure_test, an_unhandled_request_fails_only_its_connection) 
   auto reason = exit_reason(sys(), conn_a);
   EXPECT_EQ(reason.code(), static_cast<uint8_t>(errc::actor_failed))
     << sys().render(reason);
-  EXPECT_TRUE(echoes(b, "still here"));
-  int c = test::connect_tcp(srv->port);
-  ASSERT_GE(c, 0);
-  EXPECT_TRUE(echoes(c, "new one"));
-  ::close(a);
-  ::close(b);
-  ::close(c);
+  expect_others_go_on();
 }
 
 } // namespace

@@ -23,11 +23,7 @@ namespace {
 const std::string echo_bin = ACTIO_ECHO_BIN;
 
 bool echoes(int fd, uint32_t seed, test::clock::duration timeout = 30s) {
-  auto data = test::random_bytes(1000, seed);
-  std::vector<uint8_t> back(data.size());
-  return test::send_all(fd, data.data(), data.size(), timeout)
-         && test::recv_exact(fd, back.data(), back.size(), timeout)
-         && back == data;
+  return test::echoes_random(fd, seed, timeout);
 }
 
 TEST(echo_process, help_lists_the_options_and_exits_zero) {
@@ -103,30 +99,15 @@ TEST(echo_process, sigterm_lets_the_echo_in_flight_complete) {
   ASSERT_LE(back.size(), data.size());
   EXPECT_TRUE(std::equal(back.begin(), back.end(), data.begin()))
     << "echo is not a prefix of the data sent";
-  auto status = child.stop(0, 30s);
-  ASSERT_TRUE(WIFEXITED(status)) << "status " << status;
-  EXPECT_EQ(WEXITSTATUS(status), 0);
-  auto out = child.read_all(10s);
+  std::string out;
+  EXPECT_TRUE(test::exits_with(child, 0, 0, &out));
   EXPECT_NE(out.find("drained 1 connection(s), 0 closed"), std::string::npos)
     << out;
   ::close(fd);
 }
 
 TEST(echo_process, second_signal_exits_at_once) {
-  auto child = test::spawn_process(echo_bin, {"--port", "0",
-                                              "--drain-timeout=60"});
-  auto port = test::parse_port(child.read_line());
-  ASSERT_NE(port, 0);
-  int fd = test::connect_tcp(port); // ignores the EOF: drain would wait 60 s
-  ASSERT_TRUE(echoes(fd, 1));
-  ASSERT_EQ(::kill(child.pid, SIGTERM), 0);
-  ASSERT_TRUE(test::wait_eof(fd, 10s)); // draining has begun
-  auto start = test::clock::now();
-  auto status = child.stop(SIGTERM, 30s);
-  EXPECT_LT(test::clock::now() - start, 20s);
-  ASSERT_TRUE(WIFEXITED(status)) << "status " << status;
-  EXPECT_EQ(WEXITSTATUS(status), 1);
-  ::close(fd);
+  EXPECT_TRUE(test::exits_at_once_on_second_signal(echo_bin, SIGTERM));
 }
 
 class echo_process_backend : public ::testing::TestWithParam<std::string> {};

@@ -45,10 +45,7 @@ caf::behavior deaf_echo(net::connection* self) {
 }
 
 bool echoes(int fd, uint32_t seed) {
-  auto data = test::random_bytes(1000, seed);
-  std::vector<uint8_t> back(data.size());
-  return test::send_all(fd, data.data(), data.size(), 30s)
-         && test::recv_exact(fd, back.data(), back.size(), 30s) && back == data;
+  return test::echoes_random(fd, seed);
 }
 
 class serve_test : public test::backend_test {
@@ -184,10 +181,8 @@ TEST(serve_process, sigterm_with_an_unfinished_connection_forces_it_at_the_timeo
   EXPECT_TRUE(test::wait_eof(done, 10s));
   ::close(done);
   EXPECT_TRUE(test::wait_eof(stubborn, 10s));
-  auto status = child.stop(0, 30s);
-  ASSERT_TRUE(WIFEXITED(status)) << "status " << status;
-  EXPECT_EQ(WEXITSTATUS(status), 0);
-  auto text = child.read_all(10s);
+  std::string text;
+  EXPECT_TRUE(test::exits_with(child, 0, 0, &text));
   EXPECT_NE(text.find("SIGTERM, draining (up to 0.5 s"), std::string::npos)
     << text;
   EXPECT_NE(text.find("drained 1 connection(s), 1 closed at the deadline"),
@@ -197,22 +192,9 @@ TEST(serve_process, sigterm_with_an_unfinished_connection_forces_it_at_the_timeo
 }
 
 TEST(serve_process, second_signal_exits_one_at_once) {
-  auto child = test::spawn_process(echo_bin, {"--port", "0",
-                                              "--drain-timeout=60"});
-  auto port = test::parse_port(child.read_line());
-  ASSERT_NE(port, 0);
-  int fd = test::connect_tcp(port); // keeps the drain waiting
-  ASSERT_TRUE(echoes(fd, 1));
-  ASSERT_EQ(::kill(child.pid, SIGINT), 0);
-  ASSERT_TRUE(test::wait_eof(fd, 10s));
-  auto start = test::clock::now();
-  auto status = child.stop(SIGINT, 30s);
-  EXPECT_LT(test::clock::now() - start, 20s);
-  ASSERT_TRUE(WIFEXITED(status)) << "status " << status;
-  EXPECT_EQ(WEXITSTATUS(status), 1);
-  auto text = child.read_all(10s);
+  std::string text;
+  EXPECT_TRUE(test::exits_at_once_on_second_signal(echo_bin, SIGINT, &text));
   EXPECT_NE(text.find("SIGINT again, exiting now"), std::string::npos) << text;
-  ::close(fd);
 }
 
 } // namespace

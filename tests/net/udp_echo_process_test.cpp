@@ -36,14 +36,11 @@ TEST(udp_echo_process, echoes_on_every_backend_and_exits_zero_on_signals) {
                 std::string::npos)
         << line;
       EXPECT_NE(line.find("backend " + backend), std::string::npos) << line;
-      auto port = test::parse_port(line);
-      ASSERT_NE(port, 0) << line;
-      auto server = *net::address::ip("127.0.0.1", port);
-      test::datagram_peer client{AF_INET, *net::address::ip("127.0.0.1", 0)};
-      ASSERT_TRUE(client.ok());
+      test::udp_client client{line};
+      ASSERT_TRUE(client.ok()) << line;
       for (uint32_t i = 0; i < 50; ++i) {
         auto data = test::random_bytes(1 + i * 30, i);
-        ASSERT_TRUE(client.send_to(server, data));
+        ASSERT_TRUE(client.send_to(client.server, data));
         auto got = client.recv();
         ASSERT_TRUE(got) << backend << " datagram " << i;
         EXPECT_EQ(*got, data);
@@ -72,23 +69,14 @@ TEST(udp_echo_process, a_flood_of_truncated_datagrams_logs_a_bounded_number_of_l
   auto child = test::spawn_process(
     udp_echo_bin, {"--port", "0", "--max-datagram", "16"}, so);
   auto line = child.read_line();
-  auto port = test::parse_port(line);
-  ASSERT_NE(port, 0) << line;
-  auto server = *net::address::ip("127.0.0.1", port);
-  test::datagram_peer client{AF_INET, *net::address::ip("127.0.0.1", 0)};
-  ASSERT_TRUE(client.ok());
+  test::udp_client client{line};
+  ASSERT_TRUE(client.ok()) << line;
   // Lock-step, so every datagram reaches the server (none dropped by a full
   // socket buffer) and each echo proves one truncation was handled. 300
   // lines of the old one-per-datagram log still fit the pipe.
   constexpr size_t count = 300;
   auto start = std::chrono::steady_clock::now();
-  auto data = test::random_bytes(100, 7);
-  for (size_t i = 0; i < count; ++i) {
-    ASSERT_TRUE(client.send_to(server, data));
-    auto got = client.recv();
-    ASSERT_TRUE(got) << "datagram " << i;
-    EXPECT_EQ(got->size(), 16u);
-  }
+  ASSERT_TRUE(client.lock_step_echoes(count, 16));
   auto elapsed = std::chrono::steady_clock::now() - start;
   ASSERT_EQ(child.stop(SIGTERM, 30s), 0);
   auto text = child.read_all(30s);

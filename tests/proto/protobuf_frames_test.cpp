@@ -178,6 +178,33 @@ protected:
     return fut.get();
   }
 
+  /// 50 rounds (random rechunkings, see above): random good frames, then
+  /// what `append_bad(gen, wire)` appends; the pipeline fails with `code`,
+  /// its text names the bad frame's offset ("frame at byte N ", then what
+  /// `append_bad` returned), and exactly the good messages arrive first.
+  template <class AppendBad>
+  void expect_error_after_good_frames(unsigned seed, errc code,
+                                      AppendBad append_bad,
+                                      size_t max_frame = 8 * 1024 * 1024) {
+    std::mt19937 gen{seed};
+    for (int round = 0; round < 50; ++round) {
+      auto good = random_frames(gen, gen() % 8);
+      auto wire = good.bytes;
+      auto offset = wire.size();
+      auto want = "frame at byte " + std::to_string(offset) + " "
+                  + append_bad(gen, wire);
+      auto res = decode(chunks_for(wire, gen, round), max_frame);
+      ASSERT_TRUE(res) << "round " << round;
+      auto& [msgs, err] = *res;
+      ASSERT_TRUE(err) << "round " << round;
+      EXPECT_EQ(err.code(), static_cast<uint8_t>(code)) << describe(err);
+      EXPECT_NE(describe(err).find(want), std::string::npos)
+        << describe(err) << " (expected '" << want << "', round " << round
+        << ")";
+      EXPECT_EQ(msgs, good.msgs) << "round " << round;
+    }
+  }
+
   actio::config cfg_;
   caf::actor_system sys_{cfg_};
 };
@@ -238,73 +265,37 @@ TEST_F(protobuf_frames_test, one_byte_chunks) {
 // the decoder stopped early (see bounded_stage.hpp).
 
 TEST_F(protobuf_frames_test, malformed_frame_is_an_error_naming_its_offset) {
-  std::mt19937 gen{21};
-  for (int round = 0; round < 50; ++round) {
-    auto good = random_frames(gen, gen() % 8);
-    auto wire = good.bytes;
-    auto offset = wire.size();
+  expect_error_after_good_frames(21, errc::malformed, [](auto& gen, auto& wire) {
     // Field 0 with wire type 7: never a valid Request.
     auto bad = frame(std::string("\x07\xff\xff", 3));
     wire.insert(wire.end(), bad.begin(), bad.end());
     auto after = random_frames(gen, 1 + gen() % 4, 100);
     wire.insert(wire.end(), after.bytes.begin(), after.bytes.end());
-    auto res = decode(chunks_for(wire, gen, round));
-    ASSERT_TRUE(res) << "round " << round;
-    auto& [msgs, err] = *res;
-    ASSERT_TRUE(err) << "round " << round;
-    EXPECT_EQ(err.code(), static_cast<uint8_t>(errc::malformed)) << describe(err);
-    auto text = describe(err);
-    EXPECT_NE(text.find("frame at byte " + std::to_string(offset) + " "),
-              std::string::npos)
-      << text << " (expected offset " << offset << ", round " << round << ")";
-    // The messages before the bad frame arrive first, none after it.
-    EXPECT_EQ(msgs, good.msgs) << "round " << round;
-  }
+    return std::string{};
+  });
 }
 
 TEST_F(protobuf_frames_test, oversize_frame_is_too_long) {
-  std::mt19937 gen{22};
-  for (int round = 0; round < 50; ++round) {
-    auto good = random_frames(gen, gen() % 8);
-    auto wire = good.bytes;
-    auto offset = wire.size();
-    // A header declaring 1 MiB against a 4 KiB maximum (the random
-    // requests stay below 2.1 KiB).
-    byte_buffer bad{0, 0x10, 0, 0, 1, 2, 3};
-    wire.insert(wire.end(), bad.begin(), bad.end());
-    auto res = decode(chunks_for(wire, gen, round), 4096);
-    ASSERT_TRUE(res) << "round " << round;
-    auto& [msgs, err] = *res;
-    ASSERT_TRUE(err) << "round " << round;
-    EXPECT_EQ(err.code(), static_cast<uint8_t>(errc::too_long)) << describe(err);
-    EXPECT_NE(describe(err).find("frame at byte " + std::to_string(offset) + " "),
-              std::string::npos)
-      << describe(err) << " (expected offset " << offset << ")";
-    EXPECT_EQ(msgs, good.msgs) << "round " << round;
-  }
+  // A header declaring 1 MiB against a 4 KiB maximum (the random requests
+  // stay below 2.1 KiB).
+  expect_error_after_good_frames(
+    22, errc::too_long,
+    [](auto&, auto& wire) {
+      byte_buffer bad{0, 0x10, 0, 0, 1, 2, 3};
+      wire.insert(wire.end(), bad.begin(), bad.end());
+      return std::string{};
+    },
+    4096);
 }
 
 TEST_F(protobuf_frames_test, input_ending_inside_a_frame_is_malformed) {
-  std::mt19937 gen{23};
-  for (int round = 0; round < 50; ++round) {
-    auto good = random_frames(gen, gen() % 8);
-    auto wire = good.bytes;
-    auto offset = wire.size();
+  expect_error_after_good_frames(23, errc::malformed, [](auto& gen, auto& wire) {
     auto cut = random_frames(gen, 1, 200).bytes;
     // 1 .. size-1 bytes of it: inside the header or the payload.
     cut.resize(1 + gen() % (cut.size() - 1));
     wire.insert(wire.end(), cut.begin(), cut.end());
-    auto res = decode(chunks_for(wire, gen, round));
-    ASSERT_TRUE(res) << "round " << round;
-    auto& [msgs, err] = *res;
-    ASSERT_TRUE(err) << "round " << round;
-    EXPECT_EQ(err.code(), static_cast<uint8_t>(errc::malformed)) << describe(err);
-    EXPECT_NE(describe(err).find("frame at byte " + std::to_string(offset)
-                                 + " is truncated"),
-              std::string::npos)
-      << describe(err) << " (expected offset " << offset << ")";
-    EXPECT_EQ(msgs, good.msgs) << "round " << round;
-  }
+    return std::string{"is truncated"};
+  });
 }
 
 TEST_F(protobuf_frames_test, error_stops_a_source_that_would_offer_1_gib) {

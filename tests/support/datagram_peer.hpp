@@ -14,6 +14,7 @@
 
 #include "actio/drivers/address.hpp"
 #include "actio/drivers/types.hpp"
+#include "support/net_client.hpp"
 
 namespace actio::test {
 
@@ -91,6 +92,47 @@ public:
 private:
   int fd_ = -1;
   net::address local_;
+};
+
+/// An IPv4 client of a UDP server process whose first line `line` says
+/// where it listens ("... listening on 127.0.0.1:PORT ..."): `server` is
+/// that address; `ok()` is false if the line names no port or the socket
+/// failed.
+class udp_client : public datagram_peer {
+public:
+  explicit udp_client(const std::string& line)
+    : datagram_peer(AF_INET, *net::address::ip("127.0.0.1", 0)),
+      port_(parse_port(line)) {
+    if (port_ != 0)
+      server = *net::address::ip("127.0.0.1", port_);
+  }
+
+  bool ok() const noexcept {
+    return port_ != 0 && datagram_peer::ok();
+  }
+
+  /// Sends `count` datagrams of 100 random bytes, each after the answer to
+  /// the one before (so none is dropped by a full socket buffer); succeeds
+  /// if every answer came and had `size` bytes (the server's truncation).
+  ::testing::AssertionResult lock_step_echoes(size_t count, size_t size) {
+    auto data = random_bytes(100, 7);
+    for (size_t i = 0; i < count; ++i) {
+      if (!send_to(server, data))
+        return ::testing::AssertionFailure() << "send of datagram " << i;
+      auto got = recv();
+      if (!got)
+        return ::testing::AssertionFailure() << "no answer to datagram " << i;
+      if (got->size() != size)
+        return ::testing::AssertionFailure()
+               << "answer " << i << " has " << got->size() << " bytes";
+    }
+    return ::testing::AssertionSuccess();
+  }
+
+  net::address server;
+
+private:
+  uint16_t port_;
 };
 
 } // namespace actio::test

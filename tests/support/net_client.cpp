@@ -304,6 +304,58 @@ child_process spawn_process(const std::string& path,
   return result;
 }
 
+bool echoes_random(int fd, uint32_t seed, clock::duration timeout) {
+  auto data = random_bytes(1000, seed);
+  std::vector<uint8_t> back(data.size());
+  return send_all(fd, data.data(), data.size(), timeout)
+         && recv_exact(fd, back.data(), back.size(), timeout) && back == data;
+}
+
+::testing::AssertionResult exits_with(child_process& child, int sig, int code,
+                                      std::string* output) {
+  auto status = child.stop(sig, 30s);
+  if (output != nullptr)
+    *output = child.read_all(10s);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != code)
+    return ::testing::AssertionFailure()
+           << "wait status " << status << ", expected exit " << code;
+  return ::testing::AssertionSuccess();
+}
+
+::testing::AssertionResult
+exits_at_once_on_second_signal(const std::string& path, int sig,
+                               std::string* output) {
+  auto child = spawn_process(path, {"--port", "0", "--drain-timeout=60"});
+  auto port = parse_port(child.read_line());
+  if (port == 0)
+    return ::testing::AssertionFailure() << "no listening line";
+  int fd = connect_tcp(port);
+  struct closer {
+    int fd;
+    ~closer() {
+      if (fd >= 0)
+        ::close(fd);
+    }
+  } guard{fd};
+  if (fd < 0 || !echoes_random(fd, 1))
+    return ::testing::AssertionFailure() << "the connection does not echo";
+  if (::kill(child.pid, sig) != 0)
+    return ::testing::AssertionFailure() << "kill: " << std::strerror(errno);
+  if (!wait_eof(fd, 10s))
+    return ::testing::AssertionFailure() << "the drain did not begin";
+  auto start = clock::now();
+  auto status = child.stop(sig, 30s);
+  auto took = clock::now() - start;
+  if (output != nullptr)
+    *output = child.read_all(10s);
+  if (took >= 20s)
+    return ::testing::AssertionFailure()
+           << "took " << std::chrono::duration<double>(took).count() << " s";
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 1)
+    return ::testing::AssertionFailure() << "wait status " << status;
+  return ::testing::AssertionSuccess();
+}
+
 uint16_t parse_port(const std::string& line) {
   auto pos = line.find("listening on ");
   if (pos == std::string::npos)

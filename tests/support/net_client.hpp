@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include <gtest/gtest.h>
+
 namespace actio::test {
 
 using namespace std::chrono_literals;
@@ -89,6 +91,25 @@ child_process spawn_process(const std::string& path,
 
 /// Parses the port from a "listening on HOST:PORT" line; 0 if absent.
 uint16_t parse_port(const std::string& line);
+
+/// Sends 1000 random bytes (from `seed`) on `fd` and reads them back
+/// within `timeout` each way: whether the peer echoes.
+bool echoes_random(int fd, uint32_t seed, clock::duration timeout = 30s);
+
+/// Sends `sig` to `child` (0: none, it was told to stop already) and
+/// waits up to 30 s for its exit; succeeds if it exited with `code`.
+/// `output` (if given) gets what it printed from then on until EOF.
+::testing::AssertionResult exits_with(child_process& child, int sig, int code,
+                                      std::string* output = nullptr);
+
+/// The double-signal scenario of a server built on `net::serve`: starts
+/// `path --port 0 --drain-timeout=60`, keeps one connection open (which
+/// ignores the EOF, so the drain would wait 60 s), sends `sig`, and once
+/// draining began (the connection saw EOF) sends `sig` again. Succeeds if
+/// the server then exits with status 1 within 20 s; `output` (if given)
+/// gets what it printed after its listening line.
+::testing::AssertionResult exits_at_once_on_second_signal(
+  const std::string& path, int sig, std::string* output = nullptr);
 
 /// CPU time (user + system) of process `pid`, in seconds.
 double cpu_seconds(int pid);
