@@ -39,11 +39,14 @@ public:
 
 private:
   decoded<byte_buffer> next(size_t consumed);
+  /// The next frame before `error_`, else `error_`.
+  decoded<byte_buffer> failed(size_t consumed);
 
   size_t max_;
   length_delimited_codec frames_;
   std::vector<byte_buffer> ready_; // decoded, not handed out yet (from pos_)
   size_t pos_ = 0;
+  caf::error error_; // found after ready_'s frames: handed out after them
 };
 
 /// Appends one frame (header and payload) to `out`; `errc::too_long` over

@@ -19,33 +19,40 @@ decoded<std::string> line_frames::next(size_t consumed) {
   return out;
 }
 
+decoded<std::string> line_frames::failed(size_t consumed) {
+  // Frames split off before the error go first, then the error, for good.
+  auto out = next(consumed);
+  if (!out.frame)
+    out.error = error_;
+  return out;
+}
+
 decoded<std::string> line_frames::decode(const uint8_t* data, size_t size) {
-  // Lines split off earlier go first; the splitter takes every byte it is
-  // given (a partial line waits inside it, at most `max_` bytes).
-  if (pos_ < ready_.size() || size == 0)
-    return next(0);
-  decoded<std::string> out;
+  // Frames split off earlier go first; the splitter takes every byte it is
+  // given (a partial frame waits inside it, at most `max_` bytes).
+  if (pos_ < ready_.size() || error_ || size == 0)
+    return error_ ? failed(0) : next(0);
   if (auto err = lines_.push(data, size, ready_)) {
-    out.error = std::move(err);
-    return out;
+    error_ = std::move(err);
+    return failed(size);
   }
   return next(size);
 }
 
 decoded<std::string> line_frames::finish(const uint8_t* data, size_t size) {
-  decoded<std::string> out;
+  if (pos_ < ready_.size() || error_)
+    return error_ ? failed(0) : next(0);
   if (size > 0)
     if (auto err = lines_.push(data, size, ready_)) {
-      out.error = std::move(err);
-      return out;
+      error_ = std::move(err);
+      return failed(size);
     }
   if (auto err = lines_.finish(ready_)) {
-    out.error = std::move(err);
-    return out;
+    error_ = std::move(err);
+    return failed(size);
   }
   // At EOF one frame is handed out per call; what `decode` left behind is
-  // drained by the framework before `finish` (see framed.hpp), so at most
-  // the last line remains here.
+  // drained by the framework before `finish` (see framed.hpp).
   return next(size);
 }
 

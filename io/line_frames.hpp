@@ -44,11 +44,14 @@ public:
 private:
   /// The next line split off before, if any.
   decoded<std::string> next(size_t consumed);
+  /// The next frame before `error_`, else `error_`.
+  decoded<std::string> failed(size_t consumed);
 
   size_t max_;
   lines_codec lines_;
   std::vector<std::string> ready_; // split, not handed out yet (from pos_)
   size_t pos_ = 0;
+  caf::error error_; // found after ready_'s frames: handed out after them
 };
 
 } // namespace actio::io
