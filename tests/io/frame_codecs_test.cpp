@@ -145,7 +145,9 @@ std::vector<typename C::in_frame> one_chunk(C& c, const std::string& in,
 TEST(line_frames, lines_before_a_too_long_line_come_first) {
   io::line_frames c{8};
   caf::error err;
-  auto got = one_chunk(c, "ab\ncd\n" + std::string(20, 'x') + "\nef\n", err);
+  std::string in = "ab\ncd\n";
+  in.append(20, 'x').append("\nef\n");
+  auto got = one_chunk(c, in, err);
   EXPECT_EQ(got, (std::vector<std::string>{"ab", "cd"}));
   EXPECT_TRUE(is(err, errc::too_long));
 }

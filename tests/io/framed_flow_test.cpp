@@ -38,7 +38,9 @@ struct numbered_lines : io::line_frames {
   using io::line_frames::line_frames;
   using io::line_frames::encode;
   caf::error encode(int n, byte_buffer& out) const {
-    return encode("#" + std::to_string(n), out);
+    std::string line = "#"; // (append: GCC 12's -Wrestrict misfires on +)
+    line.append(std::to_string(n));
+    return encode(line, out);
   }
 };
 static_assert(io::codec_with_finish<numbered_lines>);
@@ -117,7 +119,9 @@ TEST_P(framed_flow_test, a_handled_decode_error_comes_after_the_frames_before_it
   int fd = test::connect_tcp(port);
   ASSERT_GE(fd, 0);
   // One write: two lines, one too long, one after it that is never read.
-  ASSERT_TRUE(send_string(fd, "ab\ncd\n" + std::string(30, 'x') + "\nef\n"));
+  std::string in = "ab\ncd\n";
+  in.append(30, 'x').append("\nef\n");
+  ASSERT_TRUE(send_string(fd, in));
   ::shutdown(fd, SHUT_WR);
   EXPECT_EQ(read_to_eof(fd), "ab\ncd\ntoo long\n");
   ASSERT_TRUE(state_->wait(1));
@@ -125,16 +129,27 @@ TEST_P(framed_flow_test, a_handled_decode_error_comes_after_the_frames_before_it
   ::close(fd);
 }
 
+// Unhandled, the error closes the connection at once (what was sent and
+// not written yet is dropped), but only after the behaviour had every line
+// before it.
 TEST_P(framed_flow_test, an_unhandled_decode_error_closes_after_the_frames_before_it) {
-  auto port = serve(8, [](self_t self) -> caf::behavior {
-    return {[=](std::string& line) { self.send(line); }};
+  auto lines = std::make_shared<std::vector<std::string>>();
+  auto port = serve(8, [lines](self_t self) -> caf::behavior {
+    return {[=](std::string& line) {
+      lines->push_back(line);
+      self.send(line);
+    }};
   });
   int fd = test::connect_tcp(port);
   ASSERT_GE(fd, 0);
-  ASSERT_TRUE(send_string(fd, "ab\ncd\n" + std::string(30, 'x') + "\n"));
-  EXPECT_EQ(read_to_eof(fd), "ab\ncd\n");
+  std::string in = "ab\ncd\n";
+  in.append(30, 'x').append("\n");
+  ASSERT_TRUE(send_string(fd, in));
+  auto out = read_to_eof(fd);
+  EXPECT_EQ(std::string("ab\ncd\n").rfind(out, 0), 0u) << out; // a prefix
   ASSERT_TRUE(state_->wait(1));
   EXPECT_TRUE(is(state_->xs[0], errc::too_long)) << sys().render(state_->xs[0]);
+  EXPECT_EQ(*lines, (std::vector<std::string>{"ab", "cd"}));
   ::close(fd);
 }
 
@@ -160,8 +175,9 @@ TEST_P(framed_flow_test, pause_holds_frames_and_eof_until_resume) {
       },
       [=](const read_closed&) {
         EXPECT_TRUE(waiting->empty()) << "EOF while paused";
-        self.send("rx " + std::to_string(self.bytes_received()));
-        self.send("tx " + std::to_string(self.bytes_sent()));
+        std::string rx = "rx ", tx = "tx ";
+        self.send(rx.append(std::to_string(self.bytes_received())));
+        self.send(tx.append(std::to_string(self.bytes_sent())));
         self.finish();
       },
     };
