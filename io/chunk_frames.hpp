@@ -14,6 +14,8 @@
 #include <utility>
 #include <vector>
 
+#include <caf/error.hpp>
+
 #include "actio/io/codec.hpp"
 
 namespace actio::io {
@@ -27,14 +29,14 @@ public:
 
   /// Frames split off earlier go first (consuming nothing); otherwise all
   /// of `data` goes to the splitter, and the first new frame, if any, comes
-  /// back. A splitter error (too long, malformed) ends the connection.
+  /// back. A splitter error (too long, malformed) comes after the frames
+  /// split off before it, and then on every call.
   decoded<Frame> decode(const uint8_t* data, size_t size) {
-    if (pos_ < ready_.size() || size == 0)
-      return next(0);
-    decoded<Frame> out;
+    if (pos_ < ready_.size() || error_ || size == 0)
+      return error_ ? failed(0) : next(0);
     if (auto err = splitter_.push(data, size, ready_)) {
-      out.error = std::move(err);
-      return out;
+      error_ = std::move(err);
+      return failed(size);
     }
     return next(size);
   }
@@ -43,15 +45,16 @@ public:
   /// error: EOF inside a frame). One frame per call; what `decode` left
   /// behind is drained by the framework before `finish` (io/framed.hpp).
   decoded<Frame> finish(const uint8_t* data, size_t size) {
-    decoded<Frame> out;
+    if (pos_ < ready_.size() || error_)
+      return error_ ? failed(0) : next(0);
     if (size > 0)
       if (auto err = splitter_.push(data, size, ready_)) {
-        out.error = std::move(err);
-        return out;
+        error_ = std::move(err);
+        return failed(size);
       }
     if (auto err = splitter_.finish(ready_)) {
-      out.error = std::move(err);
-      return out;
+      error_ = std::move(err);
+      return failed(size);
     }
     return next(size);
   }
@@ -71,9 +74,18 @@ private:
     return out;
   }
 
+  /// The next frame split off before the error, else the error (for good).
+  decoded<Frame> failed(size_t consumed) {
+    auto out = next(consumed);
+    if (!out.frame)
+      out.error = error_;
+    return out;
+  }
+
   Splitter splitter_;
   std::vector<Frame> ready_; ///< split, not handed out yet (from `pos_`)
   size_t pos_ = 0;
+  caf::error error_; ///< found after ready_'s frames: handed out after them
 };
 
 } // namespace actio::io

@@ -13,7 +13,8 @@
 ///   for more without bound;
 /// - `void encode(const out_frame& f, byte_buffer& out);` appends `f`'s
 ///   bytes to `out` (it may return a `caf::error` instead of `void`: a
-///   frame it cannot encode closes the connection with it);
+///   frame it cannot encode closes the connection with it); more `encode`
+///   overloads let `framed_self::send` take other types too;
 /// - optionally `decoded<in_frame> finish(const uint8_t* data, size_t size);`
 ///   called once at the peer's EOF with the bytes still unconsumed (lines:
 ///   a last line without newline). Without it, bytes left at EOF are an
@@ -48,6 +49,13 @@ concept codec = requires(C& c, const typename C::out_frame& f, byte_buffer& out,
   typename C::in_frame;
   typename C::out_frame;
   { c.decode(data, size) } -> std::same_as<decoded<typename C::in_frame>>;
+  c.encode(f, out);
+};
+
+/// `C` can encode `F` (its `out_frame`, or another type it has an `encode`
+/// overload for: `framed_self::send` takes either).
+template <class C, class F>
+concept encodes = requires(C& c, const F& f, byte_buffer& out) {
   c.encode(f, out);
 };
 

@@ -22,8 +22,18 @@
 /// - `read_closed` (the peer's EOF) and `draining`: `finish()` — flush what
 ///   was sent, shut down the write side, read on (discarding) to the peer's
 ///   EOF, close; a listener's drain deadline closes what is left;
-/// - a decode or encode error (too long, malformed, truncated at EOF)
-///   closes the connection; `connection_closed` carries the error.
+/// - a decode error (too long, malformed, truncated at EOF) arrives as
+///   `decode_failed{reason}` after the frames decoded before it; nothing
+///   more is decoded or read. Unhandled, it closes the connection and
+///   `connection_closed` carries the error; handled, the behaviour ends the
+///   connection itself (`finish()` or `close()`), at once or after it
+///   answered what came before (an error frame, say);
+/// - an encode error closes the connection; `connection_closed` carries it.
+///
+/// `self.pause()` holds back frames, decode errors and `read_closed` (in
+/// order, counted against `max_frames`, so reading stops too) until
+/// `self.resume()`: a behaviour that serves a frame asynchronously (a
+/// request to another actor, a timer) takes the next one when it is done.
 ///
 /// Other actors send frames with `(send_frame_atom, out_frame) -> unit`,
 /// answered once the frame's bytes were written (or with the error:
@@ -84,7 +94,11 @@ public:
   /// Encodes and sends `f`; false if the connection is closing, its write
   /// side is shut down, or encoding failed (then it closes with the error).
   /// Frames sent from one handler go out as one write when it returns.
-  bool send(const out_frame& f) const {
+  /// `f` is an `out_frame` or anything else the codec has an `encode`
+  /// overload for (as Tokio's `Encoder<Item>`), e.g. a view that saves a copy.
+  template <class F = out_frame>
+    requires encodes<C, F>
+  bool send(const F& f) const {
     return st_->send(f);
   }
 
@@ -102,6 +116,30 @@ public:
   /// Bytes sent and not yet acknowledged by the driver.
   size_t unacknowledged() const noexcept {
     return st_->unacknowledged();
+  }
+
+  /// No more frames, decode errors or `read_closed` until `resume()`.
+  void pause() const noexcept {
+    st_->pause();
+  }
+
+  /// Delivers what waited, in order, from the mailbox.
+  void resume() const {
+    st_->resume();
+  }
+
+  bool paused() const noexcept {
+    return st_->paused();
+  }
+
+  /// Bytes received from the peer and bytes sent, ever (for idle checks,
+  /// statistics).
+  uint64_t bytes_received() const noexcept {
+    return st_->bytes_received();
+  }
+
+  uint64_t bytes_sent() const noexcept {
+    return st_->bytes_sent();
   }
 
   /// This connection's codec.
@@ -139,7 +177,8 @@ public:
     return codec_;
   }
 
-  bool send(const typename C::out_frame& f) {
+  template <class F>
+  bool send(const F& f) {
     if (!can_send())
       return false;
     auto before = out().size();
@@ -161,7 +200,7 @@ protected:
     if constexpr (codec_with_finish<C>) {
       take(codec_.finish(input(), available()));
     } else if (available() > 0) {
-      close(make_actio_error(errc::truncated,
+      fail_decode(make_actio_error(errc::truncated,
                              std::to_string(available())
                                + " bytes of an incomplete frame at EOF"));
     }
@@ -170,7 +209,7 @@ protected:
 private:
   bool take(decoded<typename C::in_frame>& d) {
     if (d.error) {
-      close(std::move(d.error));
+      fail_decode(std::move(d.error));
       return false;
     }
     consume(std::min(d.consumed, available()));
@@ -209,6 +248,8 @@ net::connection_factory framed_with(Make make_codec,
       [st](frame_box<in_frame>& b) {
         st->on_frame(caf::make_message(std::move(b.frame)));
       },
+      [st](decode_failed& f) { st->on_frame(caf::make_message(std::move(f))); },
+      [st](framed_resume) { st->on_resume(); },
       [st](send_frame_atom, out_frame& f) -> caf::result<void> {
         if (!st->can_send())
           return make_actio_error(errc::closed, "framed connection is closed");

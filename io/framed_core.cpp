@@ -87,10 +87,16 @@ void framed_core::kick() {
   }
 }
 
+void framed_core::drop_held() {
+  queued_ -= std::min(queued_, held_.size());
+  held_.clear();
+}
+
 void framed_core::finish() {
   if (closing_ || discarding_)
     return;
   discarding_ = true;
+  drop_held();
   shutdown_wanted_ = true;
   in_.clear();
   pos_ = 0;
@@ -106,6 +112,7 @@ void framed_core::close(caf::error reason) {
     return;
   closing_ = true;
   reason_ = std::move(reason);
+  drop_held();
   in_.clear();
   pos_ = 0;
   self_->close();
@@ -123,19 +130,64 @@ void framed_core::deliver(caf::message box) {
   caf::anon_send(caf::actor_cast<caf::actor>(self_), std::move(box));
 }
 
+void framed_core::fail_decode(caf::error err) {
+  failed_ = true;
+  ++queued_;
+  caf::anon_send(caf::actor_cast<caf::actor>(self_),
+                 decode_failed{std::move(err)});
+}
+
 void framed_core::on_frame(caf::message frame) {
-  --queued_;
-  if (closing_ || discarding_)
+  if (closing_ || discarding_) {
+    queued_ -= std::min(queued_, size_t{1});
     return; // finishing or closed: frames still queued are dropped
+  }
+  if (paused_ || !held_.empty()) {
+    held_.push_back(std::move(frame)); // (still counted in queued_)
+    return;
+  }
+  dispatch(std::move(frame));
+}
+
+/// One frame (or decode error) to the behaviour. An unhandled decode error
+/// closes with it; after a handled one the behaviour ends the connection
+/// (at once or once it answered what came before: nothing more is read).
+void framed_core::dispatch(caf::message frame) {
+  --queued_;
+  caf::error failure;
+  bool is_failure = frame.match_elements<decode_failed>();
+  if (is_failure)
+    failure = frame.get_as<decode_failed>(0).reason;
   in_handler_ = true;
-  tell(std::move(frame));
+  bool handled = tell(std::move(frame));
   in_handler_ = false;
+  if (is_failure && !handled)
+    close(std::move(failure));
   kick();
+  pump();
+}
+
+void framed_core::resume() {
+  paused_ = false;
+  if (!resume_sent_ && !closing_) {
+    resume_sent_ = true;
+    caf::anon_send(caf::actor_cast<caf::actor>(self_), framed_resume{});
+  }
+}
+
+void framed_core::on_resume() {
+  resume_sent_ = false;
+  while (!paused_ && !held_.empty() && !closing_ && !discarding_) {
+    auto frame = std::move(held_.front());
+    held_.pop_front();
+    dispatch(std::move(frame));
+  }
   pump();
 }
 
 void framed_core::on_received(byte_buffer& bytes) {
   credit_ -= std::min(credit_, bytes.size());
+  received_ += bytes.size();
   if (closing_)
     return;
   if (discarding_) {
@@ -161,16 +213,17 @@ void framed_core::on_received(byte_buffer& bytes) {
 void framed_core::pump() {
   if (!started_)
     return;
-  while (!closing_ && !discarding_ && !stalled_ && queued_ < opts_.max_frames)
+  while (!closing_ && !discarding_ && !failed_ && !stalled_
+         && queued_ < opts_.max_frames)
     if (!decode_one())
       stalled_ = true;
-  if (closing_ || discarding_)
+  if (closing_ || discarding_ || failed_)
     return;
   if (stalled_ && available() > opts_.max_frame_size) {
-    close(make_actio_error(errc::too_long,
-                           "framed connection to " + self_->peer() + ": "
-                             + std::to_string(available())
-                             + " bytes without a complete frame"));
+    fail_decode(make_actio_error(errc::too_long,
+                                 "framed connection to " + self_->peer() + ": "
+                                   + std::to_string(available())
+                                   + " bytes without a complete frame"));
     return;
   }
   if (pos_ == in_.size()) {
@@ -180,11 +233,11 @@ void framed_core::pump() {
   if (read_done_ && stalled_ && queued_ == 0 && !eof_decoded_) {
     eof_decoded_ = true;
     if (!read_error_)
-      decode_eof(); // may deliver a last frame, or close with an error
-    if (closing_)
+      decode_eof(); // may deliver a last frame or a decode error
+    if (closing_ || failed_)
       return;
   }
-  if (eof_decoded_ && queued_ == 0 && !eof_told_) {
+  if (eof_decoded_ && queued_ == 0 && !eof_told_ && !paused_) {
     eof_told_ = true;
     if (!tell(caf::make_message(read_closed{self_->socket(), read_error_})))
       finish(); // default: flush, shut down the write side, close
@@ -194,7 +247,7 @@ void framed_core::pump() {
 }
 
 void framed_core::grant_more() {
-  if (!started_ || closing_ || read_done_)
+  if (!started_ || closing_ || read_done_ || (failed_ && !discarding_))
     return;
   if (!discarding_
       && (queued_ >= opts_.max_frames

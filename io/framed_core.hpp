@@ -13,6 +13,7 @@
 #include <caf/behavior.hpp>
 #include <caf/error.hpp>
 #include <caf/message.hpp>
+#include <caf/meta/type_name.hpp>
 #include <caf/response_promise.hpp>
 
 #include "actio/drivers/completions.hpp"
@@ -39,6 +40,25 @@ struct framed_options {
   /// another actor fails with `errc::write_queue_full`.
   size_t max_send_queue = 8 * 1024 * 1024;
 };
+
+/// A decode error (malformed, too long, EOF inside a frame) on its way to
+/// the behaviour, after the frames decoded before it (io/framed.hpp).
+struct decode_failed {
+  caf::error reason;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, decode_failed& x) {
+  return f(caf::meta::type_name("actio.io.decode_failed"), x.reason);
+}
+
+/// Internal: the frames held while paused go on (see `framed_core::resume`).
+struct framed_resume {};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, framed_resume&) {
+  return f(caf::meta::type_name("actio.io.framed_resume"));
+}
 
 /// `errc::invalid_argument` for a zero limit, else none.
 caf::error validate(const framed_options& opts);
@@ -94,10 +114,36 @@ public:
   /// Waits (as a promise) for the bytes sent so far to be acknowledged.
   void ack_when_written(caf::response_promise rp);
 
+  /// The behaviour gets no more frames, decode errors or `read_closed`
+  /// until `resume()`; they wait in order (counted against `max_frames`,
+  /// so reading stops too).
+  void pause() noexcept {
+    paused_ = true;
+  }
+
+  /// Ends a `pause()`: what waited is delivered in order, from the mailbox
+  /// (not from within the caller).
+  void resume();
+
+  bool paused() const noexcept {
+    return paused_;
+  }
+
+  /// Bytes received from the peer, ever.
+  uint64_t bytes_received() const noexcept {
+    return received_;
+  }
+
+  /// Bytes sent (encoded), ever.
+  uint64_t bytes_sent() const noexcept {
+    return sent_;
+  }
+
   // -- events -----------------------------------------------------------------
 
   void start();
   void on_frame(caf::message frame);
+  void on_resume();
   void on_received(byte_buffer& bytes);
   void on_read_closed(const caf::error& reason);
   void on_write_completed(const write_completed& w);
@@ -124,6 +170,9 @@ protected:
   }
   /// Queues a decoded frame (a `frame_box`) to the behaviour.
   void deliver(caf::message box);
+  /// Stops decoding and reading; `err` goes to the behaviour as
+  /// `decode_failed` after the frames before it.
+  void fail_decode(caf::error err);
 
   framed_options opts_;
 
@@ -132,6 +181,8 @@ private:
   void kick();
   void grant_more();
   bool tell(caf::message msg);
+  void drop_held();
+  void dispatch(caf::message msg);
   void settle(const caf::error& err);
 
   net::connection* self_;
@@ -148,6 +199,11 @@ private:
   bool eof_told_ = false;
   bool discarding_ = false; // finishing: input is dropped
   bool closing_ = false;
+  bool failed_ = false;    // a decode error: no more decoding or reading
+  bool paused_ = false;
+  bool resume_sent_ = false;
+  std::deque<caf::message> held_; // frames that came while paused
+  uint64_t received_ = 0;
   caf::error read_error_;
   caf::error reason_; // why we closed
   byte_buffer pending_; // encoded, not handed to the driver yet

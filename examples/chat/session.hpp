@@ -1,6 +1,8 @@
 #pragma once
 
-// One chat client on one connection: its behaviour as a connection actor.
+// One chat client on one connection: its behaviour as a connection actor,
+// a framed connection (actio/io/framed.hpp) with the chat's codec
+// (client_codec.hpp).
 //
 // Mode, decided by the first byte the client sends: 0x00 is a protobuf
 // client (every frame starts with the 4-byte big-endian length, and frames
@@ -13,10 +15,10 @@
 //
 // Text from the client is cleaned (clean_text.hpp) where it comes in.
 // Requests are served one at a time and answered in order: the answers to
-// one request (errors too) come before those of the next. Read credit is
-// backpressure (read_credit.hpp): while requests wait to be served, the
-// session stops reading, so a paste or a client over `rate` is slowed
-// down, never disconnected.
+// one request (errors too) come before those of the next. Backpressure is
+// the framed connection's read credit: while a request is served, input
+// waits and reading stops once the window is full, so a paste or a client
+// over `rate` is slowed down, never disconnected (client.hpp).
 //
 // A misbehaving client (a line over `max_line`, a frame over `max_frame`, a
 // frame that is not a chat Request) gets an error (line or event), its write

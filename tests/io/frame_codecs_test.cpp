@@ -1,7 +1,8 @@
 // The framed-connection codecs on their own (io/line_frames.hpp,
 // io/length_frames.hpp): decode driven the way framed connections drive
 // it (repeatedly on the unconsumed bytes, input arriving in random
-// pieces), against Tokio's semantics; limits and EOF.
+// pieces), against Tokio's semantics; limits and EOF; the frames before
+// an error come first.
 
 #include <random>
 #include <string>
@@ -113,6 +114,55 @@ TEST(length_frames, round_trip_and_limits) {
   caf::error err;
   run(t, std::string("\0\0\0\5ab", 6), 3, err);
   EXPECT_TRUE(is(err, errc::malformed));
+}
+
+/// Decodes `in` in one piece, then drains: frames, then the error.
+template <class C>
+std::vector<typename C::in_frame> one_chunk(C& c, const std::string& in,
+                                            caf::error& err) {
+  std::vector<typename C::in_frame> out;
+  auto d = c.decode(reinterpret_cast<const uint8_t*>(in.data()), in.size());
+  EXPECT_EQ(d.consumed, in.size()); // taken whole: nothing after it is read
+  for (;;) {
+    if (d.frame)
+      out.push_back(std::move(*d.frame));
+    if (d.error) {
+      err = d.error;
+      break;
+    }
+    if (!d.frame)
+      break;
+    d = c.decode(nullptr, 0);
+  }
+  // The error stays, also at EOF.
+  EXPECT_TRUE(is(c.decode(nullptr, 0).error, static_cast<errc>(err.code())));
+  EXPECT_TRUE(is(c.finish(nullptr, 0).error, static_cast<errc>(err.code())));
+  return out;
+}
+
+// A bad frame after good ones in the same read: the good ones are decoded
+// first, then the error (a framed connection serves what came before).
+TEST(line_frames, lines_before_a_too_long_line_come_first) {
+  io::line_frames c{8};
+  caf::error err;
+  std::string in = "ab\ncd\n";
+  in.append(20, 'x').append("\nef\n");
+  auto got = one_chunk(c, in, err);
+  EXPECT_EQ(got, (std::vector<std::string>{"ab", "cd"}));
+  EXPECT_TRUE(is(err, errc::too_long));
+}
+
+TEST(length_frames, frames_before_an_oversized_header_come_first) {
+  io::length_frames c{100};
+  byte_buffer wire;
+  ASSERT_FALSE(c.encode({1}, wire));
+  ASSERT_FALSE(c.encode({2, 3}, wire));
+  uint8_t big[4] = {0, 0, 1, 0}; // 256 > 100
+  wire.insert(wire.end(), big, big + 4);
+  caf::error err;
+  auto got = one_chunk(c, std::string(wire.begin(), wire.end()), err);
+  EXPECT_EQ(got, (std::vector<byte_buffer>{{1}, {2, 3}}));
+  EXPECT_TRUE(is(err, errc::too_long));
 }
 
 } // namespace
