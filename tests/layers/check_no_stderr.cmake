@@ -1,10 +1,15 @@
-# check_no_stderr.cmake -- fail when the library writes to stderr itself.
+# check_no_stderr.cmake -- fail when the library writes to stderr or stdout
+# itself.
 #
 #   cmake -DROOT=<source tree> -P check_no_stderr.cmake
 #
 # The library's diagnostics go through actio::log (drivers/log.hpp), which
 # the program configures; a direct std::cerr, std::clog, printf to stderr
-# or perror in drivers/, actors/, net/, io/ or proto/ bypasses it. Comment
+# or perror in drivers/, actors/, net/, io/ or proto/ bypasses it. Standard
+# output belongs to the program: std::cout, printf, puts, putchar, a
+# FILE* write to stdout, CAF's aout or print_and_drop (which prints an
+# unexpected message to stdout) are refused too; a program hands the
+# library a stream when it wants output (serve_options::out). Comment
 # lines are skipped. actors/cli/ is exempt: it is the tools' user-facing
 # output (usage errors, "Try ... --help"), by the coreutils conventions.
 # Run by CTest as layers.no_stderr_in_library; layers.catches_stderr runs
@@ -33,6 +38,14 @@ foreach(layer IN ITEMS drivers actors net io proto)
         string(APPEND violations "  ${f} writes to stderr: ${line}\n")
       endif()
     endforeach()
+    file(STRINGS "${ROOT}/${f}" hits
+         REGEX "std::cout|(^|[^a-z_])(printf|puts|putchar|aout)[ \t]*\\(|[(,][ \t]*stdout[ \t]*[,)]|print_and_drop")
+    foreach(line IN LISTS hits)
+      if(NOT line MATCHES "^[ \t]*//")
+        string(STRIP "${line}" line)
+        string(APPEND violations "  ${f} writes to stdout: ${line}\n")
+      endif()
+    endforeach()
   endforeach()
 endforeach()
 
@@ -42,4 +55,4 @@ endif()
 if(violations)
   message(FATAL_ERROR "check_no_stderr: use actio::log instead:\n${violations}")
 endif()
-message(STATUS "check_no_stderr: ${checked} files, none writes to stderr")
+message(STATUS "check_no_stderr: ${checked} files, none writes to stderr or stdout")
