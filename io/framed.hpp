@@ -15,7 +15,9 @@
 /// ```
 ///
 /// The behaviour gets each frame as a message of type `Codec::in_frame`,
-/// one at a time, and the connection events it handles: `connected`
+/// one at a time (decoding pauses while `max_frames` wait for it, while
+/// `max_bytes_in_flight` sent bytes are unacknowledged, or while it called
+/// `pause()`), and the connection events it handles: `connected`
 /// (clients, first), `read_closed` (after every frame before it),
 /// `draining`, `write_paused`/`write_resumed`, `timer_expired`, last
 /// `connection_closed{reason}`. Defaults for what it leaves unhandled:
@@ -85,7 +87,33 @@ public:
   /// side is shut down, or encoding failed (then it closes with the error).
   /// Frames sent from one handler go out as one write when it returns.
   bool send(const out_frame& f) const {
-    return st_->send(f);
+    return st_->send(f, true);
+  }
+
+  /// Like `send`, but outside a frame handler (a response handler, a
+  /// timer) the bytes wait for `flush()`, so that frames fed one after the
+  /// other go out as one write (Tokio's `SinkExt::feed`).
+  bool feed(const out_frame& f) const {
+    return st_->send(f, false);
+  }
+
+  /// Writes what `feed` encoded (after the write in flight, if any).
+  void flush() const {
+    st_->flush();
+  }
+
+  /// Stops decoding frames, and reading beyond the read window, until
+  /// `resume()`: for a behaviour that hands frames to another actor and
+  /// must wait for its answers before it takes more. Frames decoded before
+  /// still arrive (at most `max_frames`); so do `draining` and
+  /// `connection_closed`, while the peer's EOF waits for `resume()`.
+  void pause() const noexcept {
+    st_->pause();
+  }
+
+  /// Decodes and reads again after `pause()`.
+  void resume() const {
+    st_->resume();
   }
 
   /// Flush, shut down the write side, read on (discarding) to EOF, close.
@@ -139,15 +167,15 @@ public:
     return codec_;
   }
 
-  bool send(const typename C::out_frame& f) {
+  bool send(const typename C::out_frame& f, bool flush = true) {
     if (!can_send())
       return false;
     auto before = out().size();
     if constexpr (std::is_same_v<decltype(codec_.encode(f, out())), void>) {
       codec_.encode(f, out());
-      return encoded(before, caf::error{});
+      return encoded(before, caf::error{}, flush);
     } else {
-      return encoded(before, codec_.encode(f, out()));
+      return encoded(before, codec_.encode(f, out()), flush);
     }
   }
 

@@ -77,8 +77,22 @@ public:
   }
 
   /// Accounts for (or, on error, undoes and closes with) what `encode`
-  /// appended to `out()` since it had `before` bytes. True if sent.
-  bool encoded(size_t before, caf::error err);
+  /// appended to `out()` since it had `before` bytes. True if sent. With
+  /// `flush` false the bytes wait for `flush()` (or the next write).
+  bool encoded(size_t before, caf::error err, bool flush = true);
+
+  /// Writes what was encoded and not written yet (after the running write;
+  /// inside a frame handler: when it returns).
+  void flush();
+
+  /// Stops decoding (and reading beyond the window) until `resume()`;
+  /// frames decoded before still arrive.
+  void pause() noexcept {
+    paused_ = true;
+  }
+
+  /// Decodes and reads again after `pause()`.
+  void resume();
 
   /// Flush, shut down the write side, discard input until EOF, close.
   void finish();
@@ -143,6 +157,7 @@ private:
   bool started_ = false;
   bool stalled_ = false;   // the codec wants more bytes
   bool in_handler_ = false; // sends wait for the handler to return
+  bool paused_ = false;     // the behaviour asked for no frames for now
   bool read_done_ = false;
   bool eof_decoded_ = false;
   bool eof_told_ = false;
