@@ -15,7 +15,9 @@
 /// ```
 ///
 /// The behaviour gets each frame as a message of type `Codec::in_frame`,
-/// one at a time, and the connection events it handles: `connected`
+/// one at a time (decoding pauses while `max_frames` wait for it, while
+/// `max_bytes_in_flight` sent bytes are unacknowledged, or while it called
+/// `pause()`), and the connection events it handles: `connected`
 /// (clients, first), `read_closed` (after every frame before it),
 /// `draining`, `write_paused`/`write_resumed`, `timer_expired`, last
 /// `connection_closed{reason}`. Defaults for what it leaves unhandled:
@@ -99,7 +101,21 @@ public:
   template <class F = out_frame>
     requires encodes<C, F>
   bool send(const F& f) const {
-    return st_->send(f);
+    return st_->send(f, true);
+  }
+
+  /// Like `send`, but outside a frame handler (a response handler, a
+  /// timer) the bytes wait for `flush()`, so that frames fed one after the
+  /// other go out as one write (Tokio's `SinkExt::feed`).
+  template <class F = out_frame>
+    requires encodes<C, F>
+  bool feed(const F& f) const {
+    return st_->send(f, false);
+  }
+
+  /// Writes what `feed` encoded (after the write in flight, if any).
+  void flush() const {
+    st_->flush();
   }
 
   /// Flush, shut down the write side, read on (discarding) to EOF, close.
@@ -178,15 +194,15 @@ public:
   }
 
   template <class F>
-  bool send(const F& f) {
+  bool send(const F& f, bool flush = true) {
     if (!can_send())
       return false;
     auto before = out().size();
     if constexpr (std::is_same_v<decltype(codec_.encode(f, out())), void>) {
       codec_.encode(f, out());
-      return encoded(before, caf::error{});
+      return encoded(before, caf::error{}, flush);
     } else {
-      return encoded(before, codec_.encode(f, out()));
+      return encoded(before, codec_.encode(f, out()), flush);
     }
   }
 

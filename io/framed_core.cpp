@@ -42,7 +42,7 @@ bool framed_core::tell(caf::message msg) {
 
 // -- sending -----------------------------------------------------------------
 
-bool framed_core::encoded(size_t before, caf::error err) {
+bool framed_core::encoded(size_t before, caf::error err, bool flush) {
   auto n = pending_.size() - before;
   if (!err && n > opts_.max_frame_size)
     err = make_actio_error(errc::too_long,
@@ -55,9 +55,14 @@ bool framed_core::encoded(size_t before, caf::error err) {
     return false;
   }
   sent_ += n;
-  if (!in_handler_)
+  if (flush && !in_handler_)
     kick();
   return true;
+}
+
+void framed_core::flush() {
+  if (!in_handler_)
+    kick();
 }
 
 void framed_core::ack_when_written(caf::response_promise rp) {
@@ -208,13 +213,17 @@ void framed_core::on_received(byte_buffer& bytes) {
   pump();
 }
 
-/// Decodes while the behaviour has room, handles EOF once every frame before
-/// it was handled, then grants what the limits allow.
+/// Decodes while the behaviour has room (and is not paused) and the bytes it
+/// sent stay under max_bytes_in_flight -- its replies may be far larger than
+/// the frames (a GET of a large value), so bytes already read must not be
+/// decoded without bound either --, handles EOF once every frame before it
+/// was handled, then grants what the limits allow.
 void framed_core::pump() {
   if (!started_)
     return;
   while (!closing_ && !discarding_ && !failed_ && !stalled_
-         && queued_ < opts_.max_frames)
+         && queued_ < opts_.max_frames
+         && unacknowledged() < opts_.max_bytes_in_flight)
     if (!decode_one())
       stalled_ = true;
   if (closing_ || discarding_ || failed_)
@@ -230,6 +239,8 @@ void framed_core::pump() {
     in_.clear();
     pos_ = 0;
   }
+  if (paused_)
+    return; // (no EOF either: a last frame may come with it)
   if (read_done_ && stalled_ && queued_ == 0 && !eof_decoded_) {
     eof_decoded_ = true;
     if (!read_error_)
@@ -250,7 +261,7 @@ void framed_core::grant_more() {
   if (!started_ || closing_ || read_done_ || (failed_ && !discarding_))
     return;
   if (!discarding_
-      && (queued_ >= opts_.max_frames
+      && (paused_ || queued_ >= opts_.max_frames
           || unacknowledged() >= opts_.max_bytes_in_flight))
     return; // the behaviour or the peer is behind: stop reading
   // Unconsumed bytes count against the window unless the codec needs more

@@ -97,8 +97,13 @@ public:
   }
 
   /// Accounts for (or, on error, undoes and closes with) what `encode`
-  /// appended to `out()` since it had `before` bytes. True if sent.
-  bool encoded(size_t before, caf::error err);
+  /// appended to `out()` since it had `before` bytes. True if sent. With
+  /// `flush` false the bytes wait for `flush()` (or the next write).
+  bool encoded(size_t before, caf::error err, bool flush = true);
+
+  /// Writes what was encoded and not written yet (after the running write;
+  /// inside a frame handler: when it returns).
+  void flush();
 
   /// Flush, shut down the write side, discard input until EOF, close.
   void finish();

@@ -9,6 +9,7 @@
 #include <caf/result.hpp>
 
 #include "actio/drivers/errc.hpp"
+#include "actio/drivers/log.hpp"
 #include "actio/net/atoms.hpp"
 
 namespace actio::net {
@@ -80,7 +81,13 @@ datagram_socket::datagram_socket(caf::actor_config& cfg, owned_fd fd,
        caf::message_view& x) -> caf::result<caf::message> {
       if (is_event(x.content()))
         return caf::message{};
-      return caf::print_and_drop(self, x);
+      // (CAF's print_and_drop would print to stdout: the library logs.)
+      auto* me = static_cast<datagram_socket*>(self);
+      log::warn_limited("datagram unexpected message",
+                        {"datagram", to_string(me->local_)},
+                        "dropped a message it cannot handle: {}",
+                        to_string(x.content()));
+      return caf::sec::unexpected_message; // a request gets it as its answer
     });
 }
 

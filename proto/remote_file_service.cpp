@@ -397,11 +397,9 @@ private:
   std::set<caf::actor_addr> watched_;
 };
 
-} // namespace
-
-caf::expected<caf::actor>
-spawn_remote_file_service(runtime& rt, const std::string& root,
-                          remote_file_options opts) {
+/// The root's descriptor, after checking the options.
+caf::expected<int> open_root(const std::string& root,
+                             const remote_file_options& opts) {
   if (opts.max_in_flight == 0 || opts.max_transfer == 0
       || opts.max_bytes_in_flight < opts.max_transfer)
     return make_actio_error(errc::invalid_argument,
@@ -416,8 +414,41 @@ spawn_remote_file_service(runtime& rt, const std::string& root,
                               "root " + root + ": not a directory");
     return make_path_error("root", root, err);
   }
+  return fd;
+}
+
+} // namespace
+
+caf::expected<caf::actor>
+spawn_remote_file_service(runtime& rt, const std::string& root,
+                          remote_file_options opts) {
+  auto fd = open_root(root, opts);
+  if (!fd)
+    return fd.error();
   auto files = spawn_file_service(rt);
-  return rt.system().spawn<remote_file_service>(std::move(files), fd, opts);
+  return rt.system().spawn<remote_file_service>(std::move(files), *fd, opts);
+}
+
+caf::expected<supervised_remote_file_service>
+spawn_supervised_remote_file_service(runtime& rt, const std::string& root,
+                                     remote_file_options opts,
+                                     supervisor_options sup) {
+  auto fd = open_root(root, opts);
+  if (!fd)
+    return fd.error();
+  // Always the same driver: the files a crashed incarnation opened are
+  // still open there, under the same ids.
+  auto* unit = &rt.next_unit();
+  auto h = spawn_supervisor(rt.system(),
+                            {{"files", [unit] { return spawn_file_service(*unit); }}},
+                            sup);
+  if (!h) {
+    ::close(*fd);
+    return h.error();
+  }
+  auto svc = rt.system().spawn<remote_file_service>(h->child("files"), *fd,
+                                                    opts);
+  return supervised_remote_file_service{std::move(svc), std::move(*h)};
 }
 
 } // namespace actio::io

@@ -63,6 +63,7 @@
 #include <caf/expected.hpp>
 
 #include "actio/actors/runtime.hpp"
+#include "actio/actors/supervisor.hpp"
 
 namespace actio::io {
 
@@ -91,5 +92,32 @@ struct remote_file_options {
 caf::expected<caf::actor>
 spawn_remote_file_service(runtime& rt, const std::string& root,
                           remote_file_options opts = {});
+
+/// A remote file service and the supervisor of the file service under it.
+struct supervised_remote_file_service {
+  caf::actor service;       ///< what to publish
+  supervisor_handle files;  ///< the supervisor; its child is "files"
+};
+
+/// The same, with the local file service (the actor that does the reads,
+/// writes, stat and close on a driver) running under a one_for_one
+/// supervisor (actors/supervisor.hpp) as the permanent child "files", which
+/// the remote service talks to through its stable front. A crash of the
+/// file service restarts it, on the same driver: the driver owns the open
+/// files, so the clients' handles stay valid. The requests the crash
+/// swallowed complete with `errc::restarted`, the others are served as
+/// usual. Beyond `sup`'s restart intensity the supervisor gives up and
+/// file requests complete with its reason (`errc::restart_limit`).
+/// Stop it with an exit message to `files.supervisor` besides the service's
+/// `send_local_exit` (the supervisor and its front keep each other alive,
+/// and an actor system waits for them when it ends).
+/// (The supervised child is the file service, not the remote service: a
+/// front in front of the remote service would be the only client it sees,
+/// and the per-client limits, handle ownership and the closing of a
+/// vanished client's files would no longer apply.)
+caf::expected<supervised_remote_file_service>
+spawn_supervised_remote_file_service(runtime& rt, const std::string& root,
+                                     remote_file_options opts = {},
+                                     supervisor_options sup = {});
 
 } // namespace actio::io

@@ -23,6 +23,7 @@ struct client_state {
   std::deque<slot> slots;     // lines in order, answered or not
   std::deque<size_t> writing; // credit to return per write in flight
   bool eof = false;           // the client finished sending
+  bool draining = false;      // the service stops: no new lines
   bool shut = false;          // write side shutting down
   bool closing = false;       // too long a line: close after the error
   caf::actor pool;            // where lines go
@@ -30,11 +31,18 @@ struct client_state {
 
 using state_ptr = std::shared_ptr<client_state>;
 
+// Once every line taken is answered and written: on EOF or drain the
+// graceful end (connection::finish: the client sees EOF, its input is read
+// and dropped until it closes); after a too-long line, shut down and close.
 void finish_if_done(actio::net::connection* self, const state_ptr& st) {
-  if (st->slots.empty() && st->writing.empty() && !st->shut
-      && (st->eof || st->closing)) {
+  if (!st->slots.empty() || !st->writing.empty() || st->shut)
+    return;
+  if (st->closing) {
     st->shut = true;
     self->shutdown_write();
+  } else if (st->eof || st->draining) {
+    st->shut = true;
+    self->finish();
   }
 }
 
@@ -79,8 +87,8 @@ caf::behavior line_client(actio::net::connection* self, caf::actor pool) {
   self->grant(window);
   return {
     [=](actio::received& in) {
-      if (st->closing)
-        return;
+      if (st->closing || st->draining)
+        return; // (draining: what came after the drain began is dropped)
       const uint8_t* p = in.bytes.data();
       const uint8_t* end = p + in.bytes.size();
       while (p != end) {
@@ -111,7 +119,7 @@ caf::behavior line_client(actio::net::connection* self, caf::actor pool) {
     },
     [=](const actio::read_closed&) {
       st->eof = true;
-      if (!st->partial.empty()) {
+      if (!st->partial.empty() && !st->draining) {
         auto bytes = st->partial_bytes;
         st->partial_bytes = 0;
         submit(self, st, std::move(st->partial), false, bytes);
@@ -127,13 +135,19 @@ caf::behavior line_client(actio::net::connection* self, caf::actor pool) {
         self->close();
         return;
       }
-      if (!st->eof && !st->closing)
+      if (!st->eof && !st->closing && !st->draining)
         self->grant(credit);
       finish_if_done(self, st);
     },
     [=](const actio::shutdown_completed&) {
-      if (st->eof || st->closing) // else the client would see a reset
+      if (st->closing) // (finish() handles its own shutdown)
         self->close();
+    },
+    [=](const actio::draining&) {
+      // Like the local echo: the lines in flight are answered and written,
+      // then finish(); a partial line is dropped.
+      st->draining = true;
+      finish_if_done(self, st);
     },
   };
 }

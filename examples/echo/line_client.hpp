@@ -8,7 +8,10 @@
 // connection goes on. A final line without newline at the client's EOF is
 // echoed without newline too. At most `window` bytes of the client's input
 // are unanswered at a time (read credit); a line longer than `max_line`
-// gets an error line and the connection is closed.
+// gets an error line and the connection is closed. On EOF and on drain
+// (`draining`, SIGINT/SIGTERM under net::serve) the lines taken are answered
+// and written, then connection::finish(): the client sees EOF and the
+// connection closes when it closes, as in the local echo.
 
 #include <caf/actor.hpp>
 #include <caf/behavior.hpp>

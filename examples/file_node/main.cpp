@@ -9,6 +9,11 @@
 //       refused with too_many_requests; a read or write larger than
 //       --max-transfer (default 16 MiB) is invalid_argument (and
 //       actio.node.max-message-size is raised to fit one, if needed).
+//       The file service that does the I/O runs under a one_for_one
+//       supervisor (actors/supervisor.hpp): if it crashes it is restarted,
+//       the requests it swallowed complete with errc::restarted, the open
+//       files and the published service stay (more than 3 restarts in 5 s:
+//       file requests fail with errc::restart_limit).
 //   actio-file-node --connect HOST:PORT --cat PATH
 //       prints the file PATH (relative to the server's root) to stdout;
 //       exits 1 with the error text on stderr if it fails; SIGINT or
@@ -140,12 +145,18 @@ int run_server(caf::actor_system& sys, const file_node_config& cfg) {
   auto rt = actio::runtime::start(sys);
   if (!rt)
     return fail(sys.render(rt.error()));
-  auto svc = actio::io::spawn_remote_file_service(**rt, cfg.root, cfg.limits);
-  if (!svc)
-    return fail(actio::describe(svc.error()));
-  auto port = actio::node::publish(sys, *svc, cfg.node);
+  auto sup = actio::io::spawn_supervised_remote_file_service(**rt, cfg.root,
+                                                             cfg.limits);
+  if (!sup)
+    return fail(actio::describe(sup.error()));
+  auto svc = sup->service;
+  auto stop_files = [&] {
+    actio::send_local_exit(sys, svc);
+    caf::anon_send_exit(sup->files.supervisor, caf::exit_reason::user_shutdown);
+  };
+  auto port = actio::node::publish(sys, svc, cfg.node);
   if (!port) {
-    actio::send_local_exit(sys, *svc);
+    stop_files();
     return fail("cannot publish: " + actio::describe(port.error()));
   }
   std::cout << "file-node listening on " << cfg.node.host << ':' << *port
@@ -153,7 +164,7 @@ int run_server(caf::actor_system& sys, const file_node_config& cfg) {
   // No listener of ours to drain: the node's links end with the process.
   actio::net::serve_options opts{"file-node", std::chrono::seconds{5},
                                  &std::cout};
-  opts.on_stop.emplace_back([&] { actio::send_local_exit(sys, *svc); });
+  opts.on_stop.emplace_back(stop_files);
   return actio::net::serve(**rt, {}, std::move(opts));
 }
 

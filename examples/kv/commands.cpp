@@ -292,7 +292,6 @@ caf::actor spawn_store(actio::driver_unit& unit,
     struct state {
       store db;
       server_stats stats;
-      resp_codec codec;
     };
     auto st = std::make_shared<state>();
     st->stats.started = now_ms();
@@ -302,10 +301,11 @@ caf::actor spawn_store(actio::driver_unit& unit,
     return caf::behavior{
       [=](const std::vector<command>& batch) {
         auto now = now_ms();
-        actio::byte_buffer out;
+        std::vector<reply> out;
+        out.reserve(batch.size());
         for (auto& cmd : batch)
-          st->codec.encode(execute(st->db, cmd, now, st->stats), out);
-        return out;
+          out.push_back(execute(st->db, cmd, now, st->stats));
+        return out; // (encoded by the connection, on its own thread)
       },
       [=](sweep_atom) {
         st->db.sweep(now_ms());

@@ -31,8 +31,8 @@ reply execute(store& db, const command& cmd, store::millis now,
 store::millis now_ms();
 
 /// The store actor, pinned to `unit`: takes a batch of commands
-/// (`std::vector<command>`) and answers with their replies encoded one after
-/// the other (`actio::byte_buffer`), in order. Removes expired keys every
+/// (`std::vector<command>`) and answers with their replies
+/// (`std::vector<reply>`), in order. Removes expired keys every
 /// 100 ms (at most 1000 a time) besides the checks on access.
 caf::actor spawn_store(actio::driver_unit& unit,
                        const std::atomic<int64_t>* clients);

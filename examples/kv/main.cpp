@@ -79,10 +79,8 @@ int main(int argc, char** argv) {
   opts.limits.max_inline = cfg.max_inline;
   opts.limits.max_command = std::max(opts.limits.max_command, 4 * cfg.max_bulk);
   opts.clients = &clients;
-  auto srv = actio::net::tcp_listen(
-    **rt, {cfg.host, cfg.port},
-    [opts](actio::net::connection* self) { return kv::session(self, opts); },
-    conn);
+  auto srv = actio::net::tcp_listen(**rt, {cfg.host, cfg.port},
+                                    kv::session(opts), conn);
   if (!srv) {
     std::cerr << "actio-kv: " << sys.render(srv.error()) << '\n';
     return 1;

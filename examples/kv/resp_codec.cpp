@@ -274,4 +274,18 @@ std::string resp_codec::error_text(const caf::error& err) {
   return "Protocol error";
 }
 
+decoded<request> resp_frames::wrap(decoded<command> r, size_t size) {
+  decoded<request> d;
+  if (r.error) {
+    failed_ = true;
+    d.frame = request{{}, "ERR " + resp_codec::error_text(r.error)};
+    d.consumed = size;
+    return d;
+  }
+  d.consumed = r.consumed;
+  if (r.frame)
+    d.frame = request{std::move(*r.frame), {}};
+  return d;
+}
+
 } // namespace kv

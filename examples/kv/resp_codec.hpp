@@ -1,9 +1,10 @@
 #pragma once
-// RESP2 (the Redis protocol) as a codec for a framed connection: decodes
-// commands (multibulk `*N\r\n$len\r\narg\r\n...` or an inline line
-// `SET k v\r\n`) and encodes replies. It follows the codec interface of the
-// framed connections (io/codec.hpp: decode / encode / finish,
-// `io::decoded<Frame>`) so the session can move onto `io::framed` unchanged.
+// RESP2 (the Redis protocol) as codecs for a framed connection (io/codec.hpp,
+// io/framed.hpp): `resp_codec` decodes commands (multibulk
+// `*N\r\n$len\r\narg\r\n...` or an inline line `SET k v\r\n`) and encodes
+// replies; `resp_frames`, what actio-kv's connections run, is the same with
+// a protocol error delivered as a last frame (Redis answers it, then
+// closes) instead of closing the connection at once.
 
 #include <cstddef>
 #include <cstdint>
@@ -12,7 +13,9 @@
 #include <variant>
 #include <vector>
 
+#include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/error.hpp>
+#include <caf/meta/type_name.hpp>
 
 #include "actio/drivers/types.hpp"
 #include "actio/io/codec.hpp"
@@ -74,4 +77,55 @@ private:
   resp_limits limits_;
 };
 
+/// A frame of `resp_frames`: a command, or (non-empty `error`, no
+/// arguments) the reply text of a protocol error ("ERR Protocol error:
+/// ..."), the last frame of that connection.
+struct request {
+  command args;
+  std::string error;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, request& x) {
+  return f(caf::meta::type_name("kv.request"), x.args, x.error);
+}
+
+/// `resp_codec` for `io::framed`: a protocol error becomes a `request`
+/// carrying its reply text, and every byte after it is consumed without a
+/// frame (the connection finishes).
+class resp_frames {
+public:
+  using in_frame = request;
+  using out_frame = reply;
+
+  explicit resp_frames(resp_limits limits = {}) : codec_(limits) {}
+
+  decoded<in_frame> decode(const uint8_t* data, size_t size) {
+    return failed_ ? drop(size) : wrap(codec_.decode(data, size), size);
+  }
+  decoded<in_frame> finish(const uint8_t* data, size_t size) {
+    return failed_ ? drop(size) : wrap(codec_.finish(data, size), size);
+  }
+  void encode(const out_frame& r, actio::byte_buffer& out) const {
+    codec_.encode(r, out);
+  }
+
+private:
+  static decoded<in_frame> drop(size_t size) {
+    decoded<in_frame> d;
+    d.consumed = size;
+    return d;
+  }
+  decoded<in_frame> wrap(decoded<command> r, size_t size);
+  resp_codec codec_;
+  bool failed_ = false;
+};
+
+static_assert(actio::io::codec<resp_codec>);
+static_assert(actio::io::codec_with_finish<resp_frames>);
+
 } // namespace kv
+
+// Replies stay in this process (connection <-> store): no serialisation.
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(kv::reply)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<kv::reply>)

@@ -5,8 +5,8 @@
 #include <cstddef>
 
 #include <caf/actor.hpp>
-#include <caf/behavior.hpp>
 
+#include "actio/io/framed_core.hpp"
 #include "actio/net/connection.hpp"
 
 #include "resp_codec.hpp"
@@ -14,14 +14,18 @@
 namespace kv {
 
 struct session_options {
-  caf::actor store;          ///< the store actor (commands.hpp)
-  resp_limits limits;        ///< the codec's limits
-  size_t window = 64 * 1024; ///< input bytes read ahead of the replies written
+  caf::actor store;   ///< the store actor (commands.hpp)
+  resp_limits limits; ///< the codec's limits
+  /// The framed connection's limits (io/framed_core.hpp); `session` sets
+  /// `max_bytes_in_flight` (replies waiting for the kernel) to 1 MiB and
+  /// `max_frame_size` to fit `limits`.
+  actio::io::framed_options framing;
   std::atomic<int64_t>* clients = nullptr; ///< counts open sessions
 };
 
-/// The connection behaviour: decodes commands, runs them on the store in
-/// batches, writes the replies in order.
-caf::behavior session(actio::net::connection* self, const session_options& opts);
+/// The connection factory: a framed connection (io/framed.hpp) with the
+/// RESP codec (`resp_frames`) that runs the commands on the store in
+/// batches and sends the replies in order.
+actio::net::connection_factory session(session_options opts);
 
 } // namespace kv

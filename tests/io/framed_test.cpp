@@ -1,7 +1,8 @@
 // Framed connections (io/framed.hpp) over real TCP sockets on every
 // backend: line, length-delimited, protobuf and a user-defined codec,
 // server and client side; a too-long frame closes only its connection; a
-// peer that never reads stops the reading; the default drain.
+// peer that never reads stops the reading, also when the replies are larger
+// than the frames; pause/resume and feed/flush; the default drain.
 
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -331,6 +332,98 @@ TEST_P(framed_test, peer_that_never_reads_stops_the_reading) {
   EXPECT_LT(handled->load() - seen, size_t{64 * 1024});
   ::close(other);
   ::close(fd);
+}
+
+TEST_P(framed_test, replies_larger_than_the_frames_stop_the_decoding) {
+  // Each 2-byte line is answered with 64 KiB (a GET of a large value) and
+  // the client never reads: decoding must stop once max_bytes_in_flight
+  // (256 KiB) of replies wait, not go through all lines already read.
+  auto handled = std::make_shared<std::atomic<size_t>>(0);
+  net::connection_options conn;
+  conn.socket.send_buffer = 64 * 1024;
+  auto port = serve<io::line_frames>(
+    io::line_frames{1024},
+    [handled](io::framed_self<io::line_frames> self) -> caf::behavior {
+      return {[=](std::string&) {
+        ++*handled;
+        self.send(std::string(64 * 1024, 'r'));
+      }};
+    },
+    {}, conn);
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  int small = 64 * 1024;
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  std::string lines;
+  for (int i = 0; i < 10000; ++i)
+    lines += "x\n"; // 20,000 bytes: within one read window
+  ASSERT_TRUE(send_string(fd, lines));
+  ASSERT_TRUE(test::wait_until([&] { return handled->load() > 0; }, 10s));
+  // Unbounded, all 10,000 would be handled within milliseconds (625 MiB
+  // of replies queued); bounded, a few dozen fit the kernel buffers.
+  EXPECT_FALSE(test::wait_until([&] { return handled->load() >= 200; }, 3s))
+    << handled->load() << " lines handled";
+  RecordProperty("handled", std::to_string(handled->load()));
+  ::close(fd);
+}
+
+TEST_P(framed_test, pause_holds_the_frames_until_resume) {
+  // One frame queued at a time (max_frames 1): the behaviour pauses on a
+  // line, asks another actor, and on its answer feeds two frames, flushes
+  // and resumes. So it never has two questions out, and the answers come
+  // back complete and in order.
+  auto peak = std::make_shared<std::atomic<int>>(0);
+  auto out = std::make_shared<std::atomic<int>>(0);
+  auto upper = sys().spawn([]() -> caf::behavior {
+    return {[](std::string s) {
+      for (auto& c : s)
+        c = static_cast<char>(std::toupper(c));
+      return s;
+    }};
+  });
+  io::framed_options opts;
+  opts.max_frames = 1;
+  auto port = serve<io::line_frames>(
+    io::line_frames{1024},
+    [=](io::framed_self<io::line_frames> self) -> caf::behavior {
+      return {[=](std::string& line) {
+        self.pause();
+        int n = ++*out;
+        if (n > peak->load())
+          *peak = n;
+        self.connection()
+          ->request(upper, caf::infinite, line)
+          .then([=](std::string& up) {
+            --*out;
+            self.feed(line);
+            self.feed(up);
+            self.flush();
+            self.resume();
+          });
+      }};
+    },
+    opts);
+  int fd = test::connect_tcp(port);
+  std::string req, want;
+  for (int i = 0; i < 100; ++i) {
+    auto line = "line " + std::to_string(i) + " abc";
+    req += line + "\n";
+    want += line + "\n";
+    for (auto& c : line)
+      c = static_cast<char>(std::toupper(c));
+    want += line + "\n";
+  }
+  ASSERT_TRUE(send_string(fd, req)); // in one write
+  EXPECT_EQ(recv_string(fd, want.size()), want);
+  EXPECT_EQ(peak->load(), 1) << "a frame arrived while paused";
+  ::shutdown(fd, SHUT_WR); // EOF waits for resume(), then the default finish
+  EXPECT_TRUE(test::wait_eof(fd, 10s));
+  ::close(fd);
+  caf::anon_send_exit(upper, caf::exit_reason::user_shutdown);
 }
 
 TEST_P(framed_test, draining_default_finishes_the_connection) {

@@ -357,6 +357,30 @@ TEST_P(udp_test, requests_after_close_fail_closed) {
              [](caf::error&) {}); // the actor is gone: an error, not silence
 }
 
+TEST_P(udp_test, an_unknown_request_is_answered_with_an_error_and_the_socket_goes_on) {
+  // The socket drops what it cannot handle through the log (not stdout):
+  // a request gets caf::sec::unexpected_message as its one answer.
+  auto srv = net::udp_bind(rt(), {}, echo);
+  ASSERT_TRUE(srv);
+  caf::scoped_actor self{sys()};
+  caf::error answer;
+  bool answered = false;
+  self->request(srv->actor, 10s, std::string{"what is this"})
+    .receive([&](int) { answered = true; },
+             [&](caf::error& e) {
+               answered = true;
+               answer = e;
+             });
+  ASSERT_TRUE(answered);
+  EXPECT_EQ(answer, caf::sec::unexpected_message) << sys().render(answer);
+  test::datagram_peer client{AF_INET, loopback(0)};
+  ASSERT_TRUE(client.ok());
+  ASSERT_TRUE(client.send_to(srv->local, numbered(7, 16)));
+  auto back = client.recv(nullptr);
+  ASSERT_TRUE(back) << "the socket stopped echoing";
+  EXPECT_EQ(*back, numbered(7, 16));
+}
+
 ACTIO_TEST_ALL_BACKENDS(udp_test);
 
 } // namespace

@@ -229,4 +229,28 @@ TEST(distributed_echo, bad_worker_list_is_refused_with_a_clear_exit) {
   EXPECT_EQ(WEXITSTATUS(status), 2);
 }
 
+TEST(distributed_echo, sigterm_drains_a_front_end_client_with_a_clean_eof) {
+  // Like the local echo: on SIGTERM the front-end's client connection
+  // answers what it took, then finishes (the client sees EOF long before
+  // the 60 s drain deadline) and the process exits 0 with it counted as
+  // drained, none closed at the deadline.
+  auto w = test::start_worker();
+  ASSERT_NE(w.port, 0);
+  auto fe = start_front_end({w.port}, {"--drain-timeout=60"});
+  ASSERT_NE(fe.port, 0);
+  ASSERT_TRUE(test::read_until(fe.proc, " up"));
+  auto fd = test::connect_tcp(fe.port);
+  ASSERT_GE(fd, 0);
+  EXPECT_EQ(test::round_trip(fd, "before the signal\n"), "before the signal\n");
+  ASSERT_EQ(::kill(fe.proc.pid, SIGTERM), 0);
+  EXPECT_TRUE(test::wait_eof(fd, 30s)) << "no clean EOF on drain";
+  ::close(fd);
+  auto status = fe.proc.stop(0, 30s);
+  ASSERT_TRUE(test::exited_normally(status)) << status;
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_NE(fe.proc.read_all(10s).find("drained 1 connection(s), 0 closed"),
+            std::string::npos);
+  EXPECT_EQ(w.proc.stop(SIGTERM), 0);
+}
+
 } // namespace

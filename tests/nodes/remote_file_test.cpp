@@ -594,6 +594,79 @@ TEST_P(remote_file, every_request_of_a_burst_gets_exactly_one_completion) {
   EXPECT_EQ(await(closed, 3).result_case(), Completion::kValue);
 }
 
+TEST_P(remote_file, a_crashed_file_service_is_restarted_and_the_node_goes_on) {
+  // What actio-file-node runs: the file service under a supervisor. A burst
+  // of reads, then its file service is killed: every read gets exactly one
+  // completion (its data, or errc::restarted for one the crash swallowed,
+  // or actor_failed in the moment before the restart), the supervisor
+  // starts a new incarnation, and the handle opened before the crash, new
+  // opens and new reads are served through the same published service.
+  std::string data(256 * 1024, '\0');
+  for (size_t i = 0; i < data.size(); ++i)
+    data[i] = static_cast<char>('a' + i % 26);
+  write_file(root_ / "data", data);
+  auto sx = io::spawn_supervised_remote_file_service(*rt_, root_.string());
+  ASSERT_TRUE(sx) << describe(sx.error());
+  extra_.push_back(sx->service);
+  auto port = node::publish(*server_, sx->service, server_cfg_.node);
+  ASSERT_TRUE(port) << describe(port.error());
+  auto svc = node::connect(*client_, "127.0.0.1", *port, client_cfg_.node);
+  ASSERT_TRUE(svc) << describe(svc.error());
+  caf::scoped_actor self{*client_};
+  auto f = open_on(self, *svc, "data", 1);
+  ASSERT_NE(f, 0u);
+  auto incarnation = [&] {
+    caf::scoped_actor s{*server_};
+    caf::actor a;
+    s->request(sx->files.supervisor, 10s, current_atom::value,
+               std::string{"files"})
+      .receive([&](caf::actor& x) { a = x; }, [](caf::error&) {});
+    return a;
+  };
+  auto old = incarnation();
+  ASSERT_TRUE(old);
+  constexpr uint64_t n = 32, chunk = 8 * 1024;
+  std::vector<pending> burst;
+  for (uint64_t i = 0; i < n; ++i)
+    burst.push_back(post(self, *svc, read_req(100 + i, f, i * chunk, chunk)));
+  {
+    caf::scoped_actor killer{*server_};
+    killer->send_exit(old, make_actio_error(errc::system_error,
+                                            "killed by the test"));
+  }
+  size_t restarted = 0;
+  for (uint64_t i = 0; i < n; ++i) {
+    auto c = await(burst[i], 100 + i);
+    if (c.has_error()) {
+      auto e = code(c);
+      EXPECT_TRUE(e == errc::restarted || e == errc::actor_failed)
+        << c.DebugString();
+      ++restarted;
+    } else {
+      EXPECT_EQ(c.data(), data.substr(i * chunk, chunk)) << "read " << i;
+    }
+  }
+  RecordProperty("reads_failed_by_the_crash", std::to_string(restarted));
+  caf::actor fresh;
+  ASSERT_TRUE(test::wait_until([&] {
+    fresh = incarnation();
+    return fresh && fresh != old;
+  }, 30s)) << "not restarted";
+  // The driver kept the file open: the old handle reads on.
+  auto again = post(self, *svc, read_req(200, f, 0, 26));
+  EXPECT_EQ(await(again, 200).data(), data.substr(0, 26));
+  auto g = open_on(self, *svc, "data", 201);
+  ASSERT_NE(g, 0u);
+  auto tail = post(self, *svc, read_req(202, g, data.size() - 10, 100));
+  EXPECT_EQ(await(tail, 202).data(), data.substr(data.size() - 10));
+  for (auto [id, h] : {std::pair{203u, f}, std::pair{204u, g}}) {
+    auto closed = post(self, *svc, close_req(id, h));
+    EXPECT_EQ(await(closed, id).result_case(), Completion::kValue);
+  }
+  // (actio-file-node does the same at its stop.)
+  caf::anon_send_exit(sx->files.supervisor, caf::exit_reason::user_shutdown);
+}
+
 TEST(remote_file_root, a_missing_or_non_directory_root_is_an_error) {
   test::temp_dir tmp;
   write_file(tmp.path / "file", "x");
