@@ -336,13 +336,12 @@ TEST_F(kv_process, a_client_that_pipelines_and_never_reads_is_not_buffered_for) 
 
 // Debian's redis-benchmark, a second client nobody here wrote: pipelined
 // SETs and GETs from 10 connections all succeed, and what it SET is there.
-TEST(kv_process, redis_benchmark_sets_and_gets) {
+TEST_F(kv_process, redis_benchmark_sets_and_gets) {
   NEED_REDIS_CLI(cli_bin);
   auto bench_bin = find_program("redis-benchmark");
   if (bench_bin.empty())
     GTEST_SKIP() << "redis-benchmark not found in PATH: install Debian's "
                     "redis-tools (./actio deps does)";
-  kv_server srv;
   auto bench = spawn_process(bench_bin, {"-h", "127.0.0.1", "-p",
                                          std::to_string(srv.port), "-t",
                                          "set,get", "-n", "2000", "-c", "10",
