@@ -7,22 +7,10 @@
 
 #include "actio/drivers/errc.hpp"
 #include "actio/net/connection.hpp"
+#include "actio/net/detail/tls_dispatch.hpp"
 #include "actio/net/detail/tls_state.hpp"
 
 namespace actio::net {
-
-template <class T>
-void connection::tls_dispatch(T&& event) {
-  // Synchronously, in order with the driver event being handled: only
-  // called while consuming a driver event, a timer or a tls_pump (none of
-  // which awaits a response), never from inside a behaviour's handler.
-  auto elem = caf::make_mailbox_element(nullptr, caf::make_message_id(), {},
-                                        std::forward<T>(event));
-  auto* prev = current_mailbox_element();
-  current_mailbox_element(elem.get());
-  deliver(*elem);
-  current_mailbox_element(prev);
-}
 
 void connection::tls_grant(size_t bytes) {
   tls_->credit += bytes;

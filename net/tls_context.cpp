@@ -84,11 +84,9 @@ caf::error load_cas(SSL_CTX* ctx, const tls_config& cfg, bool defaults) {
   return {};
 }
 
-} // namespace
-
-caf::expected<tls_context> tls_context::make_server(const tls_config& cfg) {
-  if (cfg.cert_file.empty() || cfg.key_file.empty())
-    return bad("a server needs a certificate file and a key file");
+/// What servers and clients share: a valid handshake timeout, a context
+/// with the protocol settings, the identity (certificate and key), if any.
+caf::expected<ctx_ptr> make_base(const tls_config& cfg) {
   if (cfg.handshake_timeout.count() <= 0)
     return bad("the handshake timeout must be > 0");
   auto ctx = make_ctx();
@@ -96,6 +94,17 @@ caf::expected<tls_context> tls_context::make_server(const tls_config& cfg) {
     return ctx.error();
   if (auto err = load_identity(ctx->get(), cfg))
     return err;
+  return ctx;
+}
+
+} // namespace
+
+caf::expected<tls_context> tls_context::make_server(const tls_config& cfg) {
+  if (cfg.cert_file.empty() || cfg.key_file.empty())
+    return bad("a server needs a certificate file and a key file");
+  auto ctx = make_base(cfg);
+  if (!ctx)
+    return ctx.error();
   if (cfg.client_auth != tls_client_auth::none) {
     if (cfg.ca_file.empty() && cfg.ca_dir.empty())
       return bad("client certificates need a CA file or directory");
@@ -114,13 +123,9 @@ caf::expected<tls_context> tls_context::make_server(const tls_config& cfg) {
 }
 
 caf::expected<tls_context> tls_context::make_client(const tls_config& cfg) {
-  if (cfg.handshake_timeout.count() <= 0)
-    return bad("the handshake timeout must be > 0");
-  auto ctx = make_ctx();
+  auto ctx = make_base(cfg);
   if (!ctx)
     return ctx.error();
-  if (auto err = load_identity(ctx->get(), cfg))
-    return err;
   if (cfg.verify_peer) {
     if (auto err = load_cas(ctx->get(), cfg, true))
       return err;
