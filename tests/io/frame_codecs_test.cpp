@@ -12,14 +12,14 @@
 #include "actio/drivers/errc.hpp"
 #include "actio/io/length_frames.hpp"
 #include "actio/io/line_frames.hpp"
+#include "support/fixture.hpp"
 
 using namespace actio;
 
 namespace {
 
 bool is(const caf::error& err, errc code) {
-  return err && err.category() == caf::atom("actio")
-         && err.code() == static_cast<uint8_t>(code);
+  return test::is_errc(err, code);
 }
 
 /// Feeds `in` in random pieces like framed_core does; frames or the error.

@@ -29,8 +29,7 @@ using namespace actio;
 namespace {
 
 bool is(const caf::error& err, errc code) {
-  return err && err.category() == caf::atom("actio")
-         && err.code() == static_cast<uint8_t>(code);
+  return test::is_errc(err, code);
 }
 
 /// Lines, plus numbers sent as "#<n>" lines: a second `encode` overload.

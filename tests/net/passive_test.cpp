@@ -71,8 +71,7 @@ protected:
 };
 
 bool is(const caf::error& err, errc code) {
-  return err && err.category() == caf::atom("actio")
-         && err.code() == static_cast<uint8_t>(code);
+  return test::is_errc(err, code);
 }
 
 /// Echoes through the endpoint protocol: recv (random max) -> write, and

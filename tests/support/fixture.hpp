@@ -13,6 +13,7 @@
 
 #include "actio/actors/config.hpp"
 #include "actio/actors/runtime.hpp"
+#include "actio/drivers/errc.hpp"
 #include "actio/drivers/select.hpp"
 
 namespace actio::test {
@@ -54,6 +55,12 @@ protected:
   std::unique_ptr<caf::actor_system> sys_;
   std::unique_ptr<runtime> rt_;
 };
+
+/// True if `err` is the Actio error `code`.
+inline bool is_errc(const caf::error& err, errc code) {
+  return err && err.category() == caf::atom("actio")
+         && err.code() == static_cast<uint8_t>(code);
+}
 
 inline std::string backend_name(const ::testing::TestParamInfo<std::string>& x) {
   return x.param;
