@@ -133,5 +133,5 @@ print('|'.join(out))
 )";
   auto out = run_program("/usr/bin/python3", {"-c", script, std::to_string(port_)});
   EXPECT_EQ(out, "200 True 300000 True|200 chunked b''|200 b''|200 b'Hello, World!'|"
-                 "200 10 False True 100000 True\n");
+                 "200 11 False True 100000 True\n"); // (the server speaks 1.1)
 }
