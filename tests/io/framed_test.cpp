@@ -93,7 +93,23 @@ protected:
     return sys().render(err);
   }
 
-
+  /// Serves lines with a 64 KiB send buffer: each line is counted in
+  /// `*handled` (as `count(line)`) and answered with `reply(line)`.
+  template <class Count, class Reply>
+  uint16_t serve_counted(std::shared_ptr<std::atomic<size_t>> handled,
+                         Count count, Reply reply) {
+    net::connection_options conn;
+    conn.socket.send_buffer = 64 * 1024;
+    return serve<io::line_frames>(
+      io::line_frames{1024},
+      [=](io::framed_self<io::line_frames> self) -> caf::behavior {
+        return {[=](std::string& line) {
+          *handled += count(line);
+          self.send(reply(line));
+        }};
+      },
+      {}, conn);
+  }
 
   /// Closing reasons, in order, waited for with a bound.
   std::shared_ptr<test::collector<caf::error>> closed_
@@ -270,17 +286,9 @@ TEST_P(framed_test, too_long_line_closes_only_that_connection) {
 
 TEST_P(framed_test, peer_that_never_reads_stops_the_reading) {
   auto handled = std::make_shared<std::atomic<size_t>>(0);
-  net::connection_options conn;
-  conn.socket.send_buffer = 64 * 1024;
-  auto port = serve<io::line_frames>(
-    io::line_frames{1024},
-    [handled](io::framed_self<io::line_frames> self) -> caf::behavior {
-      return {[=](std::string& line) {
-        *handled += line.size() + 1;
-        self.send(line);
-      }};
-    },
-    {}, conn);
+  auto port = serve_counted(
+    handled, [](const std::string& l) { return l.size() + 1; },
+    [](std::string& l) { return std::move(l); });
   // The client never reads, with a small receive buffer (no autotuning).
   int fd = test::connect_tcp(port, 64 * 1024);
   ASSERT_GE(fd, 0);
@@ -321,17 +329,9 @@ TEST_P(framed_test, replies_larger_than_the_frames_stop_the_decoding) {
   // the client never reads: decoding must stop once max_bytes_in_flight
   // (256 KiB) of replies wait, not go through all lines already read.
   auto handled = std::make_shared<std::atomic<size_t>>(0);
-  net::connection_options conn;
-  conn.socket.send_buffer = 64 * 1024;
-  auto port = serve<io::line_frames>(
-    io::line_frames{1024},
-    [handled](io::framed_self<io::line_frames> self) -> caf::behavior {
-      return {[=](std::string&) {
-        ++*handled;
-        self.send(std::string(64 * 1024, 'r'));
-      }};
-    },
-    {}, conn);
+  auto port = serve_counted(
+    handled, [](const std::string&) { return size_t{1}; },
+    [](std::string&) { return std::string(64 * 1024, 'r'); });
   int fd = test::connect_tcp(port, 64 * 1024); // never reads
   ASSERT_GE(fd, 0);
   std::string lines;
