@@ -117,6 +117,31 @@ bool link::start_tls(ssl_ctx_st* ctx, const std::string& server_name,
   return false;
 }
 
+/// The server may have said why it ended the connection before it closed
+/// it: a TLS alert, such as "certificate required", which a TLS 1.3 server
+/// sends after the client's handshake has finished, so the client's first
+/// write finds the connection gone. The alert is still in the socket's
+/// receive queue (a reset does not take it back): read it, briefly.
+std::string link::alert_after_write_failure() {
+  set_timeouts(fd_, std::chrono::seconds{1});
+  std::string reason;
+  char buf[512];
+  for (int i = 0; i < 16 && reason.empty(); ++i) {
+    ERR_clear_error();
+    size_t n = 0;
+    if (SSL_read_ex(ssl_, buf, sizeof(buf), &n) == 1)
+      continue; // application data: the connection's end comes after it
+    int err = SSL_get_error(ssl_, 0);
+    if (ERR_peek_error() != 0)
+      reason = openssl_reason();
+    else if (err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE)
+      break; // EOF or a socket error: no alert to tell
+  }
+  ERR_clear_error();
+  set_timeouts(fd_, std::chrono::seconds{0});
+  return reason;
+}
+
 bool link::buffered() const {
   return ssl_ != nullptr && SSL_pending(ssl_) > 0;
 }
@@ -131,7 +156,14 @@ bool link::send(const std::string& data) {
         int err = SSL_get_error(ssl_, 0);
         if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE)
           continue; // a blocking socket: the retry makes progress
-        fail("TLS write to " + peer_ + ": " + openssl_reason());
+        int saved_errno = errno;
+        auto why = ERR_peek_error() != 0 ? openssl_reason()
+                   : err == SSL_ERROR_SYSCALL && saved_errno != 0
+                     ? std::string{std::strerror(saved_errno)}
+                     : std::string{"the server closed the connection"};
+        if (auto alert = alert_after_write_failure(); !alert.empty())
+          why = alert;
+        fail("TLS write to " + peer_ + ": " + why);
         return false;
       }
     } else {

@@ -62,6 +62,9 @@ public:
   ssize_t recv(char* buf, size_t size);
 
 private:
+  /// After a failed TLS write: the alert the server sent before it
+  /// closed, if one is there to read ("" if none).
+  std::string alert_after_write_failure();
   std::string fail(const std::string& what);
 
   int fd_ = -1;
