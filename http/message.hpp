@@ -42,8 +42,10 @@ struct request {
   header_list headers;   ///< names lower-cased
   byte_buffer body;      ///< de-chunked
   bool keep_alive = true; ///< the client lets the connection stay open
-  /// The client asked to switch protocols (`Upgrade:`). Not taken up yet:
-  /// such a request is answered as HTTP, then the connection closes.
+  /// The client asked to switch protocols (`Upgrade:`). A WebSocket
+  /// handshake (checked by the server first) is taken up by answering
+  /// `response::accept_websocket(handler)`; any other answer is sent as
+  /// HTTP, then the connection closes.
   bool upgrade = false;
   // -- set by the codec for the server, not for handlers ---------------------
   /// Non-zero: the request is malformed; answer this status and close.
@@ -75,6 +77,10 @@ struct response {
   /// without body_source and with an empty `body` (a HEAD answer that
   /// states the length a GET would get).
   uint64_t body_length = 0;
+  /// Set (by `accept_websocket`) in the answer to a WebSocket upgrade
+  /// request: the server switches protocols and this actor handles the
+  /// WebSocket (http/websocket.hpp). Ignored in other answers.
+  caf::actor ws_handler;
   // -- set by the server for the codec ---------------------------------------
   bool omit_body = false; ///< HEAD, 304: the head only
   bool data_only = false; ///< a piece of a streamed body: no head
@@ -85,6 +91,9 @@ struct response {
   /// A response with `content_type` (default text/plain) and `text`.
   static response text(uint16_t status, std::string_view text,
                        std::string_view content_type = "text/plain");
+
+  /// Takes up a WebSocket upgrade request: `handler` gets its messages.
+  static response accept_websocket(caf::actor handler);
 };
 
 /// The reason phrase of `status` ("Not Found"); "<unknown>" if none.
@@ -100,7 +109,8 @@ typename Inspector::result_type inspect(Inspector& f, request& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, response& x) {
   return f(caf::meta::type_name("actio.http.response"), x.status, x.headers,
-           x.body, x.body_source, x.body_length, x.omit_body, x.data_only, x.chunk);
+           x.body, x.body_source, x.body_length, x.ws_handler, x.omit_body,
+           x.data_only, x.chunk);
 }
 
 } // namespace actio::http

@@ -250,10 +250,10 @@ struct request_codec::impl {
       new_head();
       request r = std::move(cur);
       cur = request{};
-      if (r.upgrade) { // no protocol switch yet: answer, then close
+      if (r.upgrade) { // the bytes after the head are another protocol's
         r.keep_alive = false;
         failed = true;
-        return {std::move(r), size, {}};
+        return {std::move(r), n, {}};
       }
       return {std::move(r), n, {}};
     }

@@ -13,13 +13,15 @@
 
 #include "actio/drivers/errc.hpp"
 #include "actio/http/date.hpp"
+#include "actio/http/detail/websocket_session.hpp"
+#include "actio/http/websocket_handshake.hpp"
 #include "actio/io/framed.hpp"
 
 namespace actio::http {
 
 namespace {
 
-using self_t = io::framed_self<request_codec>;
+using self_t = detail::server_self;
 
 /// One request's place in the answer order.
 struct slot {
@@ -27,6 +29,7 @@ struct slot {
   bool head = false;       // HEAD: no body
   bool keep_alive = true;  // the client's wish
   bool interim = false;    // 100 Continue
+  bool websocket = false;  // a checked WebSocket handshake
   uint16_t version = 11;
   response res;
 };
@@ -49,6 +52,15 @@ public:
       push_error(req.error, req.error_text);
       return;
     }
+    bool websocket = wants_websocket(req);
+    if (websocket) {
+      auto refusal = check_websocket_upgrade(req, opts_.websocket.origins);
+      if (refusal.status != 0) {
+        push_error(std::move(refusal));
+        return;
+      }
+      ws_request_ = req; // (for the 101 and ws_opened)
+    }
     if (req.interim) {
       slot s;
       s.ready = s.interim = true;
@@ -65,6 +77,7 @@ public:
     s.head = req.method == "HEAD";
     s.keep_alive = req.keep_alive;
     s.version = req.version;
+    s.websocket = websocket;
     if (!req.keep_alive)
       closing_ = true; // what follows it is not read
     queue_.push_back(std::move(s));
@@ -82,6 +95,8 @@ public:
   }
 
   void on_timer(op_id id) {
+    if (ws_ && ws_->on_timer(id))
+      return;
     if (id == linger_) {
       self_.close();
       return;
@@ -108,6 +123,8 @@ public:
     ended_ = true;
     cancel_timer();
     stop_source();
+    if (ws_)
+      ws_->on_closed();
     for (auto& s : queue_)
       if (s.res.body_source)
         self_.connection()->send_exit(s.res.body_source,
@@ -115,13 +132,51 @@ public:
     queue_.clear();
   }
 
+  /// WebSocket traffic once the protocol was switched; false before.
+  bool on_websocket(server_frame& f) {
+    if (!ws_)
+      return false;
+    ws_->on_frame(f.ws);
+    return true;
+  }
+
+  caf::result<void> ws_send(ws_message& m) {
+    if (!ws_)
+      return make_actio_error(errc::closed, "not a WebSocket connection");
+    return ws_->send(m);
+  }
+
+  void ws_close_from(ws_close& c) {
+    if (ws_)
+      ws_->close(valid_close_code(c.code) ? c.code : ws_status::internal_error,
+                 std::move(c.reason));
+  }
+
+  void on_read_closed() {
+    if (ws_)
+      ws_->on_read_closed();
+    else
+      wind_down();
+  }
+
+  void on_draining() {
+    if (ws_)
+      ws_->close(ws_status::going_away, "server shutting down");
+    else
+      wind_down();
+  }
+
 private:
   void push_error(uint16_t status, const std::string& text) {
+    push_error(response::text(status, text + "\n"));
+  }
+
+  void push_error(response r) {
     closing_ = true;
     slot s;
     s.ready = true;
     s.keep_alive = false;
-    s.res = response::text(status, text + "\n");
+    s.res = std::move(r);
     queue_.push_back(std::move(s));
     ++next_;
     flush();
@@ -153,6 +208,12 @@ private:
         self_.send(cont);
         continue;
       }
+      if (s.websocket && s.res.ws_handler) {
+        switch_protocols(std::move(s.res.ws_handler));
+        return;
+      }
+      if (s.res.ws_handler) // (accept_websocket for something else)
+        s.res = response::text(500, "not a WebSocket handshake\n");
       bool last = !s.keep_alive || (closing_ && queue_.empty());
       auto& r = s.res;
       prepare(s, last);
@@ -181,6 +242,18 @@ private:
     }
     if (!ended_ && queue_.empty() && !source_)
       arm_timer();
+  }
+
+  /// Answers 101, then the connection speaks WebSocket (the codec held
+  /// back the bytes after the upgrade request until now).
+  void switch_protocols(caf::actor handler) {
+    cancel_timer();
+    self_.send(websocket_switch(ws_request_));
+    self_.codec().switch_to_websocket();
+    ws_ = std::make_shared<detail::websocket_session>(
+      self_, std::move(handler), opts_.websocket, opts_.framed.max_send_queue);
+    ws_->open(std::move(ws_request_));
+    self_.resume(); // decode what arrived after the request
   }
 
   /// Sets the headers the server owns; a body of unknown length to an
@@ -320,6 +393,8 @@ private:
   bool last_ = false;    // close after the streamed response
   op_id timer_ = 0;
   op_id linger_ = 0;
+  request ws_request_; // the WebSocket handshake being answered
+  std::shared_ptr<detail::websocket_session> ws_;
 };
 
 } // namespace
@@ -327,16 +402,22 @@ private:
 net::connection_factory server(server_options opts) {
   auto lim = opts.request_limits;
   auto fopts = opts.framed;
-  return io::framed_with<request_codec>(
-    [lim] { return request_codec{lim}; },
+  auto max_ws = opts.websocket.max_message;
+  return io::framed_with<server_codec>(
+    [lim, max_ws] { return server_codec{lim, max_ws}; },
     [opts](self_t self) -> caf::behavior {
       auto s = std::make_shared<session>(self, opts);
       s->start();
       return {
-        [s](request& req) { s->on_request(req); },
+        [s](server_frame& f) {
+          if (!s->on_websocket(f))
+            s->on_request(f.req);
+        },
+        [s](ws_message& m) { return s->ws_send(m); },
+        [s](ws_close& c) { s->ws_close_from(c); },
         [s](const timer_expired& t) { s->on_timer(t.id); },
-        [s](const read_closed&) { s->wind_down(); },
-        [s](const draining&) { s->wind_down(); },
+        [s](const read_closed&) { s->on_read_closed(); },
+        [s](const draining&) { s->on_draining(); },
         [s](const connection_closed&) { s->on_closed(); },
       };
     },

@@ -38,6 +38,7 @@
 
 #include "actio/http/message.hpp"
 #include "actio/http/request_codec.hpp"
+#include "actio/http/websocket.hpp"
 #include "actio/io/framed_core.hpp"
 #include "actio/net/connection.hpp"
 
@@ -60,6 +61,8 @@ struct server_options {
   /// After the last response of a closing connection, the client's EOF is
   /// awaited this long (the input is discarded), then it is closed.
   std::chrono::milliseconds linger{5000};
+  /// WebSocket limits and allowed origins (http/websocket.hpp).
+  websocket_options websocket;
   io::framed_options framed;
 };
 

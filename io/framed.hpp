@@ -139,9 +139,18 @@ public:
     st_->pause();
   }
 
-  /// Delivers what waited, in order, from the mailbox.
+  /// Delivers what waited, in order, from the mailbox, and tries decoding
+  /// again (also when not paused: after the codec changed its mind about
+  /// bytes it held back, say a protocol switch).
   void resume() const {
     st_->resume();
+  }
+
+  /// Delivers `rp` (an empty answer) once the bytes sent so far were
+  /// written, or the write's error: how a frame sent for another actor is
+  /// acknowledged, as `send_frame_atom` is.
+  void ack_when_written(caf::response_promise rp) const {
+    st_->ack_when_written(std::move(rp));
   }
 
   bool paused() const noexcept {

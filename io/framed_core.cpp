@@ -182,6 +182,7 @@ void framed_core::resume() {
 
 void framed_core::on_resume() {
   resume_sent_ = false;
+  stalled_ = false; // the codec may take now what it held back
   while (!paused_ && !held_.empty() && !closing_ && !discarding_) {
     auto frame = std::move(held_.front());
     held_.pop_front();
