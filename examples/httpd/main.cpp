@@ -1,9 +1,12 @@
 // actio-httpd: an HTTP/1.1 server for the files under a directory, plus
-// `GET /hello` answering the 13 bytes "Hello, World!" (text/plain).
+// `GET /hello` answering the 13 bytes "Hello, World!" (text/plain), and a
+// WebSocket echo at `/ws` (each message sent back as it came; a GET of /ws
+// that is not a WebSocket handshake gets 426).
 //
 // Run:   build/bin/actio-httpd --port 8080 --root DIR [--host 127.0.0.1]
 //        (options: --help; --actio.io.drivers=N, --actio.io.backend=...)
 // Try:   curl -i http://127.0.0.1:8080/hello; curl -O http://127.0.0.1:8080/FILE
+//        /usr/bin/python3 -m websockets ws://127.0.0.1:8080/ws  (python3-websockets)
 // Stop:  Ctrl-C (SIGINT) or SIGTERM: the port closes, connections answer
 //        what they received and end; a second signal exits at once.
 //
@@ -21,6 +24,8 @@
 #include "actio/actors/runtime.hpp"
 #include "actio/http/server.hpp"
 #include "actio/http/static_files.hpp"
+#include "actio/http/websocket_echo.hpp"
+#include "actio/http/websocket_handshake.hpp"
 #include "actio/io/file_service.hpp"
 #include "actio/net/serve.hpp"
 #include "actio/net/tcp_listener.hpp"
@@ -47,11 +52,20 @@ struct httpd_config : actio::config {
   }
 };
 
-caf::behavior site(caf::event_based_actor* self, caf::actor files) {
+caf::behavior site(caf::event_based_actor* self, caf::actor files,
+                   caf::actor ws_echo) {
   return {
-    [self, files](actio::http::request& req) -> caf::result<actio::http::response> {
+    [self, files, ws_echo](actio::http::request& req)
+      -> caf::result<actio::http::response> {
       if (req.path == "/hello")
         return actio::http::response::text(200, "Hello, World!");
+      if (req.path == "/ws") { // (the server checked the handshake already)
+        if (actio::http::wants_websocket(req))
+          return actio::http::response::accept_websocket(ws_echo);
+        auto r = actio::http::response::text(426, "a WebSocket endpoint\n");
+        r.headers.emplace_back("Upgrade", "websocket");
+        return r;
+      }
       self->delegate(files, std::move(req)); // files answers the connection
       return caf::delegated<actio::http::response>{};
     },
@@ -66,6 +80,7 @@ int main(int argc, char** argv) {
   actio::cli::tool tool{"actio-httpd", "",
                         "HTTP/1.1 server for the files under --root DIR; "
                         "GET /hello answers \"Hello, World!\"; "
+                        "/ws is a WebSocket echo; "
                         "SIGINT/SIGTERM drain and stop."};
   httpd_config cfg;
   if (auto status = cfg.parse_args(tool, argc, argv))
@@ -87,7 +102,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   actio::http::server_options opts;
-  opts.handler = sys.spawn(site, *files);
+  opts.handler = sys.spawn(site, *files, actio::http::spawn_websocket_echo(sys));
   opts.request_limits.max_body = cfg.max_body;
   opts.request_timeout = std::chrono::milliseconds{
     static_cast<int64_t>(std::max(cfg.request_timeout, 0.001) * 1000)};
