@@ -148,7 +148,8 @@ public:
 
   void ws_close_from(ws_close& c) {
     if (ws_)
-      ws_->close(c.code, std::move(c.reason));
+      ws_->close(valid_close_code(c.code) ? c.code : ws_status::internal_error,
+                 std::move(c.reason));
   }
 
   void on_read_closed() {

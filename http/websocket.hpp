@@ -3,7 +3,7 @@
 /// WebSockets (RFC 6455) on the HTTP server (http/server.hpp), as actor
 /// messages. A handler answers an upgrade request (`request::upgrade`,
 /// `Upgrade: websocket`, handshake already checked by the server) with
-/// `response::websocket(actor)`; the server answers `101 Switching
+/// `response::accept_websocket(actor)`; the server answers `101 Switching
 /// Protocols` and from then on that actor (the WebSocket handler, one per
 /// connection or shared) gets
 /// - `ws_opened{connection, request}` first (a `tell`);
@@ -20,7 +20,8 @@
 ///   `framed_options::max_send_queue` unwritten bytes: a client that never
 ///   reads is not buffered without bound);
 /// - `ws_close{code, reason}`: the close handshake (then the connection
-///   closes; `ws_closed` follows).
+///   closes; `ws_closed` follows); a code a close frame may not carry
+///   (`valid_close_code`) is sent as 1011.
 /// Pings are answered with pongs by the server; pongs are dropped.
 
 #include <chrono>

@@ -90,11 +90,3 @@ TEST_P(websocket_malformed_test, utf8_split_across_fragments_is_accepted) {
   EXPECT_EQ(f.op, 0x1);
   EXPECT_EQ(f.payload, "caf\xC3\xA9 \xE2\x82\xAC");
 }
-
-TEST_P(websocket_malformed_test, client_close_is_answered_with_its_code) {
-  auto c = open();
-  EXPECT_TRUE(ws::closes_with(*c, ws::frame(0x88, ws::close_payload(4001, "bye")),
-                              4001));
-  auto d = open();
-  EXPECT_TRUE(ws::closes_with(*d, ws::frame(0x88, ""), 1005)); // no code: none back
-}

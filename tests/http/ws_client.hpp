@@ -113,6 +113,7 @@ inline server_frame read_frame(conn& c, clock::duration timeout = 20s) {
 
 /// Sends `bytes`, then expects a close frame with `code` (skipping nothing
 /// else) and the server's EOF: the server ended this connection properly.
+/// Then closes the socket, as a client does at the end of the handshake.
 inline ::testing::AssertionResult closes_with(conn& c, const std::string& bytes,
                                               uint16_t code) {
   if (!c.send(bytes))
@@ -125,6 +126,8 @@ inline ::testing::AssertionResult closes_with(conn& c, const std::string& bytes,
                                          << ", want " << code;
   if (!c.closed())
     return ::testing::AssertionFailure() << "no EOF after the close frame";
+  ::close(c.fd);
+  c.fd = -1;
   return ::testing::AssertionSuccess();
 }
 

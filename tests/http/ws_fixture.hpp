@@ -5,7 +5,9 @@
 // gets a per-connection actor that, once open, sends `flood_count`
 // binary messages of `flood_size` bytes to the connection at once, without
 // waiting, and counts the answers (written, or refused with
-// write_queue_full); any other path is 404.
+// write_queue_full); `/bye` gets a per-connection actor that answers a
+// text message "N" with `ws_close{N, "bye"}` and records the code of its
+// `ws_closed`; any other path is 404.
 
 #include <atomic>
 #include <cstring>
@@ -61,6 +63,23 @@ inline caf::behavior flooder(caf::event_based_actor* self,
   };
 }
 
+/// `ws_closed`'s code at `/bye` (0 until then).
+inline caf::behavior closer(caf::event_based_actor* self,
+                            std::shared_ptr<std::atomic<int>> closed_code) {
+  return {
+    [=](http::ws_message& m) {
+      auto code = static_cast<uint16_t>(std::stoi(m.data));
+      self->send(caf::actor_cast<caf::actor>(self->current_sender()),
+                 http::ws_close{code, "bye"});
+    },
+    [](const http::ws_opened&) {},
+    [=](const http::ws_closed& c) {
+      *closed_code = c.code;
+      self->quit();
+    },
+  };
+}
+
 class websocket_test : public backend_test {
 protected:
   void SetUp() override {
@@ -70,6 +89,7 @@ protected:
     echo_ = http::spawn_websocket_echo(sys());
     auto echo = echo_;
     auto counts = counts_;
+    auto closed = closed_code_;
     opts_.handler = sys().spawn([=](caf::event_based_actor* self) -> caf::behavior {
       return {
         [=](http::request& req) -> caf::result<http::response> {
@@ -77,6 +97,8 @@ protected:
             return http::response::accept_websocket(echo);
           if (req.path == "/flood" && http::wants_websocket(req))
             return http::response::accept_websocket(self->spawn(flooder, counts));
+          if (req.path == "/bye" && http::wants_websocket(req))
+            return http::response::accept_websocket(self->spawn(closer, closed));
           return http::response::text(404, "no\n");
         },
       };
@@ -114,6 +136,7 @@ protected:
   http::server_options opts_;
   caf::actor echo_;
   std::shared_ptr<flood_counts> counts_ = std::make_shared<flood_counts>();
+  std::shared_ptr<std::atomic<int>> closed_code_ = std::make_shared<std::atomic<int>>(0);
   uint16_t port_ = 0;
 };
 
