@@ -48,7 +48,9 @@
 #include <cstdlib>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <thread>
+#include <vector>
 
 #include <caf/scoped_actor.hpp>
 
@@ -63,6 +65,7 @@
 #include "node_settings.hpp"
 #include "registry.hpp"
 #include "session.hpp"
+#include "web_gateway.hpp"
 
 namespace {
 
@@ -78,6 +81,7 @@ struct chat_config : actio::node_config {
   size_t max_rooms = 1000;
   double idle_timeout = 300;
   size_t max_clients = 10000;
+  int http_port = -1;
   chat_config() {
     opt_group{custom_options_, "global"}
       .add(host, "host", "address to listen on (default 127.0.0.1)")
@@ -103,6 +107,9 @@ struct chat_config : actio::node_config {
       .add(idle_timeout, "idle-timeout",
            "seconds without a byte to or from a client before it is "
            "disconnected, 0 = never (default 300)")
+      .add(http_port, "http-port",
+           "also serve the browser chat (a page at /, a WebSocket at /ws) "
+           "on this port of --host, 0 = any (default: off)")
       .add(drain_timeout, "drain-timeout",
            "seconds a graceful stop waits for clients (default 5)");
     tls.add_server_options(custom_options_);
@@ -154,6 +161,9 @@ int main(int argc, char** argv) {
       || cfg.max_line == 0 || cfg.max_queue == 0)
     return tool.usage_error("--max-frame must be 1..16777215, --max-line "
                             "and --max-queue positive");
+  if (cfg.http_port < -1 || cfg.http_port > 65535)
+    return tool.usage_error("--http-port: '" + std::to_string(cfg.http_port)
+                            + "' is not a port number (0-65535)");
   auto fo = chat::federation_settings(cfg.chat_node, cfg.node);
   if (!fo)
     return tool.usage_error(actio::describe(fo.error()));
@@ -192,14 +202,15 @@ int main(int argc, char** argv) {
   co.limits.max_queued = cfg.max_queue + 2 * cfg.max_frame + 64 * 1024;
   co.limits.high_watermark = co.limits.max_queued;
   co.limits.low_watermark = co.limits.max_queued / 2;
-  auto srv = actio::net::tcp_listen(
-    **rt, {cfg.host, cfg.port},
-    [registry, so](actio::net::connection* self) {
-      return chat::session(self, registry, so);
-    },
-    co);
+  auto sessions = [registry, so](actio::net::connection* self) {
+    return chat::session(self, registry, so);
+  };
+  auto srv = actio::net::tcp_listen(**rt, {cfg.host, cfg.port}, sessions, co);
   caf::scoped_actor self{sys};
+  std::optional<chat::web_gateway> web;
   auto stop = [&](caf::actor federation) {
+    if (web)
+      web->stop();
     if (federation)
       self->send_exit(federation, caf::exit_reason::user_shutdown);
     self->send_exit(registry, caf::exit_reason::user_shutdown);
@@ -212,6 +223,24 @@ int main(int argc, char** argv) {
   }
   std::cout << "actio-chat: listening on " << cfg.host << ':' << srv->port
             << (co.tls ? " with TLS" : "") << " (backend " << (*rt)->backend_name() << ")" << std::endl;
+  std::vector<caf::actor> listeners{srv->actor};
+  if (cfg.http_port >= 0) {
+    chat::web_options wo;
+    wo.host = cfg.host;
+    wo.port = static_cast<uint16_t>(cfg.http_port);
+    wo.conn.tls = co.tls;
+    auto gw = chat::start_web(**rt, wo, sessions, co);
+    if (!gw) {
+      std::cerr << "actio-chat: --http-port: " << sys.render(gw.error()) << '\n';
+      stop(nullptr);
+      return 1;
+    }
+    web = std::move(*gw);
+    listeners.push_back(web->sessions.actor);
+    listeners.push_back(web->http.actor);
+    std::cout << "actio-chat: web chat on " << (co.tls ? "https://" : "http://")
+              << cfg.host << ':' << web->port << "/" << std::endl;
+  }
   caf::actor federation;
   if (node_mode) {
     federation = chat::spawn_federation(sys, registry, *fo);
@@ -223,5 +252,5 @@ int main(int argc, char** argv) {
   actio::net::serve_options opts{
     "actio-chat", actio::net::drain_timeout_of(cfg.drain_timeout), &std::cout};
   opts.on_stop.emplace_back([&] { stop(federation); });
-  return actio::net::serve(**rt, {srv->actor}, std::move(opts));
+  return actio::net::serve(**rt, std::move(listeners), std::move(opts));
 }
