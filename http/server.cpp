@@ -153,10 +153,12 @@ public:
   }
 
   void on_read_closed() {
-    if (ws_)
+    if (ws_) {
       ws_->on_read_closed();
-    else
-      wind_down();
+      return;
+    }
+    peer_eof_ = true;
+    wind_down();
   }
 
   void on_draining() {
@@ -253,6 +255,10 @@ private:
     ws_ = std::make_shared<detail::websocket_session>(
       self_, std::move(handler), opts_.websocket, opts_.framed.max_send_queue);
     ws_->open(std::move(ws_request_));
+    if (peer_eof_) { // the client half-closed before the switch: 1006
+      self_.finish(); // (the 101 is written first)
+      return;
+    }
     self_.resume(); // decode what arrived after the request
   }
 
@@ -387,6 +393,7 @@ private:
   uint64_t next_ = 0;  // of the next request
   bool closing_ = false; // no further requests: close after the queue
   bool ended_ = false;   // finishing or closed
+  bool peer_eof_ = false; // read_closed came (before a WebSocket switch)
   caf::actor source_;    // the body being streamed
   uint64_t remaining_ = 0; // or unknown_length until the source's end
   bool chunked_ = false;   // the body is written as chunks

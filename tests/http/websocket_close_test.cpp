@@ -2,7 +2,10 @@
 // code (none if it sent none) and the handler's `ws_closed` carries it; a
 // handler's `ws_close` sends its code and reason (a code a close frame may
 // not carry goes out as 1011) and the server then ends the connection; a
-// client that vanishes without a close frame is reported as 1006.
+// client that vanishes without a close frame (also one that half-closed
+// before the switch) is reported as 1006.
+
+#include <sys/socket.h>
 
 #include <string>
 
@@ -56,6 +59,16 @@ TEST_P(websocket_close_test, a_vanished_client_is_1006) {
   ASSERT_EQ(ws::read_frame(*c).op, 0xA); // open and served
   ::close(c->fd);
   c->fd = -1;
+  EXPECT_TRUE(wait_until([&] { return closed_code_->load() == 1006; }, 20s))
+    << closed_code_->load();
+}
+
+TEST_P(websocket_close_test, a_client_half_closed_before_the_switch_is_1006) {
+  ws::conn c{port_};
+  ASSERT_TRUE(c.send(ws::upgrade_request("/bye")));
+  ::shutdown(c.fd, SHUT_WR);
+  EXPECT_EQ(c.read(true).status, 101);
+  EXPECT_TRUE(c.closed()) << "the connection outlived its client";
   EXPECT_TRUE(wait_until([&] { return closed_code_->load() == 1006; }, 20s))
     << closed_code_->load();
 }
