@@ -32,6 +32,7 @@ bool readiness_driver<Poller>::send_to(socket_id id, op_id op, byte_buffer buf,
                                        const sockaddr_storage& to,
                                        socklen_t len,
                                        caf::response_promise rp) {
+  counters_.request(driver_request::send_to);
   auto* s = find(id);
   if (s == nullptr)
     return false;

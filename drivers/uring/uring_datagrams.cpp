@@ -33,6 +33,7 @@ caf::error uring_driver::connect_datagram(socket_id id,
 bool uring_driver::send_to(socket_id id, op_id op, byte_buffer buf,
                            const sockaddr_storage& to, socklen_t len,
                            caf::response_promise rp) {
+  counters_.request(driver_request::send_to);
   auto* s = find(id);
   if (s == nullptr)
     return false;
