@@ -69,3 +69,21 @@ public:
 };
 
 } // namespace actio
+
+/// Declares every `file_backend` override inside an implementing class
+/// (file_pool, aio_files, uring_driver): the interface is listed once,
+/// here, so an implementation cannot drift from it, and the contracts are
+/// read above rather than in three copies. Each implementation's header
+/// says only what differs (e.g. which operations can be cancelled).
+#define ACTIO_FILE_BACKEND_OVERRIDES                                           \
+  void open_file(std::string path, int flags, unsigned mode,                   \
+                 caf::response_promise rp) override;                           \
+  void read_at(actio::file_id file, uint64_t offset, size_t len,               \
+               actio::op_id id, caf::response_promise rp) override;            \
+  void write_at(actio::file_id file, uint64_t offset, actio::byte_buffer buf,  \
+                actio::op_id id, caf::response_promise rp) override;           \
+  void sync_file(actio::file_id file, bool datasync,                           \
+                 caf::response_promise rp) override;                           \
+  void stat_file(actio::file_id file, caf::response_promise rp) override;      \
+  void close_file(actio::file_id file, caf::response_promise rp) override;     \
+  bool cancel_file_op(actio::op_id id) override

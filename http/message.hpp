@@ -26,6 +26,12 @@ using header_list = std::vector<std::pair<std::string, std::string>>;
 /// source for its next 1..max bytes (see `response::body_source`).
 using pull_atom = caf::atom_constant<caf::atom("http_pull")>;
 
+/// `response::body_length` of a streamed body whose length is not known up
+/// front: the source answers an empty buffer at its end, and the server
+/// writes the body chunked (`Transfer-Encoding: chunked`) to an HTTP/1.1
+/// client, delimited by closing the connection to an HTTP/1.0 client.
+inline constexpr uint64_t unknown_length = ~uint64_t{0};
+
 /// One request, body included (bounded by `limits::max_body`).
 struct request {
   std::string method;  ///< "GET", "HEAD", "POST", ...
@@ -51,9 +57,10 @@ struct request {
   const std::string* header(std::string_view name) const;
 };
 
-/// A response. The server adds `Date`, `Content-Length` and `Connection`;
-/// a handler sets the status, its own headers and the body, or streams a
-/// body of known length from `body_source`.
+/// A response. The server adds `Date`, `Content-Length` (or
+/// `Transfer-Encoding: chunked`) and `Connection`; a handler sets the
+/// status, its own headers and the body, or streams a body from
+/// `body_source`.
 struct response {
   uint16_t status = 200;
   header_list headers;
@@ -63,13 +70,17 @@ struct response {
   /// previous one was written (backpressure); `body` is ignored. The
   /// server sends it an exit message when it is done with it.
   caf::actor body_source;
-  /// The streamed body's length; also the Content-Length of an answer
+  /// The streamed body's length, or `unknown_length` (then the source's
+  /// empty answer ends the body); also the Content-Length of an answer
   /// without body_source and with an empty `body` (a HEAD answer that
   /// states the length a GET would get).
   uint64_t body_length = 0;
   // -- set by the server for the codec ---------------------------------------
   bool omit_body = false; ///< HEAD, 304: the head only
   bool data_only = false; ///< a piece of a streamed body: no head
+  /// With `data_only`: the piece is written as one chunk of a chunked
+  /// body; an empty one is the last chunk (`0\r\n\r\n`).
+  bool chunk = false;
 
   /// A response with `content_type` (default text/plain) and `text`.
   static response text(uint16_t status, std::string_view text,
@@ -89,7 +100,7 @@ typename Inspector::result_type inspect(Inspector& f, request& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, response& x) {
   return f(caf::meta::type_name("actio.http.response"), x.status, x.headers,
-           x.body, x.body_source, x.body_length, x.omit_body, x.data_only);
+           x.body, x.body_source, x.body_length, x.omit_body, x.data_only, x.chunk);
 }
 
 } // namespace actio::http

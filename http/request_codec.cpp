@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 #include <cstring>
 #include <string>
 
@@ -329,8 +330,17 @@ void request_codec::encode(const response& res, byte_buffer& out) const {
     }
     put("\r\n");
   }
-  if (!res.omit_body)
+  if (res.omit_body)
+    return;
+  if (res.data_only && res.chunk) { // size in hex, CRLF, data, CRLF
+    char size[24];
+    auto n = std::snprintf(size, sizeof(size), "%zx\r\n", res.body.size());
+    put(std::string_view{size, static_cast<size_t>(n)});
     out.insert(out.end(), res.body.begin(), res.body.end());
+    put("\r\n"); // after the last chunk ("0\r\n"): the empty trailer
+    return;
+  }
+  out.insert(out.end(), res.body.begin(), res.body.end());
 }
 
 const char* reason_phrase(uint16_t status) {

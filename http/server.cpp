@@ -156,6 +156,8 @@ private:
       bool last = !s.keep_alive || (closing_ && queue_.empty());
       auto& r = s.res;
       prepare(s, last);
+      if (last)
+        closing_ = true; // (a close-delimited body makes it the last)
       bool stream = r.body_source && !r.omit_body && r.body_length > 0;
       if (r.body_source && !stream)
         self_.connection()->send_exit(r.body_source,
@@ -163,6 +165,7 @@ private:
       if (stream) {
         source_ = r.body_source;
         remaining_ = r.body_length;
+        chunked_ = r.body_length == unknown_length && s.version >= 11;
         last_ = last;
         r.omit_body = true; // the head; the body is pulled
       }
@@ -180,7 +183,9 @@ private:
       arm_timer();
   }
 
-  void prepare(slot& s, bool last) {
+  /// Sets the headers the server owns; a body of unknown length to an
+  /// HTTP/1.0 client ends with the connection (`last` becomes true).
+  void prepare(slot& s, bool& last) {
     auto& r = s.res;
     auto& hs = r.headers;
     hs.erase(std::remove_if(hs.begin(), hs.end(),
@@ -194,9 +199,16 @@ private:
              hs.end());
     bool no_body = r.status < 200 || r.status == 204 || r.status == 304;
     hs.emplace_back("Date", current_date());
-    if (!no_body) {
+    bool unknown = r.body_source && r.body_length == unknown_length;
+    if (no_body) {
+      // no framing headers
+    } else if (!unknown) {
       auto len = r.body_source || r.body.empty() ? r.body_length : r.body.size();
       hs.emplace_back("Content-Length", std::to_string(len));
+    } else if (s.version >= 11) {
+      hs.emplace_back("Transfer-Encoding", "chunked");
+    } else if (!s.head) {
+      last = true; // close-delimited
     }
     if (last)
       hs.emplace_back("Connection", "close");
@@ -217,17 +229,26 @@ private:
   void piece(byte_buffer bytes) {
     if (!source_)
       return;
-    if (bytes.empty() || bytes.size() > remaining_) {
+    if (bytes.empty() && remaining_ == unknown_length) { // the body's end
+      remaining_ = 0;
+      if (!chunked_) {
+        written();
+        return;
+      }
+      // the last chunk, written like the others
+    } else if (bytes.empty() || bytes.size() > remaining_) {
       abort_stream(make_actio_error(errc::truncated,
                                     "http body source gave "
                                       + std::to_string(bytes.size())
                                       + " bytes, " + std::to_string(remaining_)
                                       + " expected"));
       return;
+    } else if (remaining_ != unknown_length) {
+      remaining_ -= bytes.size();
     }
-    remaining_ -= bytes.size();
     response d;
     d.data_only = true;
+    d.chunk = chunked_;
     d.body = std::move(bytes);
     // Sent through the connection's own request so that the answer comes
     // once the bytes are written: the next piece waits for that.
@@ -294,7 +315,8 @@ private:
   bool closing_ = false; // no further requests: close after the queue
   bool ended_ = false;   // finishing or closed
   caf::actor source_;    // the body being streamed
-  uint64_t remaining_ = 0;
+  uint64_t remaining_ = 0; // or unknown_length until the source's end
+  bool chunked_ = false;   // the body is written as chunks
   bool last_ = false;    // close after the streamed response
   op_id timer_ = 0;
   op_id linger_ = 0;

@@ -17,7 +17,7 @@
 /// concurrently and answered in order; `Connection: close` closes after
 /// that response; HEAD gets the head a GET would; `Expect: 100-continue`
 /// gets `100 Continue` (in order) before the body is read; every response
-/// gets `Date`, `Content-Length` and, when the connection ends after it,
+/// gets `Date`, `Content-Length` (or `Transfer-Encoding: chunked`) and, when the connection ends after it,
 /// `Connection: close`. A malformed request (request_codec.hpp) is
 /// answered with its status and `Connection: close`, and only that
 /// connection closes. A request that has not fully arrived within
@@ -27,7 +27,9 @@
 ///
 /// A response with a `body_source` streams its body: the next piece is
 /// pulled only once the previous one was written, so a slow client holds
-/// at most one piece (`stream_chunk`) in this server.
+/// at most one piece (`stream_chunk`) in this server. A body of
+/// `unknown_length` is written chunked to HTTP/1.1 clients and ends with the
+/// connection for HTTP/1.0 clients.
 
 #include <chrono>
 #include <cstddef>

@@ -114,21 +114,11 @@ public:
   aio_files(const aio_files&) = delete;
   aio_files& operator=(const aio_files&) = delete;
 
-  // -- requests (driver thread only); contracts as in file_pool ---------------
+  // -- requests (driver thread only) -----------------------------------------
 
-  void open_file(std::string path, int flags, unsigned mode,
-                 caf::response_promise rp) override;
-  void read_at(file_id file, uint64_t offset, size_t len, op_id id,
-               caf::response_promise rp) override;
-  void write_at(file_id file, uint64_t offset, byte_buffer buf, op_id id,
-                caf::response_promise rp) override;
-  void sync_file(file_id file, bool datasync, caf::response_promise rp) override;
-  void stat_file(file_id file, caf::response_promise rp) override;
-  void close_file(file_id file, caf::response_promise rp) override;
-
-  /// Cancels read_at/write_at `id`, queued or in flight (see above). False
-  /// if no such request is pending.
-  bool cancel_file_op(op_id id) override;
+  // The file_backend calls (drivers/file_backend.hpp); cancel_file_op
+  // cancels a read_at/write_at queued or in flight (see above).
+  ACTIO_FILE_BACKEND_OVERRIDES;
 
   // -- driver loop (driver thread only) ---------------------------------------
 

@@ -81,33 +81,11 @@ public:
   // operation and the path ("open /tmp/x: No such file or directory").
   // Requests on an unknown, stale or closing id fail with `errc::closed`.
 
-  /// openat(path, flags | O_CLOEXEC, mode) -> file_id (uint64_t).
-  void open_file(std::string path, int flags, unsigned mode,
-                 caf::response_promise rp) override;
-
-  /// Reads up to `len` bytes at `offset` -> byte_buffer, shorter only at EOF.
-  void read_at(file_id file, uint64_t offset, size_t len, op_id id,
-               caf::response_promise rp) override;
-
-  /// Writes all of `buf` at `offset` -> uint64_t bytes written.
-  void write_at(file_id file, uint64_t offset, byte_buffer buf, op_id id,
-                caf::response_promise rp) override;
-
-  /// fsync, or fdatasync when `datasync` -> caf::unit.
-  void sync_file(file_id file, bool datasync, caf::response_promise rp) override;
-
-  /// Size of the file (fstat) -> uint64_t.
-  void stat_file(file_id file, caf::response_promise rp) override;
-
-  /// Closes the file once its in-flight jobs finished -> caf::unit (or the
-  /// error of close(2); the descriptor is gone either way). From this call
-  /// on, requests on `file` fail with `errc::closed`.
-  void close_file(file_id file, caf::response_promise rp) override;
-
-  /// Cancels read_at/write_at `id` if it has not started yet: it completes
-  /// with `errc::cancelled` (at the next `drain`). Returns false if no such
-  /// job is waiting (unknown, running or finished).
-  bool cancel_file_op(op_id id) override;
+  // The file_backend calls (drivers/file_backend.hpp). Errors name the
+  // path ("open /tmp/x: No such file or directory"). cancel_file_op cancels
+  // a read_at/write_at only if it has not started yet: it completes with
+  // `errc::cancelled` at the next `drain`; running jobs are not cancelled.
+  ACTIO_FILE_BACKEND_OVERRIDES;
 
   // -- completions (driver thread only) ---------------------------------------
 

@@ -89,17 +89,7 @@ public:
 
   // -- file_backend (uring_files.cpp) -----------------------------------------
 
-  void open_file(std::string path, int flags, unsigned mode,
-                 caf::response_promise rp) override;
-  void read_at(file_id file, uint64_t offset, size_t len, op_id id,
-               caf::response_promise rp) override;
-  void write_at(file_id file, uint64_t offset, byte_buffer buf, op_id id,
-                caf::response_promise rp) override;
-  void sync_file(file_id file, bool datasync,
-                 caf::response_promise rp) override;
-  void stat_file(file_id file, caf::response_promise rp) override;
-  void close_file(file_id file, caf::response_promise rp) override;
-  bool cancel_file_op(op_id id) override;
+  ACTIO_FILE_BACKEND_OVERRIDES;
 
   // -- the loop -----------------------------------------------------------------
 

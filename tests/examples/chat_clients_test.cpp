@@ -41,26 +41,6 @@ void join_pb(chat_peer& p, const std::string& nick, const std::string& room) {
   }
 }
 
-/// A FIFO in a fresh temporary directory (removed with it).
-struct temp_fifo {
-  std::string dir, path;
-  temp_fifo() {
-    char tmpl[] = "/tmp/actio-chat-XXXXXX";
-    if (::mkdtemp(tmpl) != nullptr) {
-      dir = tmpl;
-      path = dir + "/stdin";
-      if (::mkfifo(path.c_str(), 0600) != 0)
-        path.clear();
-    }
-  }
-  ~temp_fifo() {
-    if (!path.empty())
-      ::unlink(path.c_str());
-    if (!dir.empty())
-      ::rmdir(dir.c_str());
-  }
-};
-
 TEST(chat_clients, dirty_text_reaches_every_client_cleaned_the_same) {
   chat_server srv{{"--rate=0"}};
   ASSERT_NE(srv.port, 0);

@@ -4,10 +4,12 @@
 // a blocking socket, every read bounded by a deadline.
 
 #include <poll.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <optional>
 #include <string>
 
@@ -179,6 +181,26 @@ private:
   bool eof_ = false;
   bool skip_welcome_ = true;
   bool first_line_seen_ = false;
+};
+
+/// A FIFO in a fresh temporary directory (removed with it).
+struct temp_fifo {
+  std::string dir, path;
+  temp_fifo() {
+    char tmpl[] = "/tmp/actio-chat-XXXXXX";
+    if (::mkdtemp(tmpl) != nullptr) {
+      dir = tmpl;
+      path = dir + "/stdin";
+      if (::mkfifo(path.c_str(), 0600) != 0)
+        path.clear();
+    }
+  }
+  ~temp_fifo() {
+    if (!path.empty())
+      ::unlink(path.c_str());
+    if (!dir.empty())
+      ::rmdir(dir.c_str());
+  }
 };
 
 inline chatpb::Request nick_request(const std::string& nick) {

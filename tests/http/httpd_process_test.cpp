@@ -14,6 +14,7 @@
 
 #include <gtest/gtest.h>
 
+#include "http/http_client.hpp"
 #include "support/net_client.hpp"
 
 using namespace std::chrono_literals;
@@ -63,15 +64,9 @@ protected:
       fs::remove_all(base_);
   }
 
-  /// Runs a program; its stdout (stderr too if `merge`).
   std::string run(const std::string& bin, const std::vector<std::string>& args,
                   bool merge = false) {
-    spawn_options o;
-    o.merge_stderr = merge;
-    auto c = spawn_process(bin, args, o);
-    auto out = c.read_all(60s);
-    EXPECT_EQ(c.stop(0, 30s), 0) << bin << " exit status";
-    return out;
+    return http_client::run_program(bin, args, merge);
   }
 
   /// curl ARGS -w '%{http_code}' into `file`: the status.

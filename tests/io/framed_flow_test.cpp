@@ -20,6 +20,7 @@
 #include "actio/io/framed.hpp"
 #include "actio/io/line_frames.hpp"
 #include "actio/net/tcp_listener.hpp"
+#include "support/collector.hpp"
 #include "support/fixture.hpp"
 #include "support/net_client.hpp"
 
@@ -65,22 +66,11 @@ protected:
     return srv ? srv->port : 0;
   }
 
-  struct reasons {
-    std::mutex mx;
-    std::condition_variable cv;
-    std::vector<caf::error> xs;
-    void push(caf::error e) {
-      std::lock_guard<std::mutex> g{mx};
-      xs.push_back(std::move(e));
-      cv.notify_all();
-    }
-    bool wait(size_t n) {
-      std::unique_lock<std::mutex> g{mx};
-      return cv.wait_for(g, 30s, [&] { return xs.size() >= n; });
-    }
-  };
 
-  std::shared_ptr<reasons> state_ = std::make_shared<reasons>();
+
+  /// Closing reasons, in order, waited for with a bound.
+  std::shared_ptr<test::collector<caf::error>> state_
+    = std::make_shared<test::collector<caf::error>>();
 };
 
 bool send_string(int fd, const std::string& s) {

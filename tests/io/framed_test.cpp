@@ -26,6 +26,7 @@
 #include "actio/net/unix_listener.hpp"
 #include "actio/proto/chat.pb.h"
 #include "actio/proto/protobuf_frames.hpp"
+#include "support/collector.hpp"
 #include "support/fixture.hpp"
 #include "support/net_client.hpp"
 
@@ -92,23 +93,11 @@ protected:
     return sys().render(err);
   }
 
-  /// Closing reasons, in order, waited for with a bound.
-  struct reasons {
-    std::mutex mx;
-    std::condition_variable cv;
-    std::vector<caf::error> xs;
-    void push(caf::error e) {
-      std::lock_guard<std::mutex> g{mx};
-      xs.push_back(std::move(e));
-      cv.notify_all();
-    }
-    bool wait(size_t n, std::chrono::seconds t = 30s) {
-      std::unique_lock<std::mutex> g{mx};
-      return cv.wait_for(g, t, [&] { return xs.size() >= n; });
-    }
-  };
 
-  std::shared_ptr<reasons> closed_ = std::make_shared<reasons>();
+
+  /// Closing reasons, in order, waited for with a bound.
+  std::shared_ptr<test::collector<caf::error>> closed_
+    = std::make_shared<test::collector<caf::error>>();
   caf::actor listener_;
 };
 
@@ -293,14 +282,8 @@ TEST_P(framed_test, peer_that_never_reads_stops_the_reading) {
     },
     {}, conn);
   // The client never reads, with a small receive buffer (no autotuning).
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  int small = 64 * 1024;
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  int fd = test::connect_tcp(port, 64 * 1024);
+  ASSERT_GE(fd, 0);
   std::string line(1023, 'p');
   line += '\n';
   std::string block;
@@ -349,14 +332,8 @@ TEST_P(framed_test, replies_larger_than_the_frames_stop_the_decoding) {
       }};
     },
     {}, conn);
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  int small = 64 * 1024;
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  int fd = test::connect_tcp(port, 64 * 1024); // never reads
+  ASSERT_GE(fd, 0);
   std::string lines;
   for (int i = 0; i < 10000; ++i)
     lines += "x\n"; // 20,000 bytes: within one read window

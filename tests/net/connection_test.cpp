@@ -161,15 +161,8 @@ TEST_P(connection_test, write_queue_watermarks_and_hard_limit) {
     },
     opts);
   // A small receive window keeps the kernel from absorbing the whole burst.
-  int rcvbuf = 64 * 1024;
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int fd = test::connect_tcp(port, 64 * 1024);
   ASSERT_GE(fd, 0);
-  setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
   // Wait until the server has queued (and partly refused) its burst.
   ASSERT_TRUE(test::wait_until([&] { return t->full > 0 && t->paused; }))
     << "full " << t->full << ", paused " << t->paused;

@@ -48,10 +48,12 @@ bool wait_fd(int fd, short events, clock::time_point deadline) {
 
 } // namespace
 
-int connect_tcp(uint16_t port) {
+int connect_tcp(uint16_t port, int rcvbuf) {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0)
     return -1;
+  if (rcvbuf > 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(port);

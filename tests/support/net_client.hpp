@@ -16,8 +16,11 @@ namespace actio::test {
 using namespace std::chrono_literals;
 using clock = std::chrono::steady_clock;
 
-/// Connects to 127.0.0.1:port (blocking socket); -1 on failure.
-int connect_tcp(uint16_t port);
+/// Connects to 127.0.0.1:port (blocking socket); -1 on failure. A
+/// non-zero `rcvbuf` sets SO_RCVBUF before connecting (a small, fixed
+/// receive window: the kernel does not autotune it, so a client that
+/// never reads pushes back early).
+int connect_tcp(uint16_t port, int rcvbuf = 0);
 
 /// A socket bound to a 127.0.0.1 port (OS-chosen) that does not listen:
 /// connecting to `port` is refused while `fd` stays open.
