@@ -1,5 +1,6 @@
 #include "actio/actors/metrics.hpp"
 
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 
@@ -25,12 +26,15 @@ std::string format_value(double v) {
     return "NaN";
   if (std::isinf(v))
     return v > 0 ? "+Inf" : "-Inf";
-  char buf[32];
-  if (v == std::floor(v) && std::fabs(v) < 9007199254740992.0)
-    std::snprintf(buf, sizeof(buf), "%.0f", v);
-  else
-    std::snprintf(buf, sizeof(buf), "%.17g", v);
-  return buf;
+  char buf[64];
+  if (v == std::floor(v) && std::fabs(v) < 9007199254740992.0) {
+    std::snprintf(buf, sizeof(buf), "%.0f", v); // integers as integers
+    return buf;
+  }
+  // The shortest text that reads back as the same double (0.25, not
+  // 0.25000000000000000), exponent when shorter: what Go's 'g' writes.
+  auto r = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::general);
+  return std::string(buf, r.ptr);
 }
 
 } // namespace

@@ -28,9 +28,9 @@ void write_unit(const std::string& backend, driver_unit& u, metrics::writer& w) 
               "Operations the kernel completed for the driver, by kind",
               with(to_string(static_cast<driver_completion>(i))),
               static_cast<double>(c.completions[i].get()));
-  w.counter("actio_driver_read_bytes_total", "Bytes received on stream sockets", l,
+  w.counter("actio_driver_read_bytes_total", "Bytes received on sockets (stream and datagram payload)", l,
             static_cast<double>(c.bytes_read.get()));
-  w.counter("actio_driver_written_bytes_total", "Bytes sent on stream sockets", l,
+  w.counter("actio_driver_written_bytes_total", "Bytes sent on sockets (stream and datagram payload)", l,
             static_cast<double>(c.bytes_written.get()));
   w.counter("actio_driver_loop_iterations_total", "Turns of the driver loop", l,
             static_cast<double>(loop.iterations));

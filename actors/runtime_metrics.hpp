@@ -7,9 +7,9 @@
 /// |---|---|---|
 /// | `actio_driver_sockets` | gauge | registered sockets |
 /// | `actio_driver_requests_total{kind}` | counter | requests actors made (accept, connect, read, write, shutdown, send_to, timer, close) |
-/// | `actio_driver_completions_total{kind}` | counter | kernel completions (accept, read, write) |
-/// | `actio_driver_read_bytes_total` | counter | bytes received on stream sockets |
-/// | `actio_driver_written_bytes_total` | counter | bytes sent on stream sockets |
+/// | `actio_driver_completions_total{kind}` | counter | kernel completions (accept, read, write, recv_from, send_to) |
+/// | `actio_driver_read_bytes_total` | counter | bytes received (stream and datagram payload) |
+/// | `actio_driver_written_bytes_total` | counter | bytes sent (stream and datagram payload) |
 /// | `actio_driver_loop_iterations_total` | counter | turns of the driver loop |
 /// | `actio_driver_wakeups_total` | counter | wake-ups by other threads |
 /// | `actio_driver_blocked_seconds_total` | counter | time in polls allowed to block |

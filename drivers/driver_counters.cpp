@@ -32,6 +32,10 @@ const char* to_string(driver_completion k) noexcept {
       return "read";
     case driver_completion::write:
       return "write";
+    case driver_completion::recv_from:
+      return "recv_from";
+    case driver_completion::send_to:
+      return "send_to";
   }
   return "?";
 }

@@ -48,11 +48,13 @@ inline constexpr size_t driver_request_kinds = 8;
 
 /// What the kernel completed for a driver.
 enum class driver_completion : uint8_t {
-  accept, ///< a connection accepted
-  read,   ///< a receive that returned bytes
-  write,  ///< a send that took bytes
+  accept,    ///< a connection accepted
+  read,      ///< a stream receive that returned bytes
+  write,     ///< a stream send that took bytes
+  recv_from, ///< a datagram received
+  send_to,   ///< a datagram sent
 };
-inline constexpr size_t driver_completion_kinds = 3;
+inline constexpr size_t driver_completion_kinds = 5;
 
 /// "accept", "connect", ...
 const char* to_string(driver_request k) noexcept;
@@ -61,8 +63,8 @@ const char* to_string(driver_completion k) noexcept;
 struct driver_counters {
   std::array<tally, driver_request_kinds> requests;
   std::array<tally, driver_completion_kinds> completions;
-  tally bytes_read;
-  tally bytes_written;
+  tally bytes_read;    ///< stream and datagram payload received
+  tally bytes_written; ///< stream and datagram payload sent
   /// Accept waits after EMFILE and friends (detail/accept_backoff.hpp).
   tally accept_pauses;
 
@@ -81,6 +83,16 @@ struct driver_counters {
 
   void written(size_t n) noexcept {
     completed(driver_completion::write);
+    bytes_written.add(n);
+  }
+
+  void datagram_read(size_t n) noexcept {
+    completed(driver_completion::recv_from);
+    bytes_read.add(n);
+  }
+
+  void datagram_written(size_t n) noexcept {
+    completed(driver_completion::send_to);
     bytes_written.add(n);
   }
 };

@@ -100,8 +100,15 @@ caf::actor spawn_metrics_handler(caf::actor_system& sys, metrics::registry& reg,
 void metrics_option::add_to(caf::config_option_set& opts) {
   caf::config_option_adder(opts, "global").add(
     port, "metrics-port",
-    "serve Prometheus metrics at http://HOST:PORT/metrics, 0 = any port "
-    "(default: none)");
+    "serve Prometheus metrics at /metrics on this port of the service's "
+    "address, 0 = any (default: none)");
+}
+
+std::optional<int> metrics_option::check(const cli::tool& tool) const {
+  if (port < -1 || port > 65535)
+    return tool.bad_value("--metrics-port", std::to_string(port),
+                          cli::port_expected);
+  return std::nullopt;
 }
 
 metrics_endpoint::metrics_endpoint() = default;
@@ -113,11 +120,10 @@ std::optional<int> metrics_endpoint::start(const metrics_option& opt,
                                            const std::string& host,
                                            std::vector<named_listener> listeners,
                                            std::ostream& out) {
-  if (opt.port < 0)
+  if (!opt.given())
     return std::nullopt;
-  if (opt.port > 65535)
-    return tool.bad_value("--metrics-port", std::to_string(opt.port),
-                          cli::port_expected);
+  if (auto status = opt.check(tool))
+    return status;
   auto& reg = metrics::registry::global();
   runtime_ = std::make_unique<runtime_metrics>(rt, reg);
   server_options sopts;
@@ -132,7 +138,9 @@ std::optional<int> metrics_endpoint::start(const metrics_option& opt,
   }
   listener_ = srv->actor;
   port_ = srv->port;
-  out << tool.name() << ": metrics listening on " << host << ':' << port_
+  // An IPv6 address in brackets, as in a URL: the port is after the last ':'.
+  auto shown = host.find(':') == std::string::npos ? host : '[' + host + ']';
+  out << tool.name() << ": metrics listening on " << shown << ':' << port_
       << std::endl;
   return std::nullopt;
 }

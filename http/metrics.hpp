@@ -23,6 +23,9 @@
 /// };
 /// ...
 /// actio::http::metrics_endpoint metrics; // after the runtime: ends first
+/// if (auto status = cfg.metrics.check(tool)) // after parse_args
+///   return *status;
+/// ...
 /// if (auto status = metrics.start(cfg.metrics, **rt, tool, cfg.host,
 ///                                 {{"echo", srv->actor}}, std::cout))
 ///   return *status;
@@ -69,6 +72,15 @@ struct metrics_option {
 
   /// Adds `--metrics-port` to `opts` (group "global").
   void add_to(caf::config_option_set& opts);
+
+  /// After parsing, before anything starts: a port out of range is a usage
+  /// error ("--metrics-port: '70000' is not a port number (0-65535)").
+  /// @returns `cli::exit_usage` after printing it, or nothing if fine
+  std::optional<int> check(const cli::tool& tool) const;
+
+  bool given() const noexcept {
+    return port != -1;
+  }
 };
 
 /// The admin listener of a tool, when `--metrics-port` was given.

@@ -90,12 +90,16 @@ int main(int argc, char** argv) {
   echo_config cfg;
   if (auto status = cfg.parse_args(tool, argc, argv, {}))
     return *status;
+  if (auto status = cfg.metrics.check(tool))
+    return *status;
   auto drain = actio::net::drain_timeout_of(cfg.drain_timeout);
   actio::net::connection_options conn; // TLS files load now, not later
   if (auto status = cfg.tls.apply_server(tool, conn))
     return *status;
   if (cfg.cluster.wanted() && conn.tls)
     return tool.usage_error("--tls-cert is not available with --worker/--workers");
+  if (cfg.cluster.wanted() && cfg.metrics.given())
+    return tool.usage_error("--metrics-port is not available with --worker/--workers");
   if (cfg.cluster.wanted())
     return echo_cluster::run(tool, cfg, cfg.cluster, cfg.host, cfg.port,
                              drain);
