@@ -30,6 +30,8 @@ std::string expected_text(const caf::config_option& opt) {
   std::string type{opt.type_name().data(), opt.type_name().size()};
   if (type == "uint16")
     return is_port(opt) ? "a port number (0-65535)" : "an integer (0-65535)";
+  if (type == "int32" && is_port(opt)) // -1 as "not given" (--metrics-port)
+    return "a port number (0-65535)";
   if (type == "uint8")
     return "an integer (0-255)";
   if (type == "uint32")
@@ -54,7 +56,7 @@ std::string expected_text(const caf::config_option& opt) {
 // The placeholder in "--port=PORT".
 std::string placeholder(const caf::config_option& opt) {
   std::string type{opt.type_name().data(), opt.type_name().size()};
-  if (type == "uint16" && is_port(opt))
+  if ((type == "uint16" || type == "int32") && is_port(opt))
     return "PORT";
   if (starts_with(type, "uint") || starts_with(type, "int"))
     return "N";

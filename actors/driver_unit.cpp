@@ -158,16 +158,36 @@ void driver_unit::run_local() {
   batch_.clear();
 }
 
+caf::error driver_unit::timed_poll(std::optional<driver::clock::duration> timeout) {
+  if (timeout) // a zero timeout: no wait, no clock read
+    return drv_->poll(timeout);
+  auto start = driver::clock::now();
+  auto err = drv_->poll(timeout);
+  blocked_ns_.add(static_cast<uint64_t>(
+    std::chrono::duration_cast<std::chrono::nanoseconds>(driver::clock::now() - start)
+      .count()));
+  return err;
+}
+
+driver_unit::loop_stats driver_unit::stats() const noexcept {
+  return {iterations_.get(), blocked_ns_.get(),
+          sockets_.load(std::memory_order_relaxed),
+          runnable_.load(std::memory_order_relaxed)};
+}
+
 void driver_unit::run() {
   current_unit = this;
   while (!stop_.load(std::memory_order_acquire)) {
     take_remote();
+    iterations_.add();
+    runnable_.store(local_.size(), std::memory_order_relaxed);
     run_local();
     bool more = drv_->process();
     std::optional<driver::clock::duration> timeout;
     if (more || !local_.empty())
       timeout = driver::clock::duration::zero();
-    if (auto err = drv_->poll(timeout)) {
+    sockets_.store(drv_->sockets(), std::memory_order_relaxed);
+    if (auto err = timed_poll(timeout)) {
       log::error({"driver", std::to_string(index_)}, "{}",
                  system().render(err));
       break;

@@ -80,6 +80,16 @@ public:
   /// Number of live pinned actors.
   size_t pinned() const;
 
+  /// The loop's own counters for metrics, readable from any thread (see
+  /// drivers/driver_counters.hpp for why they are single-writer atomics).
+  struct loop_stats {
+    uint64_t iterations = 0; ///< turns of the loop
+    uint64_t blocked_ns = 0; ///< inside polls allowed to block
+    size_t sockets = 0;      ///< registered sockets at the last turn
+    size_t runnable = 0;     ///< pinned actors waiting for their turn
+  };
+  loop_stats stats() const noexcept;
+
   /// Called by pinned actors at launch and termination.
   void add_pinned(caf::actor_id id, caf::weak_actor_ptr ptr);
   void remove_pinned(caf::actor_id id);
@@ -88,6 +98,7 @@ private:
   void run();
   void run_local();
   void take_remote();
+  caf::error timed_poll(std::optional<driver::clock::duration> timeout);
 
   std::unique_ptr<driver> drv_;
   size_t index_;
@@ -95,6 +106,10 @@ private:
   std::thread thread_;
   std::atomic<bool> stop_{false};
   std::atomic<uint64_t> remote_wakeups_{0};
+  tally iterations_;
+  tally blocked_ns_;
+  std::atomic<size_t> sockets_{0};
+  std::atomic<size_t> runnable_{0};
   std::vector<caf::resumable*> local_;
   std::vector<caf::resumable*> batch_;
   std::mutex remote_mtx_;

@@ -30,6 +30,7 @@
 #include <caf/message.hpp>
 #include <caf/response_promise.hpp>
 
+#include "actio/drivers/driver_counters.hpp"
 #include "actio/drivers/file_backend.hpp"
 #include "actio/drivers/types.hpp"
 
@@ -173,11 +174,18 @@ public:
     eu_ = eu;
   }
 
+  /// Requests, completions and bytes so far; readable from any thread
+  /// (drivers/driver_counters.hpp).
+  const driver_counters& counters() const noexcept {
+    return counters_;
+  }
+
 protected:
   /// Sends `msg` to `owner` as an anonymous message (no-op without owner).
   void deliver(const caf::strong_actor_ptr& owner, caf::message msg);
 
   caf::execution_unit* eu_ = nullptr;
+  driver_counters counters_; ///< written on the driver thread only
 };
 
 } // namespace actio

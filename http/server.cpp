@@ -203,6 +203,8 @@ private:
       auto s = std::move(queue_.front());
       queue_.pop_front();
       ++first_;
+      if (opts_.counters)
+        opts_.counters->count(s.interim ? 100 : s.res.status);
       if (s.interim) {
         response cont;
         cont.status = 100;
@@ -405,6 +407,17 @@ private:
 };
 
 } // namespace
+
+std::shared_ptr<const response_counters>
+response_counters::in(metrics::registry& reg, const std::string& server) {
+  auto c = std::make_shared<response_counters>();
+  for (size_t i = 0; i < c->by_class.size(); ++i)
+    c->by_class[i] = &reg.counter("actio_http_responses_total",
+                                  "HTTP responses sent, by status class",
+                                  {{"server", server},
+                                   {"code", std::to_string(i + 1) + "xx"}});
+  return c;
+}
 
 net::connection_factory server(server_options opts) {
   auto lim = opts.request_limits;

@@ -31,11 +31,15 @@
 /// `unknown_length` is written chunked to HTTP/1.1 clients and ends with the
 /// connection for HTTP/1.0 clients.
 
+#include <array>
 #include <chrono>
 #include <cstddef>
+#include <memory>
+#include <string>
 
 #include <caf/actor.hpp>
 
+#include "actio/actors/metrics.hpp"
 #include "actio/http/message.hpp"
 #include "actio/http/request_codec.hpp"
 #include "actio/http/websocket.hpp"
@@ -43,6 +47,22 @@
 #include "actio/net/connection.hpp"
 
 namespace actio::http {
+
+/// Responses counted by status class for metrics (`/metrics`):
+/// `actio_http_responses_total{server="NAME",code="2xx"}` and so on, one
+/// relaxed atomic add per response.
+struct response_counters {
+  std::array<metrics::counter*, 5> by_class{}; ///< 1xx .. 5xx
+
+  /// The series `server` in `reg` (made once, kept by the registry).
+  static std::shared_ptr<const response_counters> in(metrics::registry& reg,
+                                                     const std::string& server);
+
+  void count(uint16_t status) const noexcept {
+    if (status >= 100 && status < 600)
+      by_class[status / 100 - 1]->add();
+  }
+};
 
 struct server_options {
   /// Gets each `request` and answers a `response` (or an error: 500, or
@@ -64,6 +84,9 @@ struct server_options {
   /// WebSocket limits and allowed origins (http/websocket.hpp).
   websocket_options websocket;
   io::framed_options framed;
+  /// Counts the responses by status class (100 Continue included); null:
+  /// not counted.
+  std::shared_ptr<const response_counters> counters;
 };
 
 /// The connection factory for `net::tcp_listen` / `unix_listen`.

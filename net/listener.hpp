@@ -26,6 +26,7 @@ struct listener_stats {
   size_t active = 0;   ///< connections alive now
   size_t accepted = 0; ///< connections served since the start
   size_t rejected = 0; ///< accepted and closed at once (limit or draining)
+  size_t drained = 0;  ///< ended by themselves while draining
 };
 
 /// The answer to a drain.
@@ -43,7 +44,7 @@ struct listener {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, listener_stats& x) {
   return f(caf::meta::type_name("actio.listener_stats"), x.active, x.accepted,
-           x.rejected);
+           x.rejected, x.drained);
 }
 
 template <class Inspector>

@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <array>
 #include <map>
 #include <set>
 #include <utility>
@@ -89,6 +90,18 @@ public:
     : actio::node_actor(cfg), files_(std::move(files)),
       root_fd_(root_fd), opts_(opts) {
     set_down_handler([this](caf::down_msg& msg) { owner_down(msg.source); });
+    if (auto* reg = opts_.metrics) {
+      static constexpr const char* ops[] = {"open", "read_at", "write_at",
+                                            "stat", "close", "other"};
+      for (size_t i = 0; i < requests_.size(); ++i)
+        requests_[i] = &reg->counter("actio_remote_file_requests_total",
+                                     "Remote file requests by operation",
+                                     {{"op", ops[i]}});
+      read_bytes_ = &reg->counter("actio_remote_file_read_bytes_total",
+                                  "Bytes answered to remote read_at requests");
+      written_bytes_ = &reg->counter("actio_remote_file_written_bytes_total",
+                                     "Bytes of remote write_at requests accepted");
+    }
   }
 
   ~remote_file_service() override {
@@ -130,6 +143,10 @@ protected:
   }
 
 private:
+  std::array<metrics::counter*, 6> requests_{}; // by op_index; null: none
+  metrics::counter* read_bytes_ = nullptr;
+  metrics::counter* written_bytes_ = nullptr;
+
   struct entry {
     caf::actor_addr owner;
     uint64_t file = 0;
@@ -150,8 +167,28 @@ private:
     uint64_t bytes = 0;
   };
 
+  /// Index in `requests_` of an operation.
+  static size_t op_index(Request::OpCase op) noexcept {
+    switch (op) {
+      case Request::kOpen:
+        return 0;
+      case Request::kReadAt:
+        return 1;
+      case Request::kWriteAt:
+        return 2;
+      case Request::kStat:
+        return 3;
+      case Request::kClose:
+        return 4;
+      default:
+        return 5;
+    }
+  }
+
   caf::result<completion_msg> serve(Request req) {
     auto id = req.id();
+    if (requests_[0] != nullptr)
+      requests_[op_index(req.op_case())]->add();
     switch (req.op_case()) {
       case Request::kOpen:
         return open(id, req.open());
@@ -173,6 +210,8 @@ private:
                 r.length())
           .then(
             [this, t = *t](byte_buffer& buf) mutable {
+              if (read_bytes_ != nullptr)
+                read_bytes_->add(buf.size());
               completion_msg c;
               c->set_id(t.id);
               c->set_data(std::string(buf.begin(), buf.end()));
@@ -197,6 +236,8 @@ private:
         auto t = admit(id, w.data().size());
         if (!t)
           return error_completion(id, t.error());
+        if (written_bytes_ != nullptr)
+          written_bytes_->add(w.data().size());
         byte_buffer buf(w.data().begin(), w.data().end());
         return forward_value(*t, request(files_, caf::infinite,
                                          file_write_atom::value, *file,

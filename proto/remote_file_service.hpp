@@ -62,6 +62,7 @@
 #include <caf/actor.hpp>
 #include <caf/expected.hpp>
 
+#include "actio/actors/metrics.hpp"
 #include "actio/actors/runtime.hpp"
 #include "actio/actors/supervisor.hpp"
 
@@ -83,6 +84,11 @@ struct remote_file_options {
   /// At least `max_transfer`, so one request of any allowed size always
   /// fits when the client has nothing else in flight.
   uint64_t max_bytes_in_flight = uint64_t{64} << 20;
+  /// Counts requests by operation and the bytes read and written
+  /// (`actio_remote_file_requests_total{op}`,
+  /// `actio_remote_file_{read,written}_bytes_total`) in this registry; null:
+  /// not counted. It must outlive the service.
+  metrics::registry* metrics = nullptr;
 };
 
 /// Opens `root` (a directory) and starts the service with its own local

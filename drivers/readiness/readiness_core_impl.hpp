@@ -151,6 +151,7 @@ void readiness_driver<Poller>::mark_ready(uint32_t index) {
 
 template <readiness_poller Poller>
 void readiness_driver<Poller>::close(socket_id id, caf::error reason) {
+  counters_.request(driver_request::close);
   if (find(id) != nullptr)
     release(static_cast<uint32_t>(id), std::move(reason));
 }

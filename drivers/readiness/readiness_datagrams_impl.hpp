@@ -32,6 +32,7 @@ bool readiness_driver<Poller>::send_to(socket_id id, op_id op, byte_buffer buf,
                                        const sockaddr_storage& to,
                                        socklen_t len,
                                        caf::response_promise rp) {
+  counters_.request(driver_request::send_to);
   auto* s = find(id);
   if (s == nullptr)
     return false;
@@ -72,6 +73,7 @@ void readiness_driver<Poller>::do_dgram_read(uint32_t index) {
     auto n = detail::no_eintr([&] { return ::recvmsg(s.fd, &msg, 0); });
     if (n >= 0) {
       --s.credit;
+      counters_.datagram_read(static_cast<size_t>(n));
       datagram_received ev{id,
                            net::address{reinterpret_cast<sockaddr*>(&from),
                                         msg.msg_namelen},
@@ -122,6 +124,7 @@ void readiness_driver<Poller>::do_dgram_write(uint32_t index) {
       err = make_errno_error("sendmsg", code);
     } else {
       op.w.done = static_cast<size_t>(n);
+      counters_.datagram_written(static_cast<size_t>(n));
     }
     detail::complete(out, id, op.w, std::move(err));
     s.dq.pop_front();

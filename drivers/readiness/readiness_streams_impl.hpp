@@ -23,6 +23,7 @@ namespace actio {
 
 template <readiness_poller Poller>
 void readiness_driver<Poller>::start_accept(socket_id id) {
+  counters_.request(driver_request::accept);
   if (auto* s = find(id)) {
     s->listener = true;
     s->accepting = true;
@@ -37,6 +38,7 @@ template <readiness_poller Poller>
 bool readiness_driver<Poller>::connect(socket_id id,
                                        const sockaddr_storage& addr,
                                        socklen_t len, op_id op) {
+  counters_.request(driver_request::connect);
   auto* s = find(id);
   if (s == nullptr)
     return false;
@@ -65,6 +67,7 @@ bool readiness_driver<Poller>::connect(socket_id id,
 
 template <readiness_poller Poller>
 void readiness_driver<Poller>::grant(socket_id id, size_t bytes) {
+  counters_.request(driver_request::read);
   if (auto* s = find(id)) {
     s->credit += bytes;
     if (s->readable && !s->read_done)
@@ -75,6 +78,7 @@ void readiness_driver<Poller>::grant(socket_id id, size_t bytes) {
 template <readiness_poller Poller>
 bool readiness_driver<Poller>::send(socket_id id, op_id op, byte_buffer buf,
                                     caf::response_promise rp) {
+  counters_.request(driver_request::write);
   auto* s = find(id);
   if (s == nullptr)
     return false;
@@ -91,6 +95,7 @@ bool readiness_driver<Poller>::send(socket_id id, op_id op, byte_buffer buf,
 template <readiness_poller Poller>
 bool readiness_driver<Poller>::shutdown_write(socket_id id, op_id op,
                                               caf::response_promise rp) {
+  counters_.request(driver_request::shutdown);
   auto* s = find(id);
   if (s == nullptr)
     return false;
@@ -155,6 +160,7 @@ void readiness_driver<Poller>::do_accept(uint32_t index) {
     int fd = detail::accept_nonblocking(s.fd);
     if (fd >= 0) {
       backoff_.accepted(s.accept, to_owner(s), id);
+      counters_.completed(driver_completion::accept);
       deliver(s.owner, caf::make_message(accepted{id, owned_fd{fd}}));
       continue;
     }
@@ -167,8 +173,10 @@ void readiness_driver<Poller>::do_accept(uint32_t index) {
     }
     // Out of descriptors or memory, or anything unexpected: back off
     // (drivers/detail/accept_backoff.hpp).
-    if (auto delay = backoff_.failed(s.accept, to_owner(s), id, err))
+    if (auto delay = backoff_.failed(s.accept, to_owner(s), id, err)) {
+      counters_.accept_pauses.add();
       add_timer(*delay, timer{nullptr, id});
+    }
     return;
   }
   mark_ready(index); // more may be waiting: continue next turn
@@ -189,6 +197,7 @@ void readiness_driver<Poller>::do_read(uint32_t index) {
     if (n > 0) {
       s.credit -= static_cast<size_t>(n);
       s.bytes_read += static_cast<uint64_t>(n);
+      counters_.read(static_cast<size_t>(n));
       // Edge-triggered: a short read means the buffer was empty a moment ago,
       // and new data raises a new edge. Skip the EAGAIN round trip, unless the
       // peer hung up (then read on to see EOF).
@@ -250,6 +259,7 @@ void readiness_driver<Poller>::do_write(uint32_t index) {
       op.done += static_cast<size_t>(n);
       s.wq.sent(static_cast<size_t>(n));
       s.bytes_written += static_cast<uint64_t>(n);
+      counters_.written(static_cast<size_t>(n));
       if (static_cast<size_t>(n) < left) {
         s.writable = false; // short write: wait for the next write event
         want_writable(index, true);

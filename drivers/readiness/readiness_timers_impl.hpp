@@ -16,6 +16,7 @@ namespace actio {
 template <readiness_poller Poller>
 op_id readiness_driver<Poller>::start_timer(clock::duration delay,
                                             caf::strong_actor_ptr owner) {
+  counters_.request(driver_request::timer);
   return add_timer(delay, timer{std::move(owner), 0});
 }
 

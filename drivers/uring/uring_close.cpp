@@ -18,6 +18,7 @@
 namespace actio {
 
 void uring_driver::close(socket_id id, caf::error reason) {
+  counters_.request(driver_request::close);
   if (find(id) != nullptr)
     begin_close(static_cast<uint32_t>(id), std::move(reason));
 }

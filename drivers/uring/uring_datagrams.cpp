@@ -33,6 +33,7 @@ caf::error uring_driver::connect_datagram(socket_id id,
 bool uring_driver::send_to(socket_id id, op_id op, byte_buffer buf,
                            const sockaddr_storage& to, socklen_t len,
                            caf::response_promise rp) {
+  counters_.request(driver_request::send_to);
   auto* s = find(id);
   if (s == nullptr)
     return false;
@@ -93,8 +94,10 @@ void uring_driver::on_dgram_send(op* o, int res) {
   auto& s = slots_[index];
   auto id = id_of(index);
   auto out = to_owner(s);
-  if (res >= 0)
+  if (res >= 0) {
     o->w.done = static_cast<size_t>(res);
+    counters_.datagram_written(static_cast<size_t>(res));
+  }
   if (s.closing) {
     // The kernel may have sent it before the cancel reached it: say so.
     if (res >= 0)
@@ -148,6 +151,7 @@ void uring_driver::on_dgram_recv(op* o, int res) {
   }
   if (res >= 0) {
     --s.credit;
+    counters_.datagram_read(static_cast<size_t>(res));
     // Copy out at the datagram's size: the op's buffer has the receive size.
     datagram_received ev{id,
                          net::address{reinterpret_cast<sockaddr*>(&o->ext().addr),

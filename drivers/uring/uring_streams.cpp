@@ -21,6 +21,7 @@
 namespace actio {
 
 void uring_driver::start_accept(socket_id id) {
+  counters_.request(driver_request::accept);
   if (auto* s = find(id)) {
     s->listener = true;
     arm_accept(static_cast<uint32_t>(id));
@@ -43,6 +44,7 @@ void uring_driver::arm_accept(uint32_t index) {
 
 bool uring_driver::connect(socket_id id, const sockaddr_storage& addr,
                            socklen_t len, op_id op_ident) {
+  counters_.request(driver_request::connect);
   auto* s = find(id);
   if (s == nullptr)
     return false;
@@ -84,6 +86,7 @@ void uring_driver::on_connect(op* o, int res) {
 }
 
 void uring_driver::grant(socket_id id, size_t bytes) {
+  counters_.request(driver_request::read);
   auto* s = find(id);
   if (s == nullptr)
     return;
@@ -141,6 +144,7 @@ void uring_driver::flush_stash(uint32_t index) {
 
 bool uring_driver::send(socket_id id, op_id op, byte_buffer buf,
                         caf::response_promise rp) {
+  counters_.request(driver_request::write);
   auto* s = find(id);
   if (s == nullptr)
     return false;
@@ -195,6 +199,7 @@ void uring_driver::submit_shutdown(uint32_t index, detail::shutdown_req r) {
 
 bool uring_driver::shutdown_write(socket_id id, op_id op,
                                   caf::response_promise rp) {
+  counters_.request(driver_request::shutdown);
   auto* s = find(id);
   if (s == nullptr)
     return false;
@@ -233,14 +238,17 @@ void uring_driver::on_accept(op* o, int res, unsigned flags) {
   auto id = id_of(index);
   if (res >= 0) {
     backoff_.accepted(s.accept, to_owner(s), id);
+    counters_.completed(driver_completion::accept);
     deliver(s.owner, caf::make_message(accepted{id, owned_fd{res}}));
   } else if (res == -EINTR || res == -ECONNABORTED || res == -EAGAIN
              || res == -ECANCELED) {
     // transient: re-armed below
   } else {
     // EMFILE and friends: back off (drivers/detail/accept_backoff.hpp).
-    if (auto delay = backoff_.failed(s.accept, to_owner(s), id, -res))
+    if (auto delay = backoff_.failed(s.accept, to_owner(s), id, -res)) {
+      counters_.accept_pauses.add();
       start_backoff_timer(id, *delay);
+    }
     return;
   }
   if (!more)
@@ -274,6 +282,7 @@ void uring_driver::on_recv(op* o, int res, unsigned flags) {
       s.stash.emplace_back(data, data + res);
     bufs_.recycle(bid);
     s.bytes_read += static_cast<uint64_t>(res);
+    counters_.read(static_cast<size_t>(res));
     if (!s.flush_queued) {
       s.flush_queued = true;
       to_flush_.push_back(index);
@@ -322,6 +331,7 @@ void uring_driver::on_send(op* o, int res) {
     o->w.done += static_cast<size_t>(res);
     s.wq.sent(static_cast<size_t>(res));
     s.bytes_written += static_cast<uint64_t>(res);
+    counters_.written(static_cast<size_t>(res));
     if (o->w.done < o->w.buf.size()) { // short send: the rest goes again
       auto* e = sqe();
       io_uring_prep_send(e, s.fd, o->w.buf.data() + o->w.done,

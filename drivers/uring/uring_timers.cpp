@@ -17,6 +17,7 @@ namespace actio {
 
 op_id uring_driver::start_timer(clock::duration delay,
                                 caf::strong_actor_ptr owner) {
+  counters_.request(driver_request::timer);
   auto id = next_timer_++;
   auto* o = new_op(op_kind::timer);
   o->id = id;

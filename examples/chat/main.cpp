@@ -59,6 +59,7 @@
 #include "actio/net/atoms.hpp"
 #include "actio/net/serve.hpp"
 #include "actio/net/tcp_listener.hpp"
+#include "actio/http/metrics.hpp"
 #include "actio/net/tls_options.hpp"
 #include "actio/proto/node.hpp"
 #include "federation.hpp"
@@ -114,8 +115,10 @@ struct chat_config : actio::node_config {
            "seconds a graceful stop waits for clients (default 5)");
     tls.add_server_options(custom_options_);
     chat::add_node_options(custom_options_, chat_node, node);
+    metrics.add_to(custom_options_);
     chat::register_node_types(*this);
   }
+  actio::http::metrics_option metrics;
   chat::node_settings chat_node;
   actio::net::tls_options tls; ///< clients' TLS (nodes: --secure ...)
 };
@@ -156,6 +159,8 @@ int main(int argc, char** argv) {
                                    argv2.data()))
     return *status;
   if (auto status = tool.check_operands(cfg.remainder, {}))
+    return *status;
+  if (auto status = cfg.metrics.check(tool))
     return *status;
   if (cfg.max_frame == 0 || cfg.max_frame >= 16 * 1024 * 1024
       || cfg.max_line == 0 || cfg.max_queue == 0)
@@ -249,8 +254,15 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
+  actio::http::metrics_endpoint metrics; // after the runtime: ends before it
+  if (auto status = metrics.start(cfg.metrics, **rt, tool, cfg.host,
+                                  {{"chat", srv->actor}}, std::cout)) {
+    stop(federation);
+    return *status;
+  }
   actio::net::serve_options opts{
     "actio-chat", actio::net::drain_timeout_of(cfg.drain_timeout), &std::cout};
   opts.on_stop.emplace_back([&] { stop(federation); });
-  return actio::net::serve(**rt, std::move(listeners), std::move(opts));
+  return actio::net::serve(**rt, metrics.with(std::move(listeners)),
+                           std::move(opts));
 }

@@ -28,6 +28,7 @@
 #include <iostream>
 
 #include "actio/actors/runtime.hpp"
+#include "actio/http/metrics.hpp"
 #include "actio/net/serve.hpp"
 #include "actio/net/tcp_listener.hpp"
 #include "actio/net/tls_options.hpp"
@@ -71,9 +72,11 @@ struct echo_config : actio::node_config {
            "serve on this Unix stream socket path (\"@name\": abstract) "
            "instead of TCP; a stale socket file is replaced");
     tls.add_server_options(custom_options_);
+    metrics.add_to(custom_options_);
     echo_cluster::add_options(custom_options_, cluster, node);
   }
   actio::net::tls_options tls;
+  actio::http::metrics_option metrics;
   echo_cluster::settings cluster;
 };
 
@@ -87,12 +90,16 @@ int main(int argc, char** argv) {
   echo_config cfg;
   if (auto status = cfg.parse_args(tool, argc, argv, {}))
     return *status;
+  if (auto status = cfg.metrics.check(tool))
+    return *status;
   auto drain = actio::net::drain_timeout_of(cfg.drain_timeout);
   actio::net::connection_options conn; // TLS files load now, not later
   if (auto status = cfg.tls.apply_server(tool, conn))
     return *status;
   if (cfg.cluster.wanted() && conn.tls)
     return tool.usage_error("--tls-cert is not available with --worker/--workers");
+  if (cfg.cluster.wanted() && cfg.metrics.given())
+    return tool.usage_error("--metrics-port is not available with --worker/--workers");
   if (cfg.cluster.wanted())
     return echo_cluster::run(tool, cfg, cfg.cluster, cfg.host, cfg.port,
                              drain);
@@ -117,5 +124,10 @@ int main(int argc, char** argv) {
     **rt);
   std::cout << "actio-echo: backend " << (*rt)->backend_name() << ": "
             << (*rt)->backend_reason() << std::endl;
-  return actio::net::serve(**rt, {srv->actor}, {"actio-echo", drain, &std::cout});
+  actio::http::metrics_endpoint metrics; // after the runtime: ends before it
+  if (auto status = metrics.start(cfg.metrics, **rt, tool, cfg.host,
+                                  {{"echo", srv->actor}}, std::cout))
+    return *status;
+  return actio::net::serve(**rt, metrics.with({srv->actor}),
+                           {"actio-echo", drain, &std::cout});
 }

@@ -29,6 +29,7 @@
 
 #include "actio/actors/runtime.hpp"
 #include "actio/drivers/errc.hpp"
+#include "actio/http/metrics.hpp"
 #include "actio/net/serve.hpp"
 #include "actio/proto/io.pb.h"
 #include "actio/proto/message.hpp"
@@ -71,7 +72,9 @@ struct file_node_config : actio::node_config {
       .add(node.key, "key", "this node's private key, PEM (= actio.node.key)")
       .add(node.cafile, "cafile",
            "CA trusted for peers, PEM (= actio.node.cafile)");
+    metrics.add_to(custom_options_);
   }
+  actio::http::metrics_option metrics; ///< server only
 };
 
 int fail(const std::string& what) {
@@ -141,12 +144,16 @@ int run_client(caf::actor_system& sys, const file_node_config& cfg) {
   return status;
 }
 
-int run_server(caf::actor_system& sys, const file_node_config& cfg) {
+int run_server(caf::actor_system& sys, const file_node_config& cfg,
+               const actio::cli::tool& tool) {
   auto rt = actio::runtime::start(sys);
   if (!rt)
     return fail(sys.render(rt.error()));
+  auto limits = cfg.limits;
+  if (cfg.metrics.given())
+    limits.metrics = &actio::metrics::registry::global();
   auto sup = actio::io::spawn_supervised_remote_file_service(**rt, cfg.root,
-                                                             cfg.limits);
+                                                             limits);
   if (!sup)
     return fail(actio::describe(sup.error()));
   auto svc = sup->service;
@@ -161,11 +168,17 @@ int run_server(caf::actor_system& sys, const file_node_config& cfg) {
   }
   std::cout << "file-node listening on " << cfg.node.host << ':' << *port
             << (cfg.node.secure ? " (TLS)" : " (plain)") << std::endl;
+  actio::http::metrics_endpoint metrics; // after the runtime: ends before it
+  if (auto status = metrics.start(cfg.metrics, **rt, tool, cfg.node.host, {},
+                                  std::cout)) {
+    stop_files();
+    return *status;
+  }
   // No listener of ours to drain: the node's links end with the process.
   actio::net::serve_options opts{"file-node", std::chrono::seconds{5},
                                  &std::cout};
   opts.on_stop.emplace_back(stop_files);
-  return actio::net::serve(**rt, {}, std::move(opts));
+  return actio::net::serve(**rt, metrics.with({}), std::move(opts));
 }
 
 } // namespace
@@ -178,7 +191,11 @@ int main(int argc, char** argv) {
   file_node_config cfg;
   if (auto status = cfg.parse_args(tool, argc, argv, {}))
     return *status;
+  if (auto status = cfg.metrics.check(tool))
+    return *status;
   bool client = !cfg.connect.empty();
+  if (client && cfg.metrics.given())
+    return tool.usage_error("--metrics-port is for the server (--root DIR)");
   if (client == !cfg.root.empty() || client == cfg.cat.empty())
     return tool.usage_error("give --root DIR (server) or --connect HOST:PORT "
                             "--cat PATH (client)");
@@ -189,5 +206,5 @@ int main(int argc, char** argv) {
   if (auto err = cfg.prepare())
     return fail(actio::describe(err));
   caf::actor_system sys{cfg};
-  return client ? run_client(sys, cfg) : run_server(sys, cfg);
+  return client ? run_client(sys, cfg) : run_server(sys, cfg, tool);
 }

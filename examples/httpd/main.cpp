@@ -22,6 +22,7 @@
 
 #include "actio/actors/config.hpp"
 #include "actio/actors/runtime.hpp"
+#include "actio/http/metrics.hpp"
 #include "actio/http/server.hpp"
 #include "actio/http/static_files.hpp"
 #include "actio/http/websocket_echo.hpp"
@@ -49,7 +50,9 @@ struct httpd_config : actio::config {
       .add(max_body, "max-body", "largest request body in bytes (default 1 MiB)")
       .add(drain_timeout, "drain-timeout",
            "seconds a graceful stop waits for connections (default 5)");
+    metrics.add_to(custom_options_);
   }
+  actio::http::metrics_option metrics;
 };
 
 caf::behavior site(caf::event_based_actor* self, caf::actor files,
@@ -87,6 +90,8 @@ int main(int argc, char** argv) {
     return *status;
   if (auto status = tool.check_operands(cfg.remainder, {}))
     return *status;
+  if (auto status = cfg.metrics.check(tool))
+    return *status;
   if (cfg.root.empty())
     return tool.usage_error("--root DIR is required");
   caf::actor_system sys{cfg};
@@ -104,6 +109,9 @@ int main(int argc, char** argv) {
   actio::http::server_options opts;
   opts.handler = sys.spawn(site, *files, actio::http::spawn_websocket_echo(sys));
   opts.request_limits.max_body = cfg.max_body;
+  if (cfg.metrics.given())
+    opts.counters = actio::http::response_counters::in(
+      actio::metrics::registry::global(), "http");
   opts.request_timeout = std::chrono::milliseconds{
     static_cast<int64_t>(std::max(cfg.request_timeout, 0.001) * 1000)};
   auto srv = actio::net::tcp_listen(**rt, {cfg.host, cfg.port},
@@ -117,5 +125,10 @@ int main(int argc, char** argv) {
             << " driver thread(s))" << std::endl;
   auto drain = std::chrono::duration_cast<std::chrono::milliseconds>(
     std::chrono::duration<double>(std::max(cfg.drain_timeout, 0.0)));
-  return actio::net::serve(**rt, {srv->actor}, {"actio-httpd", drain, &std::cout});
+  actio::http::metrics_endpoint metrics; // after the runtime: ends before it
+  if (auto status = metrics.start(cfg.metrics, **rt, tool, cfg.host,
+                                  {{"http", srv->actor}}, std::cout))
+    return *status;
+  return actio::net::serve(**rt, metrics.with({srv->actor}),
+                           {"actio-httpd", drain, &std::cout});
 }

@@ -17,6 +17,7 @@
 
 #include "actio/actors/config.hpp"
 #include "actio/actors/runtime.hpp"
+#include "actio/http/metrics.hpp"
 #include "actio/net/serve.hpp"
 #include "actio/net/tcp_listener.hpp"
 #include "actio/net/tls_options.hpp"
@@ -46,8 +47,10 @@ struct kv_config : actio::config {
       .add(max_inline, "max-inline",
            "longest inline command line in bytes (default 65536)");
     tls.add_server_options(custom_options_);
+    metrics.add_to(custom_options_);
   }
   actio::net::tls_options tls;
+  actio::http::metrics_option metrics;
 };
 
 std::atomic<int64_t> clients{0};
@@ -62,6 +65,8 @@ int main(int argc, char** argv) {
                         "protocol (RESP2); SIGINT/SIGTERM drain and stop."};
   kv_config cfg;
   if (auto status = cfg.parse_args(tool, argc, argv, {}))
+    return *status;
+  if (auto status = cfg.metrics.check(tool))
     return *status;
   actio::net::connection_options conn; // TLS files load now, not later
   if (auto status = cfg.tls.apply_server(tool, conn))
@@ -79,6 +84,9 @@ int main(int argc, char** argv) {
   opts.limits.max_inline = cfg.max_inline;
   opts.limits.max_command = std::max(opts.limits.max_command, 4 * cfg.max_bulk);
   opts.clients = &clients;
+  if (cfg.metrics.given())
+    opts.commands = &actio::metrics::registry::global().counter(
+      "actio_kv_commands_total", "Commands run (QUIT and protocol errors not counted)");
   auto srv = actio::net::tcp_listen(**rt, {cfg.host, cfg.port},
                                     kv::session(opts), conn);
   if (!srv) {
@@ -89,7 +97,11 @@ int main(int argc, char** argv) {
                               cfg.host + ':' + std::to_string(srv->port)
                                 + (conn.tls ? " with TLS" : ""),
                               **rt);
-  return actio::net::serve(**rt, {srv->actor},
+  actio::http::metrics_endpoint metrics; // after the runtime: ends before it
+  if (auto status = metrics.start(cfg.metrics, **rt, tool, cfg.host,
+                                  {{"kv", srv->actor}}, std::cout))
+    return *status;
+  return actio::net::serve(**rt, metrics.with({srv->actor}),
                            {"actio-kv", actio::net::drain_timeout_of(
                                           cfg.drain_timeout),
                             &std::cout});

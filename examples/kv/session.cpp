@@ -36,8 +36,9 @@ constexpr size_t max_batch = 128;         // commands per batch
 constexpr auto linger = std::chrono::seconds{1}; // after finish()
 
 struct state {
-  state(self_type s, caf::actor db, std::atomic<int64_t>* n)
-    : self(s), store(std::move(db)), clients(n) {
+  state(self_type s, caf::actor db, std::atomic<int64_t>* n,
+        actio::metrics::counter* cmds)
+    : self(s), store(std::move(db)), clients(n), commands(cmds) {
     if (clients)
       ++*clients;
   }
@@ -48,6 +49,7 @@ struct state {
   self_type self;
   caf::actor store;
   std::atomic<int64_t>* clients;
+  actio::metrics::counter* commands;
   std::vector<command> batch; // taken, not yet at the store
   bool at_store = false;      // a batch is out
   bool ending = false;        // no more commands are taken
@@ -78,6 +80,8 @@ void send_batch(const state_ptr& st) {
   if (st->at_store || st->batch.empty())
     return;
   st->at_store = true;
+  if (st->commands)
+    st->commands->add(st->batch.size());
   st->self.connection()
     ->request(st->store, caf::infinite, std::exchange(st->batch, {}))
     .then(
@@ -120,8 +124,9 @@ actio::net::connection_factory session(session_options opts) {
   f.max_frame_size = std::max(f.max_frame_size, 4 * opts.limits.max_command);
   return actio::io::framed_with<resp_frames>(
     [limits = opts.limits] { return resp_frames{limits}; },
-    [store = opts.store, clients = opts.clients](self_type self) {
-      auto st = std::make_shared<state>(self, store, clients);
+    [store = opts.store, clients = opts.clients,
+     commands = opts.commands](self_type self) {
+      auto st = std::make_shared<state>(self, store, clients, commands);
       return caf::behavior{
         [st](request& req) { take(st, req); },
         [st](const actio::read_closed& rc) {

@@ -6,6 +6,7 @@
 
 #include <caf/actor.hpp>
 
+#include "actio/actors/metrics.hpp"
 #include "actio/io/framed_core.hpp"
 #include "actio/net/connection.hpp"
 
@@ -21,6 +22,8 @@ struct session_options {
   /// `max_frame_size` to fit `limits`.
   actio::io::framed_options framing;
   std::atomic<int64_t>* clients = nullptr; ///< counts open sessions
+  /// Counts the commands run (one relaxed add per batch); null: not counted.
+  actio::metrics::counter* commands = nullptr;
 };
 
 /// The connection factory: a framed connection (io/framed.hpp) with the

@@ -20,6 +20,7 @@
 #include "actio/actors/runtime.hpp"
 #include "actio/drivers/errc.hpp"
 #include "actio/drivers/log.hpp"
+#include "actio/http/metrics.hpp"
 #include "actio/net/serve.hpp"
 #include "actio/net/udp_socket.hpp"
 
@@ -58,7 +59,9 @@ struct echo_config : actio::config {
            "I/O backend: auto, uring, epoll (same as --actio.io.backend)")
       .add(max_datagram, "max-datagram",
            "receive size in bytes; longer datagrams are truncated (65536)");
+    metrics.add_to(custom_options_);
   }
+  actio::http::metrics_option metrics;
 };
 
 } // namespace
@@ -70,6 +73,8 @@ int main(int argc, char** argv) {
                         "Echo UDP datagrams back to their sender."};
   echo_config cfg;
   if (auto status = cfg.parse_args(tool, argc, argv, {}))
+    return *status;
+  if (auto status = cfg.metrics.check(tool))
     return *status;
   if (!cfg.backend.empty())
     caf::put(cfg.content, "actio.io.backend", cfg.backend);
@@ -92,5 +97,12 @@ int main(int argc, char** argv) {
             << " (backend " << (*rt)->backend_name() << ")" << std::endl;
   // Datagrams have no connections to drain: serve() just waits for the
   // signal and shuts the runtime down.
-  return actio::net::serve(**rt, {}, {"actio-udp-echo", {}, &std::cout});
+  // The admin port is TCP, on the same address (no listener counts: no
+  // connections; the driver series count the datagrams and their bytes).
+  actio::http::metrics_endpoint metrics; // after the runtime: ends before it
+  if (auto status = metrics.start(cfg.metrics, **rt, tool, cfg.host, {},
+                                  std::cout))
+    return *status;
+  return actio::net::serve(**rt, metrics.with({}),
+                           {"actio-udp-echo", {}, &std::cout});
 }

@@ -85,7 +85,7 @@ protected:
         return port_;
       },
       [this](stats_atom) {
-        return listener_stats{conns_.size(), accepted_, rejected_};
+        return listener_stats{conns_.size(), accepted_, rejected_, drained_};
       },
       [this](drain_atom, caf::timespan deadline) -> caf::result<drain_result> {
         auto rp = make_response_promise<drain_result>();
@@ -137,8 +137,10 @@ private:
       return;
     if (dm.reason == errc::shutting_down)
       ++drain_->counts.forced;
-    else
+    else {
       ++drain_->counts.drained;
+      ++drained_;
+    }
     finish_drain();
   }
 
@@ -191,6 +193,7 @@ private:
   std::map<caf::actor_addr, caf::actor> conns_;
   size_t accepted_ = 0;
   size_t rejected_ = 0;
+  size_t drained_ = 0; // ended by themselves while draining
   size_t unlogged_ = 0;
   driver::clock::time_point last_log_{};
   op_id log_timer_ = 0;
