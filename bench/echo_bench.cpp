@@ -12,12 +12,15 @@ namespace {
 // One server under test: its process, its client, its figures.
 
 struct Target {
-  Target(std::string label, std::string file, bool gets_server_args)
-      : name(std::move(label)), binary(std::move(file)), pass_server_args(gets_server_args) {}
+  Target(std::string label, std::string file, bool gets_server_args,
+         std::vector<std::string> more = {})
+      : name(std::move(label)), binary(std::move(file)), pass_server_args(gets_server_args),
+        extra_args(std::move(more)) {}
 
   std::string name;      // label in the table
   std::string binary;    // file name next to this executable
   bool pass_server_args; // gets --server-args (actio-echo only)
+  std::vector<std::string> extra_args; // after them (--also-args)
   std::unique_ptr<ServerProcess> server;
   std::unique_ptr<Client> client;
   Stats stats;
@@ -44,6 +47,7 @@ void start_target(Target& t, const Options& opt, const std::string& dir,
   std::vector<std::string> args = {"--host", loopback, "--port", "0"};
   if (t.pass_server_args)
     args.insert(args.end(), opt.server_args.begin(), opt.server_args.end());
+  args.insert(args.end(), t.extra_args.begin(), t.extra_args.end());
   t.server = std::make_unique<ServerProcess>(t.name, path, args, server_cpu);
   uint16_t port = t.server->wait_for_port();
   std::printf("%s (%s) listening on port %u\n", t.name.c_str(), t.binary.c_str(), unsigned{port});
@@ -138,6 +142,27 @@ void print_table(const Options& opt, std::vector<Target>& targets) {
   }
 }
 
+// actio+ (--also-args) against actio, measured in the same alternating rounds.
+void print_also_ratios(const Target& actio, const Target& plus) {
+  if (actio.failed || plus.failed) {
+    std::printf("ratio actio+/actio: n/a (a server run failed)\n");
+    return;
+  }
+  if (cpu_us_per_msg(actio.stats) > 0 && cpu_us_per_msg(plus.stats) > 0)
+    std::printf("ratio actio+/actio server CPU per msg: %.3f\n",
+                cpu_us_per_msg(plus.stats) / cpu_us_per_msg(actio.stats));
+  if (msgs_per_s(actio.stats) > 0)
+    std::printf("ratio actio+/actio msgs/s: %.3f\n",
+                msgs_per_s(plus.stats) / msgs_per_s(actio.stats));
+}
+
+std::string join_words(const std::vector<std::string>& words) {
+  std::string out;
+  for (auto& w : words)
+    out += (out.empty() ? "" : " ") + w;
+  return out;
+}
+
 } // namespace
 } // namespace echo_bench
 
@@ -167,10 +192,10 @@ int main(int argc, char** argv) {
       targets.emplace_back("baseline", "actio-epoll-echo", false);
     if (opt.run_actio)
       targets.emplace_back("actio", "actio-echo", true);
+    if (opt.run_actio && !opt.also_args.empty())
+      targets.emplace_back("actio+", "actio-echo", true, opt.also_args);
 
-    std::string server_args;
-    for (auto& a : opt.server_args)
-      server_args += (server_args.empty() ? "" : " ") + a;
+    std::string server_args = join_words(opt.server_args);
     std::printf("%s: %d connections, depth %d, %zu B messages; per server: warmup %.1f s, "
                 "%.1f s measured in %d round(s)\n",
                 prog, opt.connections, opt.depth, opt.size, opt.warmup, opt.duration, opt.rounds);
@@ -180,6 +205,8 @@ int main(int argc, char** argv) {
       std::printf("pinning: off\n");
     if (opt.run_actio)
       std::printf("actio-echo args: %s\n", server_args.empty() ? "(none)" : server_args.c_str());
+    if (opt.run_actio && !opt.also_args.empty())
+      std::printf("actio+ args: the same and %s\n", join_words(opt.also_args).c_str());
     std::fflush(stdout);
 
     // Start every server and connect to it; a server that fails is reported
@@ -209,7 +236,9 @@ int main(int argc, char** argv) {
     }
 
     print_table(opt, targets);
-    if (targets.size() == 2) {
+    if (!opt.also_args.empty() && opt.run_actio)
+      print_also_ratios(targets[targets.size() - 2], targets.back());
+    if (opt.run_baseline && opt.run_actio) {
       const Target& base = targets[0];
       const Target& actio = targets[1];
       if (base.failed || actio.failed) {

@@ -48,6 +48,8 @@
 //     --server-args "A"  extra arguments for actio-echo, split on whitespace
 //                        (e.g. "--actio.io.backend=epoll --actio.io.drivers=1")
 //     --only actio|baseline   run one server only
+//     --also-args "B"    a second actio-echo ("actio+") with the server args
+//                        and B, in the same rounds; ratios actio+/actio
 //     --pin / --no-pin   CPU pinning (default: on if >= 2 CPUs are usable)
 //     --help
 //
@@ -143,6 +145,7 @@ struct Options {
   double warmup = 1.0;
   int rounds = 5;
   std::vector<std::string> server_args;
+  std::vector<std::string> also_args; ///< --also-args: a second actio-echo
   bool run_actio = true;
   bool run_baseline = true;
   std::optional<bool> pin; // unset = automatic

@@ -23,6 +23,9 @@ void usage() {
                "  --rounds R         split each server's T seconds into R alternating\n"
                "                     rounds (default 5)\n"
                "  --server-args \"A\"  extra whitespace-separated args for actio-echo\n"
+               "  --also-args \"B\"    also run a second actio-echo (\"actio+\") with A and B,\n"
+               "                     in the same alternating rounds, and print its ratios\n"
+               "                     to actio (e.g. --also-args \"--metrics-port 0\")\n"
                "  --only actio|baseline  run one server only\n"
                "  --pin | --no-pin   pin client/servers to CPUs (default: on if >= 2 CPUs)\n");
 }
@@ -77,6 +80,8 @@ Options parse_args(int argc, char** argv) {
       opt.rounds = static_cast<int>(parse_int(arg, need_value(), 1, 1000));
     } else if (arg == "--server-args") {
       opt.server_args = split_words(need_value());
+    } else if (arg == "--also-args") {
+      opt.also_args = split_words(need_value());
     } else if (arg == "--only") {
       std::string v = need_value();
       if (v == "actio") {

@@ -1,7 +1,5 @@
 #include "actio/http/utf8.hpp"
 
-#include <cstdint>
-
 namespace actio::http {
 
 bool valid_utf8(std::string_view text) noexcept {
@@ -13,31 +11,13 @@ bool valid_utf8(std::string_view text) noexcept {
       ++p;
       continue;
     }
-    // The second byte's range rules out overlong forms (E0, F0), the
-    // surrogates (ED) and code points above U+10FFFF (F4) (RFC 3629 §4).
-    size_t n;
-    uint8_t lo = 0x80;
-    uint8_t hi = 0xBF;
-    if (c >= 0xC2 && c <= 0xDF) {
-      n = 1;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      n = 2;
-      if (c == 0xE0)
-        lo = 0xA0;
-      else if (c == 0xED)
-        hi = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      n = 3;
-      if (c == 0xF0)
-        lo = 0x90;
-      else if (c == 0xF4)
-        hi = 0x8F;
-    } else {
+    auto lead = utf8_lead(c);
+    if (!lead.valid)
       return false; // a continuation byte, C0, C1 or F5..FF
-    }
+    auto n = lead.need;
     if (static_cast<size_t>(end - p) <= n)
       return false;
-    if (p[1] < lo || p[1] > hi)
+    if (p[1] < lead.lo || p[1] > lead.hi)
       return false;
     for (size_t i = 2; i <= n; ++i)
       if ((p[i] & 0xC0) != 0x80)

@@ -20,6 +20,8 @@
 #include <string>
 #include <string_view>
 
+#include "actio/http/utf8.hpp"
+
 namespace chat {
 
 namespace detail {
@@ -57,25 +59,8 @@ inline std::string clean_text(std::string_view in) {
       ++i;
       continue;
     }
-    // The number of continuation bytes and the range of the first one
-    // (which excludes overlongs, surrogates and code points > U+10FFFF).
-    size_t need = 0;
-    unsigned char lo = 0x80, hi = 0xBF;
-    if (c >= 0xC2 && c <= 0xDF) {
-      need = 1;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      need = 2;
-      if (c == 0xE0)
-        lo = 0xA0;
-      else if (c == 0xED)
-        hi = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      need = 3;
-      if (c == 0xF0)
-        lo = 0x90;
-      else if (c == 0xF4)
-        hi = 0x8F;
-    } else {
+    auto [need, lo, hi, valid] = actio::http::utf8_lead(c);
+    if (!valid) {
       detail::append_replacement(out); // 0x80..0xC1, 0xF5..0xFF
       ++i;
       continue;

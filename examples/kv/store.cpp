@@ -2,15 +2,14 @@
 
 namespace kv {
 
-store::map_type::iterator store::find(const std::string& key, millis now) {
-  auto i = map_.find(key);
-  if (i != map_.end() && i->second.expire_at != no_expiry
-      && i->second.expire_at <= now) {
-    drop_expiry(key, i->second.expire_at);
-    map_.erase(i);
-    return map_.end();
+store::entry* store::find(const std::string& key, millis now) {
+  auto* e = map_.find(key);
+  if (e && e->expire_at != no_expiry && e->expire_at <= now) {
+    drop_expiry(key, e->expire_at);
+    map_.erase(key);
+    return nullptr;
   }
-  return i;
+  return e;
 }
 
 void store::drop_expiry(const std::string& key, millis at) {
@@ -19,69 +18,68 @@ void store::drop_expiry(const std::string& key, millis at) {
 }
 
 const std::string* store::get(const std::string& key, millis now) {
-  auto i = find(key, now);
-  return i == map_.end() ? nullptr : &i->second.value;
+  auto* e = find(key, now);
+  return e ? &e->value : nullptr;
 }
 
 void store::set(const std::string& key, std::string value, millis expire_at,
                 bool keep_ttl) {
-  auto [i, added] = map_.try_emplace(key);
-  i->second.value = std::move(value);
+  auto [e, added] = map_.try_emplace(key);
+  e->value = std::move(value);
   if (keep_ttl && !added)
     return;
-  drop_expiry(key, i->second.expire_at);
-  i->second.expire_at = expire_at;
+  drop_expiry(key, e->expire_at);
+  e->expire_at = expire_at;
   if (expire_at != no_expiry)
     expiries_.emplace(expire_at, key);
 }
 
 bool store::erase(const std::string& key, millis now) {
-  auto i = find(key, now);
-  if (i == map_.end())
+  auto* e = find(key, now);
+  if (!e)
     return false;
-  drop_expiry(key, i->second.expire_at);
-  map_.erase(i);
+  drop_expiry(key, e->expire_at);
+  map_.erase(key);
   return true;
 }
 
 bool store::exists(const std::string& key, millis now) {
-  return find(key, now) != map_.end();
+  return find(key, now) != nullptr;
 }
 
 bool store::expire_at(const std::string& key, millis at, millis now) {
-  auto i = find(key, now);
-  if (i == map_.end())
+  auto* e = find(key, now);
+  if (!e)
     return false;
+  drop_expiry(key, e->expire_at);
   if (at <= now) {
-    drop_expiry(key, i->second.expire_at);
-    map_.erase(i);
+    map_.erase(key);
     return true;
   }
-  drop_expiry(key, i->second.expire_at);
-  i->second.expire_at = at;
+  e->expire_at = at;
   expiries_.emplace(at, key);
   return true;
 }
 
 store::millis store::pttl(const std::string& key, millis now) {
-  auto i = find(key, now);
-  if (i == map_.end())
+  auto* e = find(key, now);
+  if (!e)
     return -2;
-  if (i->second.expire_at == no_expiry)
+  if (e->expire_at == no_expiry)
     return -1;
-  return i->second.expire_at - now;
+  return e->expire_at - now;
 }
 
 std::vector<std::string> store::keys(const std::string& pattern, millis now) {
   std::vector<std::string> out;
   bool all = pattern == "*";
-  for (auto& [k, e] : map_) {
+  map_.for_each([&](std::string_view k, const entry& e) {
     if (e.expire_at != no_expiry && e.expire_at <= now)
-      continue; // expired: the sweep removes it
+      return; // expired: the sweep removes it
     if (all || glob_match(pattern.data(), pattern.data() + pattern.size(),
                           k.data(), k.data() + k.size()))
-      out.push_back(k);
-  }
+      out.emplace_back(k);
+  });
   return out;
 }
 

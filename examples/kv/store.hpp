@@ -8,9 +8,10 @@
 #include <optional>
 #include <set>
 #include <string>
-#include <unordered_map>
 #include <utility>
 #include <vector>
+
+#include "key_table.hpp"
 
 namespace kv {
 
@@ -50,11 +51,10 @@ private:
     std::string value;
     millis expire_at = no_expiry;
   };
-  using map_type = std::unordered_map<std::string, entry>;
-  /// The entry of `key`, erasing it first if it expired.
-  map_type::iterator find(const std::string& key, millis now);
+  /// The entry of `key`, or null; erases it first if it expired.
+  entry* find(const std::string& key, millis now);
   void drop_expiry(const std::string& key, millis at);
-  map_type map_;
+  key_table<entry> map_;
   std::set<std::pair<millis, std::string>> expiries_; ///< for sweep
 };
 

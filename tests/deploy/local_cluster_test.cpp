@@ -1,9 +1,12 @@
 // deploy/local-cluster as users run it: the script starts 3 actio-chat
 // nodes (TLS between them, every port from the OS), clients on different
-// nodes chat, SIGINT stops everything.
+// nodes chat, SIGINT stops everything; a real Prometheus scrapes the nodes
+// with deploy/prometheus.yml and answers every query of
+// deploy/grafana-dashboard.json (tests/deploy/prometheus_check.py).
 
 #include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <filesystem>
@@ -27,6 +30,7 @@ struct node_line {
   int index = 0;
   uint16_t client_port = 0;
   uint16_t node_port = 0;
+  uint16_t metrics_port = 0;
   int pid = 0;
 };
 
@@ -85,7 +89,8 @@ child_process start_cluster(const std::vector<std::string>& args) {
 bool read_until_up(child_process& script, size_t n, std::vector<node_line>& nodes,
                    node_guard& guard, std::string& seen) {
   std::regex node_re{
-    R"(node(\d+) client 127\.0\.0\.1:(\d+) node 127\.0\.0\.1:(\d+) pid (\d+))"};
+    R"(node(\d+) client 127\.0\.0\.1:(\d+) node 127\.0\.0\.1:(\d+) )"
+    R"(metrics 127\.0\.0\.1:(\d+) pid (\d+))"};
   auto up = cat("local-cluster: ", std::to_string(n),
                 " nodes up, TLS between nodes");
   for (auto deadline = clock::now() + 240s; clock::now() < deadline;) {
@@ -97,7 +102,8 @@ bool read_until_up(child_process& script, size_t n, std::vector<node_line>& node
     if (std::regex_match(line, m, node_re)) {
       nodes.push_back({std::stoi(m[1]), static_cast<uint16_t>(std::stoi(m[2])),
                        static_cast<uint16_t>(std::stoi(m[3])),
-                       std::stoi(m[4])});
+                       static_cast<uint16_t>(std::stoi(m[4])),
+                       std::stoi(m[5])});
       guard.pids.push_back(nodes.back().pid);
     }
     if (line.find(up) != std::string::npos)
@@ -105,6 +111,36 @@ bool read_until_up(child_process& script, size_t n, std::vector<node_line>& node
   }
   return false;
 }
+
+/// `local-cluster N --base-port 0 --bin BIN --timeout 120 EXTRA...` (every
+/// port from the OS) and what it printed.
+struct cluster_run {
+  child_process script;
+  node_guard guard;
+  std::vector<node_line> nodes;
+  std::string seen; ///< every line so far, for failure messages
+
+  cluster_run(size_t n, const std::vector<std::string>& extra) {
+    auto bin = std::filesystem::path{ACTIO_CHAT_BIN}.parent_path().string();
+    std::vector<std::string> args{std::to_string(n), "--base-port", "0",
+                                  "--bin", bin, "--timeout", "120"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    script = start_cluster(args);
+  }
+
+  /// Reads until "N nodes up" (true, with N node lines) or EOF/timeout.
+  bool up(size_t n) {
+    return script.pid > 0 && read_until_up(script, n, nodes, guard, seen)
+           && nodes.size() == n;
+  }
+
+  /// SIGINT to the script, then its exit status (all output in `seen`).
+  int interrupt() {
+    auto status = script.stop(SIGINT, 180s);
+    seen.append(script.read_all(5s));
+    return status;
+  }
+};
 
 /// Runs `openssl s_client` against 127.0.0.1:port with `dir`'s CA and
 /// node1 certificate; its output.
@@ -123,21 +159,16 @@ TEST(local_cluster, three_tls_nodes_chat_across_nodes_and_stop_on_sigint) {
   REQUIRE_DISTRIBUTED_CHAT();
   temp_dir tmp;
   auto certs = tmp.file("certs");
-  auto bin = std::filesystem::path{ACTIO_CHAT_BIN}.parent_path().string();
-  auto script = start_cluster({"3", "--base-port", "0", "--bin", bin,
-                               "--certs", certs, "--timeout", "120"});
-  ASSERT_GT(script.pid, 0);
-  node_guard guard;
-  std::vector<node_line> nodes;
-  std::string seen; // for failure messages
-  ASSERT_TRUE(read_until_up(script, 3, nodes, guard, seen)) << seen;
-  ASSERT_EQ(nodes.size(), 3u) << seen;
+  cluster_run cluster{3, {"--certs", certs}};
+  ASSERT_TRUE(cluster.up(3)) << cluster.seen;
+  auto& nodes = cluster.nodes;
   for (int k = 0; k < 3; ++k) {
     auto& n = nodes[static_cast<size_t>(k)];
     EXPECT_EQ(n.index, k + 1);
     EXPECT_NE(n.client_port, 0);
     EXPECT_NE(n.node_port, 0);
     EXPECT_NE(n.client_port, n.node_port);
+    EXPECT_NE(n.metrics_port, 0);
     // The node runs with TLS and this cluster's certificates ...
     auto args = cmdline(n.pid);
     EXPECT_NE(args.find(cat("--secure --certificate ", certs, "/node",
@@ -182,13 +213,59 @@ TEST(local_cluster, three_tls_nodes_chat_across_nodes_and_stop_on_sigint) {
   EXPECT_TRUE(carol.wait_for("<bob> hello from node2", 60s));
 
   // Ctrl-C: every node stops, the script exits 0.
-  auto status = script.stop(SIGINT, 180s);
-  seen.append(script.read_all(5s));
-  ASSERT_TRUE(exited_normally(status)) << status << "\n" << seen;
-  EXPECT_EQ(WEXITSTATUS(status), 0) << seen;
+  auto status = cluster.interrupt();
+  ASSERT_TRUE(exited_normally(status)) << status << "\n" << cluster.seen;
+  EXPECT_EQ(WEXITSTATUS(status), 0) << cluster.seen;
   for (auto& n : nodes)
     EXPECT_FALSE(process_exists(n.pid)) << "node" << n.index << " still runs";
   EXPECT_TRUE(alice.eof(30s)); // its node closed the connection
+}
+
+TEST(local_cluster, prometheus_scrapes_the_nodes_and_answers_the_dashboard) {
+  REQUIRE_DISTRIBUTED_CHAT();
+  if (::access("/usr/bin/prometheus", X_OK) != 0)
+    GTEST_SKIP() << "Debian's prometheus is not installed (./actio test "
+                    "installs it)";
+  temp_dir tmp;
+  auto targets = tmp.file("targets.json");
+  cluster_run cluster{2, {"--targets", targets}};
+  ASSERT_TRUE(cluster.up(2)) << cluster.seen;
+  auto& nodes = cluster.nodes;
+  // The targets file names each node's metrics port.
+  std::ifstream in{targets};
+  std::string text{std::istreambuf_iterator<char>{in}, {}};
+  for (auto& n : nodes)
+    EXPECT_NE(text.find(cat("\"127.0.0.1:", std::to_string(n.metrics_port),
+                            "\"], \"labels\": {\"node\": \"node",
+                            std::to_string(n.index), "\"")),
+              std::string::npos)
+      << text;
+  // Traffic, so that the chat's series exist and rates move.
+  chat_peer erin{nodes[0].client_port}, fred{nodes[1].client_port};
+  for (auto [peer, nick] :
+       {std::pair{&erin, "erin"}, std::pair{&fred, "fred"}}) {
+    ASSERT_TRUE(peer->send_line(cat("/nick ", nick)));
+    ASSERT_EQ(peer->line(), cat("* you are now known as ", nick));
+    ASSERT_TRUE(peer->send_line("/join #ops"));
+    ASSERT_TRUE(peer->wait_for(cat("* ", nick, " joined #ops"))) << nick;
+  }
+  ASSERT_TRUE(erin.send_line("hello"));
+  auto check = spawn_process(
+    "/usr/bin/python3",
+    {std::string{ACTIO_TESTS_DIR} + "/deploy/prometheus_check.py",
+     std::string{ACTIO_DEPLOY_DIR} + "/prometheus.yml",
+     std::string{ACTIO_DEPLOY_DIR} + "/grafana-dashboard.json", targets,
+     tmp.path.string(), "2"},
+    spawn_options{.merge_stderr = true});
+  auto out = check.read_all(240s);
+  auto status = check.stop(0, 30s);
+  ASSERT_TRUE(exited_normally(status)) << out;
+  EXPECT_EQ(WEXITSTATUS(status), 0) << out;
+  EXPECT_NE(out.find("ok: 2 targets up"), std::string::npos) << out;
+
+  status = cluster.interrupt();
+  ASSERT_TRUE(exited_normally(status)) << cluster.seen;
+  EXPECT_EQ(WEXITSTATUS(status), 0) << cluster.seen;
 }
 
 TEST(local_cluster, help_and_bad_usage) {
@@ -225,15 +302,11 @@ TEST(local_cluster, a_node_that_fails_to_start_is_reported) {
 
 TEST(local_cluster, a_dead_node_is_reported_and_the_others_keep_serving) {
   REQUIRE_DISTRIBUTED_CHAT();
-  auto bin = std::filesystem::path{ACTIO_CHAT_BIN}.parent_path().string();
-  auto script = start_cluster(
-    {"2", "--base-port", "0", "--bin", bin, "--timeout", "120"});
-  ASSERT_GT(script.pid, 0);
-  node_guard guard;
-  std::vector<node_line> nodes;
-  std::string seen;
-  ASSERT_TRUE(read_until_up(script, 2, nodes, guard, seen)) << seen;
-  ASSERT_EQ(nodes.size(), 2u) << seen;
+  cluster_run cluster{2, {}};
+  ASSERT_TRUE(cluster.up(2)) << cluster.seen;
+  auto& nodes = cluster.nodes;
+  auto& script = cluster.script;
+  auto& seen = cluster.seen;
   ASSERT_EQ(::kill(nodes[1].pid, SIGKILL), 0);
   auto report = cat("node2 (pid ", std::to_string(nodes[1].pid),
                     ") exited unexpectedly (killed by SIGKILL)");
@@ -252,8 +325,7 @@ TEST(local_cluster, a_dead_node_is_reported_and_the_others_keep_serving) {
   ASSERT_TRUE(dora.send_line("/nick dora"));
   EXPECT_EQ(dora.line(), "* you are now known as dora");
   // A stop after a death: everything ends, exit status 1.
-  auto status = script.stop(SIGINT, 180s);
-  seen.append(script.read_all(5s));
+  auto status = cluster.interrupt();
   ASSERT_TRUE(exited_normally(status)) << seen;
   EXPECT_EQ(WEXITSTATUS(status), 1) << seen;
   EXPECT_FALSE(process_exists(nodes[0].pid));

@@ -2,7 +2,8 @@
 
 // The in-process HTTP server of the server tests (server_test.cpp,
 // chunked_response_test.cpp): a handler with /hello, /echo, /slow (answered
-// after later requests), /never, /fail, /stream?N (N bytes of known length)
+// after later requests), /never, /held (answered "late" on (release_atom,
+// held_atom)), /fail, /stream?N (N bytes of known length)
 // and /chunked?N (N bytes of unknown length: written chunked), listening
 // on 127.0.0.1 on each backend.
 
@@ -28,6 +29,7 @@ namespace actio::test {
 using namespace std::chrono_literals;
 
 using release_atom = caf::atom_constant<caf::atom("release")>;
+using held_atom = caf::atom_constant<caf::atom("held")>;
 
 /// Bytes of the streamed body: byte i is i % 251; empty at the end.
 inline caf::behavior generator(caf::event_based_actor*, uint64_t total,
@@ -48,6 +50,7 @@ inline caf::behavior generator(caf::event_based_actor*, uint64_t total,
 struct handler_state {
   std::deque<caf::response_promise> slow;
   std::vector<caf::response_promise> never;
+  std::deque<caf::response_promise> held;
 };
 
 inline caf::behavior handler(caf::event_based_actor* self,
@@ -65,6 +68,10 @@ inline caf::behavior handler(caf::event_based_actor* self,
       if (req.path == "/slow") { // answered after later requests
         st->slow.push_back(self->make_response_promise());
         self->delayed_send(self, 150ms, release_atom::value);
+        return caf::delegated<http::response>{};
+      }
+      if (req.path == "/held") {
+        st->held.push_back(self->make_response_promise());
         return caf::delegated<http::response>{};
       }
       if (req.path == "/never") {
@@ -86,6 +93,10 @@ inline caf::behavior handler(caf::event_based_actor* self,
       if (req.path == "/fail")
         return caf::make_error(caf::sec::invalid_argument);
       return http::response::text(404, "no\n");
+    },
+    [=](release_atom, held_atom) {
+      st->held.front().deliver(http::response::text(200, "late"));
+      st->held.pop_front();
     },
     [=](release_atom) {
       st->slow.front().deliver(http::response::text(200, "slow"));

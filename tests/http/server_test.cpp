@@ -156,6 +156,32 @@ TEST_P(http_server_test, handler_errors_and_timeouts) {
   EXPECT_EQ(c.read().body, "Hello, World!");
 }
 
+// Several overdue requests in one pipeline each get their 504, in order;
+// an answer that comes after its 504 is dropped, and the connection goes
+// on with the next request's own answer.
+TEST_P(http_server_test, each_overdue_request_gets_504_and_late_answers_are_dropped) {
+  opts_.handler_timeout = 200ms;
+  start();
+  conn c{port_};
+  ASSERT_TRUE(c.send(get("/never") + get("/held") + get("/never")
+                     + get("/hello")));
+  for (int i = 0; i < 3; ++i) {
+    auto r = c.read();
+    EXPECT_EQ(r.status, 504) << i;
+    EXPECT_EQ(r.body, "handler timed out\n") << i;
+  }
+  EXPECT_EQ(c.read().body, "Hello, World!");
+  // The held answer now reaches the connection before the next request's.
+  caf::anon_send(opts_.handler, release_atom::value, held_atom::value);
+  ASSERT_TRUE(c.send(get("/hello") + get("/echo")));
+  auto r = c.read();
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "Hello, World!");
+  r = c.read();
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "");
+}
+
 TEST_P(http_server_test, request_timeout_answers_408_then_closes) {
   opts_.request_timeout = 500ms;
   start();
