@@ -17,8 +17,8 @@
 #include <caf/message_id.hpp>
 #include <caf/spawn_options.hpp>
 
-#include "actio/actors/detail/pinned_backlog.hpp"
 #include "actio/actors/driver_unit.hpp"
+#include "actio/actors/pinned_backlog.hpp"
 
 namespace actio {
 
@@ -87,7 +87,7 @@ private:
   }
 
   driver_unit* unit_;
-  detail::pinned_backlog backlog_{*unit_};
+  pinned_backlog backlog_{*unit_};
 };
 
 /// A function-based pinned actor: `caf::behavior f(actio::pinned_actor* self)`.

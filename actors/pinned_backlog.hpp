@@ -1,22 +1,23 @@
 #pragma once
 
-// The share of one pinned actor (actors/pinned.hpp) in its unit's
-// `pinned_backlog`: messages enqueued and not yet consumed. Enqueues come
-// from any thread, consumption and the close at termination from the
-// actor's own; after the close nothing counts any more (messages sent to
-// a dead actor are bounced, never consumed), and what was left is taken
-// off the unit's total. Relaxed atomics: a scrape sees a value that may
-// lag by a few messages. Internal.
+/// The share of one pinned actor (pinned.hpp) in its unit's
+/// `driver_unit::pinned_backlog`: messages enqueued and not yet consumed.
+/// Enqueues come from any thread, consumption and the close at termination
+/// from the actor's own; after the close nothing counts any more (messages
+/// sent to a dead actor are bounced, never consumed), and what was left is
+/// taken off the unit's total. Relaxed atomics: a scrape sees a value that
+/// may lag by a few messages. Used by `pinned`; not needed elsewhere.
 
 #include <atomic>
 #include <cstdint>
 
 #include "actio/actors/driver_unit.hpp"
 
-namespace actio::detail {
+namespace actio {
 
 class pinned_backlog {
 public:
+  /// Counts into `unit`'s total.
   explicit pinned_backlog(driver_unit& unit) noexcept : unit_(unit) {
   }
 
@@ -53,4 +54,4 @@ private:
   std::atomic<int64_t> n_{0};
 };
 
-} // namespace actio::detail
+} // namespace actio
