@@ -90,6 +90,18 @@ public:
   };
   loop_stats stats() const noexcept;
 
+  /// Messages waiting in the mailboxes of the pinned actors (counted by
+  /// `pinned` as they are enqueued and consumed; any thread, may lag).
+  int64_t pinned_backlog() const noexcept {
+    return backlog_.load(std::memory_order_relaxed);
+  }
+
+  /// Adds `n` (may be negative) to `pinned_backlog` (pinned actors; any
+  /// thread: a relaxed atomic add).
+  void add_backlog(int64_t n) noexcept {
+    backlog_.fetch_add(n, std::memory_order_relaxed);
+  }
+
   /// Called by pinned actors at launch and termination.
   void add_pinned(caf::actor_id id, caf::weak_actor_ptr ptr);
   void remove_pinned(caf::actor_id id);
@@ -110,6 +122,7 @@ private:
   tally blocked_ns_;
   std::atomic<size_t> sockets_{0};
   std::atomic<size_t> runnable_{0};
+  std::atomic<int64_t> backlog_{0};
   std::vector<caf::resumable*> local_;
   std::vector<caf::resumable*> batch_;
   std::mutex remote_mtx_;

@@ -12,9 +12,13 @@
 #include <caf/actor_config.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
+#include <caf/invoke_message_result.hpp>
+#include <caf/mailbox_element.hpp>
+#include <caf/message_id.hpp>
 #include <caf/spawn_options.hpp>
 
 #include "actio/actors/driver_unit.hpp"
+#include "actio/actors/pinned_backlog.hpp"
 
 namespace actio {
 
@@ -32,8 +36,21 @@ public:
   using Base::enqueue;
 
   /// Every message, from any thread, schedules this actor on its unit.
+  /// Ordinary messages (not stream traffic, which CAF consumes elsewhere)
+  /// count in the unit's `pinned_backlog` until consumed.
   void enqueue(caf::mailbox_element_ptr ptr, caf::execution_unit*) override {
+    if (ptr != nullptr && counted(*ptr))
+      backlog_.enqueued();
     Base::enqueue(std::move(ptr), unit_);
+  }
+
+  /// A message handled (or dropped): out of the backlog. One skipped (no
+  /// handler matched yet: it stays in the mailbox) still counts.
+  caf::invoke_message_result consume(caf::mailbox_element& x) override {
+    auto r = Base::consume(x);
+    if (r != caf::invoke_message_result::skipped && counted(x))
+      backlog_.consumed();
+    return r;
   }
 
   /// Tells execution units (and `driver_unit::exec_later`) this is pinned.
@@ -45,7 +62,10 @@ public:
     auto* unit = unit_;
     auto id = this->id();
     unit->add_pinned(id, caf::actor_cast<caf::weak_actor_ptr>(this->ctrl()));
-    this->attach_functor([unit, id] { unit->remove_pinned(id); });
+    this->attach_functor([this, unit, id] {
+      backlog_.close(); // what is left is dropped with the mailbox
+      unit->remove_pinned(id);
+    });
     Base::launch(unit_, lazy, hide);
   }
 
@@ -60,7 +80,14 @@ public:
   }
 
 private:
+  static bool counted(const caf::mailbox_element& x) noexcept {
+    auto cat = x.mid.category();
+    return cat == caf::message_id::normal_message_category
+           || cat == caf::message_id::urgent_message_category;
+  }
+
   driver_unit* unit_;
+  pinned_backlog backlog_{*unit_};
 };
 
 /// A function-based pinned actor: `caf::behavior f(actio::pinned_actor* self)`.

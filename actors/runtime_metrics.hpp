@@ -16,9 +16,16 @@
 /// | `actio_driver_accept_pauses_total` | counter | accept waits after EMFILE and friends |
 /// | `actio_driver_pinned_actors` | gauge | live pinned actors |
 /// | `actio_driver_runnable_actors` | gauge | pinned actors with messages waiting for their turn |
+/// | `actio_driver_pinned_mailbox_messages` | gauge | messages waiting in pinned actors' mailboxes |
+/// | `actio_driver_file_requests_total{kind}` | counter | file operations handed to the driver (open, read_at, write_at, fsync, stat, close) |
+/// | `actio_driver_file_completions_total{kind}` | counter | of those, answered (value or error) |
+/// | `actio_driver_file_errors_total{kind}` | counter | of those, answered with an error |
 ///
 /// Everything is read at scrape time from counters the driver thread keeps
-/// anyway (drivers/driver_counters.hpp): nothing is sent to the drivers.
+/// anyway (drivers/driver_counters.hpp, driver_unit.hpp's backlog): nothing
+/// is sent to the drivers. Making the collector turns on the counting of
+/// file outcomes (`driver_counters::count_file_outcomes`), which costs the
+/// file service one message to itself per operation.
 
 #include <cstdint>
 

@@ -180,6 +180,13 @@ public:
     return counters_;
   }
 
+  /// The same, to write: the file service (io/file_service.hpp) counts its
+  /// operations here on the driver thread; a metrics endpoint turns on
+  /// `driver_counters::count_file_outcomes` from any thread.
+  driver_counters& counters() noexcept {
+    return counters_;
+  }
+
 protected:
   /// Sends `msg` to `owner` as an anonymous message (no-op without owner).
   void deliver(const caf::strong_actor_ptr& owner, caf::message msg);

@@ -2,42 +2,26 @@
 
 namespace actio {
 
+namespace {
+
+template <class Kind, size_t N>
+const char* name_of(const std::array<const char*, N>& names, Kind k) noexcept {
+  auto i = static_cast<size_t>(k);
+  return i < N ? names[i] : "?";
+}
+
+} // namespace
+
 const char* to_string(driver_request k) noexcept {
-  switch (k) {
-    case driver_request::accept:
-      return "accept";
-    case driver_request::connect:
-      return "connect";
-    case driver_request::read:
-      return "read";
-    case driver_request::write:
-      return "write";
-    case driver_request::shutdown:
-      return "shutdown";
-    case driver_request::send_to:
-      return "send_to";
-    case driver_request::timer:
-      return "timer";
-    case driver_request::close:
-      return "close";
-  }
-  return "?";
+  return name_of(driver_request_names, k);
 }
 
 const char* to_string(driver_completion k) noexcept {
-  switch (k) {
-    case driver_completion::accept:
-      return "accept";
-    case driver_completion::read:
-      return "read";
-    case driver_completion::write:
-      return "write";
-    case driver_completion::recv_from:
-      return "recv_from";
-    case driver_completion::send_to:
-      return "send_to";
-  }
-  return "?";
+  return name_of(driver_completion_names, k);
+}
+
+const char* to_string(file_op_kind k) noexcept {
+  return name_of(file_op_names, k);
 }
 
 } // namespace actio

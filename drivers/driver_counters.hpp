@@ -1,7 +1,8 @@
 #pragma once
 
 /// A driver's counters for metrics (actors/metrics.hpp): requests by kind,
-/// kernel completions by kind, bytes, accept pauses.
+/// kernel completions by kind, bytes, accept pauses, and file operations
+/// by kind (requested, completed, failed).
 ///
 /// Written by the driver's own thread only, read by any thread (a scrape).
 /// Each is a single-writer relaxed atomic: the writer does a relaxed load,
@@ -44,7 +45,6 @@ enum class driver_request : uint8_t {
   timer,    ///< start_timer
   close,    ///< close
 };
-inline constexpr size_t driver_request_kinds = 8;
 
 /// What the kernel completed for a driver.
 enum class driver_completion : uint8_t {
@@ -54,47 +54,117 @@ enum class driver_completion : uint8_t {
   recv_from, ///< a datagram received
   send_to,   ///< a datagram sent
 };
-inline constexpr size_t driver_completion_kinds = 5;
+
+/// A file operation (drivers/file_backend.hpp), as the file service
+/// (io/file_service.hpp) hands it to its driver.
+enum class file_op_kind : uint8_t {
+  open,     ///< open_file
+  read_at,  ///< read_at
+  write_at, ///< write_at
+  fsync,    ///< sync_file
+  stat,     ///< stat_file
+  close,    ///< close_file
+};
+
+/// The label of each kind, indexed by the enum: the one list of names.
+inline constexpr std::array<const char*, 8> driver_request_names{
+  "accept", "connect", "read", "write", "shutdown", "send_to", "timer", "close"};
+inline constexpr std::array<const char*, 5> driver_completion_names{
+  "accept", "read", "write", "recv_from", "send_to"};
+inline constexpr std::array<const char*, 6> file_op_names{
+  "open", "read_at", "write_at", "fsync", "stat", "close"};
+
+inline constexpr size_t driver_request_kinds = driver_request_names.size();
+inline constexpr size_t driver_completion_kinds = driver_completion_names.size();
+inline constexpr size_t file_op_kinds = file_op_names.size();
 
 /// "accept", "connect", ...
 const char* to_string(driver_request k) noexcept;
 const char* to_string(driver_completion k) noexcept;
+const char* to_string(file_op_kind k) noexcept;
+
+/// One tally per kind of `Kind` (an enum whose values are 0..N-1).
+template <class Kind, size_t N>
+class tallies_by_kind {
+public:
+  static constexpr size_t size() noexcept {
+    return N;
+  }
+
+  void add(Kind k, uint64_t n = 1) noexcept {
+    t_[static_cast<size_t>(k)].add(n);
+  }
+
+  uint64_t get(Kind k) const noexcept {
+    return t_[static_cast<size_t>(k)].get();
+  }
+
+  uint64_t operator[](size_t i) const noexcept {
+    return t_[i].get();
+  }
+
+private:
+  std::array<tally, N> t_;
+};
 
 struct driver_counters {
-  std::array<tally, driver_request_kinds> requests;
-  std::array<tally, driver_completion_kinds> completions;
+  tallies_by_kind<driver_request, driver_request_kinds> requests;
+  tallies_by_kind<driver_completion, driver_completion_kinds> completions;
   tally bytes_read;    ///< stream and datagram payload received
   tally bytes_written; ///< stream and datagram payload sent
   /// Accept waits after EMFILE and friends (detail/accept_backoff.hpp).
   tally accept_pauses;
 
+  /// File operations the file service handed to the driver, by kind.
+  tallies_by_kind<file_op_kind, file_op_kinds> file_requests;
+  /// Of those, the ones answered (value or error) and the ones answered
+  /// with an error; counted only after `count_file_outcomes` (a metrics
+  /// endpoint: following each answer costs the file service a message to
+  /// itself).
+  tallies_by_kind<file_op_kind, file_op_kinds> file_completions;
+  tallies_by_kind<file_op_kind, file_op_kinds> file_errors;
+
+  /// Whether answers are followed (see `file_completions`).
+  bool file_outcomes_counted() const noexcept {
+    return file_outcomes_.load(std::memory_order_relaxed);
+  }
+
+  /// Starts following answers (any thread; for good).
+  void count_file_outcomes() noexcept {
+    file_outcomes_.store(true, std::memory_order_relaxed);
+  }
+
   void request(driver_request k) noexcept {
-    requests[static_cast<size_t>(k)].add();
+    requests.add(k);
   }
 
   void completed(driver_completion k) noexcept {
-    completions[static_cast<size_t>(k)].add();
+    completions.add(k);
   }
 
   void read(size_t n) noexcept {
-    completed(driver_completion::read);
-    bytes_read.add(n);
+    transferred(driver_completion::read, bytes_read, n);
   }
 
   void written(size_t n) noexcept {
-    completed(driver_completion::write);
-    bytes_written.add(n);
+    transferred(driver_completion::write, bytes_written, n);
   }
 
   void datagram_read(size_t n) noexcept {
-    completed(driver_completion::recv_from);
-    bytes_read.add(n);
+    transferred(driver_completion::recv_from, bytes_read, n);
   }
 
   void datagram_written(size_t n) noexcept {
-    completed(driver_completion::send_to);
-    bytes_written.add(n);
+    transferred(driver_completion::send_to, bytes_written, n);
   }
+
+private:
+  void transferred(driver_completion k, tally& bytes, size_t n) noexcept {
+    completed(k);
+    bytes.add(n);
+  }
+
+  std::atomic<bool> file_outcomes_{false};
 };
 
 } // namespace actio

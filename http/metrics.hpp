@@ -13,6 +13,28 @@
 /// | `actio_listener_drained_total{listener}` | counter | ended by themselves while draining |
 /// | `actio_listener_up{listener}` | gauge | 1 if the listener answered this scrape |
 ///
+/// The global registry holds what the tools and the library count when the
+/// option is given (each file names its own):
+///
+/// | series | type | what |
+/// |---|---|---|
+/// | `actio_http_responses_total{server,code}` | counter | responses by status class (actio-httpd) |
+/// | `actio_kv_commands_total{command}` | counter | commands by lower-case name, unknown ones as `other` (examples/kv/command_metrics.hpp) |
+/// | `actio_chat_rooms` | gauge | rooms on this node (examples/chat/chat_metrics.hpp) |
+/// | `actio_chat_members` | gauge | room memberships of clients on this node |
+/// | `actio_chat_messages_posted_total` | counter | lines said in a room here |
+/// | `actio_chat_messages_delivered_total` | counter | room messages handed to members here |
+/// | `actio_node_links_up{peer}` | gauge | 1 while the node link is up (proto/node_link.hpp) |
+/// | `actio_node_link_downs_total{peer}` | counter | times it went down |
+/// | `actio_node_link_reconnects_total{peer}` | counter | ups after a down |
+/// | `actio_node_link_connect_failures_total{peer}` | counter | failed connect attempts |
+/// | `actio_remote_file_requests_total{op}` | counter | remote file requests by operation (proto/remote_file_service.hpp) |
+/// | `actio_remote_file_errors_total{op}` | counter | those answered with an error |
+/// | `actio_remote_file_{read,written}_bytes_total` | counter | bytes read and written for peers |
+///
+/// Node links carry no byte counts: CAF 0.17's middleman hands none out.
+/// The per-driver series are listed in actors/runtime_metrics.hpp.
+///
 /// Every serving tool takes `--metrics-port P` through `metrics_option`
 /// and `metrics_endpoint` (one helper, not one copy per tool):
 ///

@@ -3,12 +3,17 @@
 #include <csignal>
 #include <deque>
 #include <map>
+#include <optional>
+#include <type_traits>
+#include <unordered_map>
 #include <utility>
 
 #include <caf/event_based_actor.hpp>
 #include <caf/result.hpp>
 
 #include "actio/actors/pinned.hpp"
+#include "actio/drivers/driver_counters.hpp"
+#include "actio/drivers/errc.hpp"
 #include "actio/drivers/types.hpp"
 
 namespace actio::io {
@@ -31,53 +36,55 @@ protected:
     return {
       [this](file_open_atom, std::string& path, int flags,
              uint32_t mode) -> caf::result<uint64_t> {
-        auto rp = make_response_promise();
-        io().files().open_file(std::move(path), flags, mode, rp);
-        return rp;
+        return submit<uint64_t>(file_op_kind::open, [&](caf::response_promise rp) {
+          io().files().open_file(std::move(path), flags, mode, std::move(rp));
+        });
       },
       [this](file_read_atom, uint64_t file, uint64_t offset,
              uint64_t len) -> caf::result<byte_buffer> {
-        auto rp = make_response_promise();
-        io().files().read_at(file, offset, static_cast<size_t>(len), next_id(),
-                             rp);
-        return rp;
+        return submit<byte_buffer>(file_op_kind::read_at, [&](caf::response_promise rp) {
+          io().files().read_at(file, offset, static_cast<size_t>(len), next_id(),
+                               std::move(rp));
+        });
       },
       [this](file_read_atom, uint64_t file, uint64_t offset, uint64_t len,
              uint64_t tag) -> caf::result<byte_buffer> {
         // Before make_response_promise(), which takes the sender out of the
         // current message: the tag is the sender's.
         auto id = tagged(tag);
-        auto rp = make_response_promise();
-        io().files().read_at(file, offset, static_cast<size_t>(len), id, rp);
-        return rp;
+        return submit<byte_buffer>(file_op_kind::read_at, [&](caf::response_promise rp) {
+          io().files().read_at(file, offset, static_cast<size_t>(len), id,
+                               std::move(rp));
+        });
       },
       [this](file_write_atom, uint64_t file, uint64_t offset,
              byte_buffer& buf) -> caf::result<uint64_t> {
-        auto rp = make_response_promise();
-        io().files().write_at(file, offset, std::move(buf), next_id(), rp);
-        return rp;
+        return submit<uint64_t>(file_op_kind::write_at, [&](caf::response_promise rp) {
+          io().files().write_at(file, offset, std::move(buf), next_id(),
+                                std::move(rp));
+        });
       },
       [this](file_write_atom, uint64_t file, uint64_t offset, byte_buffer& buf,
              uint64_t tag) -> caf::result<uint64_t> {
         auto id = tagged(tag); // before make_response_promise (see read)
-        auto rp = make_response_promise();
-        io().files().write_at(file, offset, std::move(buf), id, rp);
-        return rp;
+        return submit<uint64_t>(file_op_kind::write_at, [&](caf::response_promise rp) {
+          io().files().write_at(file, offset, std::move(buf), id, std::move(rp));
+        });
       },
       [this](file_fsync_atom, uint64_t file, bool datasync) -> caf::result<void> {
-        auto rp = make_response_promise();
-        io().files().sync_file(file, datasync, rp);
-        return rp;
+        return submit<void>(file_op_kind::fsync, [&](caf::response_promise rp) {
+          io().files().sync_file(file, datasync, std::move(rp));
+        });
       },
       [this](file_stat_atom, uint64_t file) -> caf::result<uint64_t> {
-        auto rp = make_response_promise();
-        io().files().stat_file(file, rp);
-        return rp;
+        return submit<uint64_t>(file_op_kind::stat, [&](caf::response_promise rp) {
+          io().files().stat_file(file, std::move(rp));
+        });
       },
       [this](file_close_atom, uint64_t file) -> caf::result<void> {
-        auto rp = make_response_promise();
-        io().files().close_file(file, rp);
-        return rp;
+        return submit<void>(file_op_kind::close, [&](caf::response_promise rp) {
+          io().files().close_file(file, std::move(rp));
+        });
       },
       [this](file_cancel_atom, uint64_t tag) {
         auto key = std::make_pair(sender_id(), tag);
@@ -91,7 +98,72 @@ protected:
     };
   }
 
+  void on_exit() override {
+    // Outcomes still followed: their answers would come to a dead actor.
+    for (auto& [key, rp] : awaiting_)
+      rp.deliver(make_actio_error(errc::cancelled, "file service stopped"));
+    awaiting_.clear();
+    super::on_exit();
+  }
+
 private:
+  /// Counts a file operation of `kind` and has `start` hand it to the
+  /// driver with the promise to answer: the requester's own, or, while the
+  /// driver's counters follow outcomes (a metrics endpoint runs), one that
+  /// answers this actor first, which counts the outcome and passes it on.
+  template <class T, class Start>
+  caf::result<T> submit(file_op_kind kind, Start&& start) {
+    auto& c = io().counters();
+    c.file_requests.add(kind);
+    auto rp = make_response_promise();
+    if (!c.file_outcomes_counted()) {
+      start(rp);
+      return rp;
+    }
+    auto mid = new_request_id(caf::message_priority::normal);
+    auto key = mid.integer_value();
+    awaiting_.emplace(key, rp);
+    add_multiplexed_response_handler(mid.response_id(), outcome<T>(kind, key));
+    start(caf::response_promise{ctrl(), ctrl(), {}, mid});
+    return rp;
+  }
+
+  /// The handler of the answer to `submit`'s own promise `key`.
+  template <class T>
+  caf::behavior outcome(file_op_kind kind, uint64_t key) {
+    auto failed = [this, kind, key](caf::error& err) {
+      if (auto rp = answered(kind, key, true))
+        rp->deliver(std::move(err));
+    };
+    if constexpr (std::is_void_v<T>)
+      return {[this, kind, key] {
+                if (auto rp = answered(kind, key, false))
+                  rp->deliver(caf::unit);
+              },
+              failed};
+    else
+      return {[this, kind, key](T& value) {
+                if (auto rp = answered(kind, key, false))
+                  rp->deliver(std::move(value));
+              },
+              failed};
+  }
+
+  /// Counts the outcome; the requester's promise, if still waiting.
+  std::optional<caf::response_promise> answered(file_op_kind kind, uint64_t key,
+                                                bool error) {
+    auto& c = io().counters();
+    c.file_completions.add(kind);
+    if (error)
+      c.file_errors.add(kind);
+    auto i = awaiting_.find(key);
+    if (i == awaiting_.end())
+      return std::nullopt;
+    auto rp = std::move(i->second);
+    awaiting_.erase(i);
+    return rp;
+  }
+
   op_id next_id() {
     return next_++;
   }
@@ -123,6 +195,7 @@ private:
   op_id next_ = 1;
   std::map<std::pair<caf::actor_id, uint64_t>, op_id> tags_;
   std::deque<std::pair<caf::actor_id, uint64_t>> order_;
+  std::unordered_map<uint64_t, caf::response_promise> awaiting_; // see submit
 };
 
 } // namespace

@@ -23,10 +23,32 @@ struct link_state {
   bool connecting = false;
   bool report_unreachable = false;
   bool reported = false;      // a failure since the start or the last down
+  bool was_up = false;        // a later up is a reconnect
+  // The link's series (null: not counted), looked up once at spawn.
+  metrics::gauge* up = nullptr;
+  metrics::counter* downs = nullptr;
+  metrics::counter* reconnects = nullptr;
+  metrics::counter* failures = nullptr;
 };
+
+/// Finds the series of `st`'s peer in `reg`.
+void add_series(link_state& st, metrics::registry& reg) {
+  metrics::labels l{{"peer", st.address}};
+  st.up = &reg.gauge("actio_node_links_up", "1 while the node link to the peer is up",
+                     l);
+  st.downs = &reg.counter("actio_node_link_downs_total",
+                          "Times the node link to the peer went down", l);
+  st.reconnects = &reg.counter("actio_node_link_reconnects_total",
+                               "Times the node link came up again after a down",
+                               l);
+  st.failures = &reg.counter("actio_node_link_connect_failures_total",
+                             "Connect attempts of the node link that failed", l);
+}
 
 void retry(caf::event_based_actor* self, const std::shared_ptr<link_state>& st,
            caf::error reason) {
+  if (st->failures != nullptr)
+    st->failures->add();
   if (st->report_unreachable && !st->reported) {
     st->reported = true;
     if (st->opts.secure) {
@@ -61,6 +83,12 @@ void try_connect(caf::event_based_actor* self,
         }
         st->remote = caf::actor_cast<caf::actor>(ptr);
         self->monitor(st->remote);
+        if (st->up != nullptr) {
+          st->up->add(1);
+          if (st->was_up)
+            st->reconnects->add();
+        }
+        st->was_up = true;
         self->send(st->listener, node_up_atom::value, st->address,
                    st->remote);
       },
@@ -73,6 +101,11 @@ void try_connect(caf::event_based_actor* self,
 caf::behavior node_link(caf::event_based_actor* self,
                         std::shared_ptr<link_state> st) {
   self->monitor(st->listener);
+  // Ending while up: the gauge forgets the link (no down is counted).
+  self->attach_functor([st] {
+    if (st->remote && st->up != nullptr)
+      st->up->add(-1);
+  });
   self->set_down_handler([=](const caf::down_msg& msg) {
     if (msg.source == st->listener) {
       self->quit();
@@ -82,6 +115,10 @@ caf::behavior node_link(caf::event_based_actor* self,
       self->demonitor(st->remote);
       st->remote = nullptr;
       st->reported = false;
+      if (st->up != nullptr) {
+        st->up->add(-1);
+        st->downs->add();
+      }
       self->send(st->listener, node_down_atom::value, st->address,
                  msg.reason);
       self->delayed_send(self, st->opts.retry_delay, retry_atom::value);
@@ -97,7 +134,8 @@ caf::behavior node_link(caf::event_based_actor* self,
 
 caf::actor spawn_node_link(caf::actor_system& sys, caf::actor listener,
                            std::string host, uint16_t port,
-                           node_options opts, bool report_unreachable) {
+                           node_options opts, bool report_unreachable,
+                           metrics::registry* metrics) {
   auto st = std::make_shared<link_state>();
   st->report_unreachable = report_unreachable;
   st->listener = std::move(listener);
@@ -106,6 +144,8 @@ caf::actor spawn_node_link(caf::actor_system& sys, caf::actor listener,
   st->address.append(std::to_string(port));
   st->host = std::move(host);
   st->port = port;
+  if (metrics != nullptr)
+    add_series(*st, *metrics);
   st->mm = node::middleman(sys, opts);
   if (opts.secure)
     expect_tls_peer(st->host, st->port);

@@ -28,6 +28,20 @@
 /// and once after each `node_down`, not for every retry, so an operator
 /// can see why a peer never comes up.
 ///
+/// With `metrics`, the link keeps its series there, labelled
+/// `peer="HOST:PORT"` (looked up once, at spawn):
+///
+/// | series | type | what |
+/// |---|---|---|
+/// | `actio_node_links_up{peer}` | gauge | 1 while the link is up |
+/// | `actio_node_link_downs_total{peer}` | counter | times it went down |
+/// | `actio_node_link_reconnects_total{peer}` | counter | ups after a down |
+/// | `actio_node_link_connect_failures_total{peer}` | counter | failed connect attempts (every retry) |
+///
+/// Bytes are not among them: CAF 0.17's middleman keeps no per-connection
+/// byte counts it would hand out, and counting them would take a BASP
+/// layer of our own.
+///
 /// Keep the returned handle (e.g. in the listener's state) for as long as
 /// the link should live: a CAF 0.17 actor nobody references is destroyed
 /// (exit reason `unreachable`) once no message for it is pending — and a
@@ -40,6 +54,7 @@
 #include <caf/actor_system.hpp>
 #include <caf/atom.hpp>
 
+#include "actio/actors/metrics.hpp"
 #include "actio/proto/node.hpp"
 
 namespace actio {
@@ -50,6 +65,7 @@ using node_unreachable_atom = caf::atom_constant<caf::atom("nodeUnrch")>;
 
 caf::actor spawn_node_link(caf::actor_system& sys, caf::actor listener,
                            std::string host, uint16_t port,
-                           node_options opts, bool report_unreachable = false);
+                           node_options opts, bool report_unreachable = false,
+                           metrics::registry* metrics = nullptr);
 
 } // namespace actio

@@ -93,10 +93,15 @@ public:
     if (auto* reg = opts_.metrics) {
       static constexpr const char* ops[] = {"open", "read_at", "write_at",
                                             "stat", "close", "other"};
-      for (size_t i = 0; i < requests_.size(); ++i)
+      for (size_t i = 0; i < requests_.size(); ++i) {
         requests_[i] = &reg->counter("actio_remote_file_requests_total",
                                      "Remote file requests by operation",
                                      {{"op", ops[i]}});
+        errors_[i] = &reg->counter("actio_remote_file_errors_total",
+                                   "Remote file requests answered with an error, "
+                                   "by operation",
+                                   {{"op", ops[i]}});
+      }
       read_bytes_ = &reg->counter("actio_remote_file_read_bytes_total",
                                   "Bytes answered to remote read_at requests");
       written_bytes_ = &reg->counter("actio_remote_file_written_bytes_total",
@@ -127,15 +132,18 @@ protected:
       },
       [this](const std::string& wire) -> caf::result<completion_msg> {
         Request req;
-        if (!req.ParseFromString(wire))
+        if (!req.ParseFromString(wire)) {
+          count_malformed();
           return error_completion(0, errc::malformed,
                                   "bytes do not parse as "
                                     + req.GetTypeName());
+        }
         return serve(std::move(req));
       },
       // What CAF delivers when a remote wrapper's bytes do not parse
       // (proto/message.hpp's inspect fails): an empty message.
       [this]() -> completion_msg {
+        count_malformed();
         return error_completion(0, errc::malformed,
                                 "a request that does not deserialise");
       },
@@ -143,7 +151,9 @@ protected:
   }
 
 private:
+  static constexpr size_t other_op = 5; // op_index of what has no operation
   std::array<metrics::counter*, 6> requests_{}; // by op_index; null: none
+  std::array<metrics::counter*, 6> errors_{};   // the same
   metrics::counter* read_bytes_ = nullptr;
   metrics::counter* written_bytes_ = nullptr;
 
@@ -165,6 +175,7 @@ private:
     caf::actor_addr client;
     uint64_t id = 0;
     uint64_t bytes = 0;
+    size_t op = other_op; ///< op_index, for the error count
   };
 
   /// Index in `requests_` of an operation.
@@ -185,10 +196,34 @@ private:
     }
   }
 
+  /// A request that does not parse: a request and an error of "other".
+  void count_malformed() {
+    if (requests_[other_op] != nullptr)
+      requests_[other_op]->add();
+    failed(other_op);
+  }
+
+  /// Counts an error answer to an operation (by op_index).
+  void failed(size_t op) {
+    if (errors_[op] != nullptr)
+      errors_[op]->add();
+  }
+
+  /// Counts the request; answers given at once are counted here if errors,
+  /// those given later in `finish`.
   caf::result<completion_msg> serve(Request req) {
+    op_ = op_index(req.op_case());
+    if (requests_[op_] != nullptr)
+      requests_[op_]->add();
+    auto r = serve_op(std::move(req));
+    if (r.flag == caf::rt_value && r.value.match_elements<completion_msg>()
+        && r.value.get_as<completion_msg>(0)->has_error())
+      failed(op_);
+    return r;
+  }
+
+  caf::result<completion_msg> serve_op(Request req) {
     auto id = req.id();
-    if (requests_[0] != nullptr)
-      requests_[op_index(req.op_case())]->add();
     switch (req.op_case()) {
       case Request::kOpen:
         return open(id, req.open());
@@ -310,11 +345,13 @@ private:
     }
     ++l.requests;
     l.bytes += bytes;
-    return ticket{make_response_promise(), std::move(client), id, bytes};
+    return ticket{make_response_promise(), std::move(client), id, bytes, op_};
   }
 
   /// Completes an accepted request and gives its share of the load back.
   void finish(ticket& t, completion_msg c) {
+    if (c->has_error())
+      failed(t.op);
     auto i = load_.find(t.client);
     if (i != load_.end()) {
       i->second.requests -= 1;
@@ -436,6 +473,7 @@ private:
   uint64_t next_handle_ = 1;
   std::map<uint64_t, entry> open_;
   std::set<caf::actor_addr> watched_;
+  size_t op_ = other_op; // op_index of the request being served
 };
 
 /// The root's descriptor, after checking the options.

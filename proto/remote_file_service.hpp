@@ -84,8 +84,9 @@ struct remote_file_options {
   /// At least `max_transfer`, so one request of any allowed size always
   /// fits when the client has nothing else in flight.
   uint64_t max_bytes_in_flight = uint64_t{64} << 20;
-  /// Counts requests by operation and the bytes read and written
-  /// (`actio_remote_file_requests_total{op}`,
+  /// Counts requests and error answers by operation and the bytes read and
+  /// written (`actio_remote_file_requests_total{op}`,
+  /// `actio_remote_file_errors_total{op}`,
   /// `actio_remote_file_{read,written}_bytes_total`) in this registry; null:
   /// not counted. It must outlive the service.
   metrics::registry* metrics = nullptr;

@@ -113,7 +113,8 @@ caf::behavior federation(federation_actor* self, caf::actor registry,
       st.own_address = own_address;
       for (auto& [host, port] : st.opts.peers)
         st.links.push_back(actio::spawn_node_link(
-          self->system(), self, host, port, st.opts.node, true));
+          self->system(), self, host, port, st.opts.node, true,
+          st.opts.metrics));
     },
     [=](actio::node_up_atom, const std::string& address,
         const caf::actor& fed) {

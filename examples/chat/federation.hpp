@@ -28,6 +28,7 @@
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 
+#include "actio/actors/metrics.hpp"
 #include "actio/proto/node.hpp"
 #include "node_protocol.hpp"
 
@@ -37,6 +38,8 @@ struct federation_options {
   actio::node_options node;                            ///< TLS, timeouts
   std::vector<std::pair<std::string, uint16_t>> peers; ///< --peer
   peer_limits limits;
+  /// The node links' series (node_link.hpp) go here; null: not counted.
+  actio::metrics::registry* metrics = nullptr;
 };
 
 /// Spawns the federation actor of this node, handing peers to `registry`.

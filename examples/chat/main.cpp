@@ -62,6 +62,7 @@
 #include "actio/http/metrics.hpp"
 #include "actio/net/tls_options.hpp"
 #include "actio/proto/node.hpp"
+#include "chat_metrics.hpp"
 #include "federation.hpp"
 #include "node_settings.hpp"
 #include "registry.hpp"
@@ -190,8 +191,16 @@ int main(int argc, char** argv) {
     std::cerr << "actio-chat: " << sys.render(rt.error()) << '\n';
     return 1;
   }
+  // The chat's series and the node links' (when --metrics-port is given);
+  // static: they outlive every actor that counts.
+  static std::optional<chat::chat_metrics> counted;
+  if (cfg.metrics.given()) {
+    counted.emplace(actio::metrics::registry::global());
+    fo->metrics = &actio::metrics::registry::global();
+  }
   auto registry = chat::spawn_registry(sys, cfg.max_rooms,
-                                       cfg.chat_node.limits);
+                                       cfg.chat_node.limits,
+                                       counted ? &*counted : nullptr);
   chat::session_options so;
   so.max_line = cfg.max_line;
   so.max_frame = cfg.max_frame;

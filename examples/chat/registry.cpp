@@ -56,7 +56,7 @@ void announce(registry_actor* self, const std::string& released,
 
 void on_remote(registry_actor* self, const caf::node_id& node,
                const node_msg& msg, size_t max_rooms,
-               const peer_limits& limits) {
+               const peer_limits& limits, const chat_metrics* metrics) {
   auto& st = self->state;
   if (st.peers.count(node) == 0)
     return; // gone already
@@ -88,7 +88,7 @@ void on_remote(registry_actor* self, const caf::node_id& node,
         if (!adds || !valid_name(m.room()) || st.rooms.size() >= max_rooms)
           return;
         auto r = spawn_room(self->system(), self, m.room(), st.peers,
-                            limits.max_peer_members);
+                            limits.max_peer_members, metrics);
         i = st.rooms.emplace(m.room(), room_entry{r}).first;
       }
       ++i->second.forwarded;
@@ -101,7 +101,7 @@ void on_remote(registry_actor* self, const caf::node_id& node,
 }
 
 caf::behavior registry(registry_actor* self, size_t max_rooms,
-                       peer_limits limits) {
+                       peer_limits limits, const chat_metrics* metrics) {
   self->state.remote.emplace(limits.max_peer_members);
   self->set_default_handler(caf::drop);
   // Peers know this actor's handle (it sends to them) but reach it only
@@ -165,7 +165,7 @@ caf::behavior registry(registry_actor* self, size_t max_rooms,
         if (st.rooms.size() >= max_rooms)
           return caf::actor{};
         auto r = spawn_room(self->system(), self, name, st.peers,
-                            limits.max_peer_members);
+                            limits.max_peer_members, metrics);
         i = st.rooms.emplace(name, room_entry{r}).first;
       }
       ++i->second.forwarded;
@@ -213,7 +213,7 @@ caf::behavior registry(registry_actor* self, size_t max_rooms,
     },
     [=](remote_atom, const caf::node_id& node, const node_msg& msg) {
       if (here())
-        on_remote(self, node, msg, max_rooms, limits);
+        on_remote(self, node, msg, max_rooms, limits, metrics);
     },
   };
 }
@@ -221,12 +221,12 @@ caf::behavior registry(registry_actor* self, size_t max_rooms,
 } // namespace
 
 caf::actor spawn_registry(caf::actor_system& sys, size_t max_rooms,
-                          peer_limits limits) {
+                          peer_limits limits, const chat_metrics* metrics) {
   // Supervised: a crashed registry is restarted (empty) behind the same
   // handle; the requests it swallowed get errc::restarted.
   auto sup = actio::spawn_supervisor(
-    sys, {{"registry", [&sys, max_rooms, limits] {
-             return sys.spawn(registry, max_rooms, limits);
+    sys, {{"registry", [&sys, max_rooms, limits, metrics] {
+             return sys.spawn(registry, max_rooms, limits, metrics);
            }}});
   return sup ? sup->child("registry") : caf::actor{};
 }

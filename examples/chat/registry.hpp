@@ -10,6 +10,7 @@
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 
+#include "chat_metrics.hpp"
 #include "node_protocol.hpp"
 
 namespace chat {
@@ -18,7 +19,10 @@ namespace chat {
 /// (rooms made for peers count too; empty rooms are freed). The handle is
 /// the front of a supervisor (actio/actors/supervisor.hpp): a crashed
 /// registry is restarted behind it, an exit message to it stops both.
+/// With `metrics` (which must outlive it) the rooms are counted
+/// (chat_metrics.hpp).
 caf::actor spawn_registry(caf::actor_system& sys, size_t max_rooms,
-                          peer_limits limits = {});
+                          peer_limits limits = {},
+                          const chat_metrics* metrics = nullptr);
 
 } // namespace chat

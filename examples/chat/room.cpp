@@ -23,7 +23,31 @@ struct room_state {
   std::map<caf::actor, std::string> members; // on this node: handle -> nick
   peer_map peers;                            // node -> federation actor
   std::optional<remote_members> remote;      // on the peers
+  const chat_metrics* metrics = nullptr;     // null: not counted
   static inline const char* name = "chat.room";
+
+  room_state() = default;
+  room_state(const room_state&) = delete;
+  room_state& operator=(const room_state&) = delete;
+
+  // Destroyed when the room ends: it and its members leave the gauges.
+  ~room_state() {
+    if (metrics != nullptr) {
+      metrics->rooms.add(-1);
+      metrics->members.add(-static_cast<int64_t>(members.size()));
+    }
+  }
+
+  void joined(const caf::actor& who, const std::string& nick) {
+    if (members.emplace(who, nick).second && metrics != nullptr)
+      metrics->members.add(1);
+  }
+
+  void left(std::map<caf::actor, std::string>::iterator i) {
+    members.erase(i);
+    if (metrics != nullptr)
+      metrics->members.add(-1);
+  }
 };
 
 using room_actor = caf::stateful_actor<room_state, local_actor_base>;
@@ -31,8 +55,11 @@ using room_actor = caf::stateful_actor<room_state, local_actor_base>;
 /// To the members on this node (one message, shared by all).
 void deliver(room_actor* self, const pb::Event& ev) {
   auto msg = caf::make_message(event_msg{ev});
-  for (auto& m : self->state.members)
+  auto& st = self->state;
+  for (auto& m : st.members)
     self->send(m.first, msg);
+  if (st.metrics != nullptr && ev.has_message())
+    st.metrics->delivered.add(st.members.size());
 }
 
 /// To the members on this node and on every peer node.
@@ -66,7 +93,7 @@ void remove(room_actor* self, const caf::actor& who) {
   ev.mutable_left()->set_nick(i->second);
   self->demonitor(who);
   broadcast(self, who, ev); // the leaver hears it too
-  self->state.members.erase(i);
+  self->state.left(i);
 }
 
 /// No member on any node: tells the registry (once per state of
@@ -94,8 +121,12 @@ void on_remote(room_actor* self, const caf::node_id& node,
 }
 
 caf::behavior room(room_actor* self, caf::actor registry, std::string name,
-                   peer_map peers, size_t max_peer_members) {
+                   peer_map peers, size_t max_peer_members,
+                   const chat_metrics* metrics) {
   auto& st = self->state;
+  st.metrics = metrics;
+  if (metrics != nullptr)
+    metrics->rooms.add(1);
   st.registry = std::move(registry);
   st.room = std::move(name);
   st.remote.emplace(st.room, max_peer_members);
@@ -135,7 +166,7 @@ caf::behavior room(room_actor* self, caf::actor registry, std::string name,
         return me;
       }
       self->monitor(who);
-      self->state.members.emplace(who, nick);
+      self->state.joined(who, nick);
       pb::Event ev;
       ev.mutable_joined()->set_room(self->state.room);
       ev.mutable_joined()->set_nick(nick);
@@ -161,6 +192,8 @@ caf::behavior room(room_actor* self, caf::actor registry, std::string name,
       m->set_nick(i->second);
       m->set_text(text);
       m->set_seq(seq);
+      if (self->state.metrics != nullptr)
+        self->state.metrics->posted.add();
       broadcast(self, who, ev);
     },
     [=](nick_atom, const caf::actor& who, const std::string& nick) {
@@ -213,9 +246,9 @@ caf::behavior room(room_actor* self, caf::actor registry, std::string name,
 
 caf::actor spawn_room(caf::actor_system& sys, caf::actor registry,
                       std::string name, peer_map peers,
-                      size_t max_peer_members) {
+                      size_t max_peer_members, const chat_metrics* metrics) {
   return sys.spawn(room, std::move(registry), std::move(name),
-                   std::move(peers), max_peer_members);
+                   std::move(peers), max_peer_members, metrics);
 }
 
 } // namespace chat

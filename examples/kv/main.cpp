@@ -14,6 +14,7 @@
 #include <atomic>
 #include <chrono>
 #include <iostream>
+#include <optional>
 
 #include "actio/actors/config.hpp"
 #include "actio/actors/runtime.hpp"
@@ -84,9 +85,9 @@ int main(int argc, char** argv) {
   opts.limits.max_inline = cfg.max_inline;
   opts.limits.max_command = std::max(opts.limits.max_command, 4 * cfg.max_bulk);
   opts.clients = &clients;
+  static std::optional<kv::command_metrics> commands; // outlives every session
   if (cfg.metrics.given())
-    opts.commands = &actio::metrics::registry::global().counter(
-      "actio_kv_commands_total", "Commands run (QUIT and protocol errors not counted)");
+    opts.commands = &commands.emplace(actio::metrics::registry::global());
   auto srv = actio::net::tcp_listen(**rt, {cfg.host, cfg.port},
                                     kv::session(opts), conn);
   if (!srv) {

@@ -37,7 +37,7 @@ constexpr auto linger = std::chrono::seconds{1}; // after finish()
 
 struct state {
   state(self_type s, caf::actor db, std::atomic<int64_t>* n,
-        actio::metrics::counter* cmds)
+        const command_metrics* cmds)
     : self(s), store(std::move(db)), clients(n), commands(cmds) {
     if (clients)
       ++*clients;
@@ -49,7 +49,7 @@ struct state {
   self_type self;
   caf::actor store;
   std::atomic<int64_t>* clients;
-  actio::metrics::counter* commands;
+  const command_metrics* commands;
   std::vector<command> batch; // taken, not yet at the store
   bool at_store = false;      // a batch is out
   bool ending = false;        // no more commands are taken
@@ -81,7 +81,8 @@ void send_batch(const state_ptr& st) {
     return;
   st->at_store = true;
   if (st->commands)
-    st->commands->add(st->batch.size());
+    for (auto& c : st->batch)
+      st->commands->count(c);
   st->self.connection()
     ->request(st->store, caf::infinite, std::exchange(st->batch, {}))
     .then(

@@ -6,10 +6,10 @@
 
 #include <caf/actor.hpp>
 
-#include "actio/actors/metrics.hpp"
 #include "actio/io/framed_core.hpp"
 #include "actio/net/connection.hpp"
 
+#include "command_metrics.hpp"
 #include "resp_codec.hpp"
 
 namespace kv {
@@ -22,8 +22,9 @@ struct session_options {
   /// `max_frame_size` to fit `limits`.
   actio::io::framed_options framing;
   std::atomic<int64_t>* clients = nullptr; ///< counts open sessions
-  /// Counts the commands run (one relaxed add per batch); null: not counted.
-  actio::metrics::counter* commands = nullptr;
+  /// Counts the commands run by name (a relaxed add each); null: not
+  /// counted.
+  const command_metrics* commands = nullptr;
 };
 
 /// The connection factory: a framed connection (io/framed.hpp) with the

@@ -21,6 +21,7 @@
 
 #include <gtest/gtest.h>
 
+#include "examples/metrics_scrape.hpp"
 #include "http/http_client.hpp"
 #include "support/datagram_peer.hpp"
 #include "support/net_client.hpp"
@@ -28,10 +29,9 @@
 
 using namespace std::chrono_literals;
 using namespace actio::test;
+using namespace actio::test::metrics_scrape;
 
 namespace {
-
-namespace prom = actio::test::prometheus;
 
 /// How a test talks to the tool's service port.
 enum class traffic {
@@ -73,8 +73,9 @@ std::vector<tool_case> cases() {
     {"chat", ACTIO_CHAT_BIN, {"--port", "0"}, "chat", traffic::stream,
      "/nick alice\n", "* you are now known as alice"},
     {"kv", ACTIO_KV_BIN, {"--port", "0"}, "kv", traffic::stream,
-     "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$5\r\nhello\r\n*2\r\n$3\r\nGET\r\n$1\r\nk\r\n",
-     "+OK\r\n$5\r\nhello\r\n"},
+     "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$5\r\nhello\r\n*2\r\n$3\r\nGET\r\n$1\r\nk\r\n"
+     "*1\r\n$3\r\nFOO\r\n",
+     "+OK\r\n$5\r\nhello\r\n-ERR unknown command 'FOO'"},
     {"httpd", ACTIO_HTTPD_BIN, {"--port", "0", "--root", root_dir()}, "http",
      traffic::stream, "GET /hello HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
      "Hello, World!"},
@@ -83,68 +84,6 @@ std::vector<tool_case> cases() {
     {"udp_echo", ACTIO_UDP_ECHO_BIN, {"--port", "0"}, "", traffic::datagram,
      "", ""},
   };
-}
-
-/// The port after the last ':' of a "... listening on HOST:PORT" line.
-uint16_t port_at_end(const std::string& line) {
-  auto colon = line.rfind(':');
-  if (colon == std::string::npos)
-    return 0;
-  return static_cast<uint16_t>(std::strtoul(line.c_str() + colon + 1, nullptr, 10));
-}
-
-/// A tool started with `--metrics-port 0`, its two ports read from its
-/// output: the service's listening line, then the metrics line.
-struct tool_process {
-  child_process child;
-  std::string service_line;
-  uint16_t metrics_port = 0;
-
-  explicit tool_process(const tool_case& c) {
-    auto args = c.args;
-    args.insert(args.end(), {"--metrics-port", "0"});
-    child = spawn_process(c.bin, args);
-    for (int i = 0; i < 10 && metrics_port == 0; ++i) {
-      auto line = child.read_line(30s);
-      if (line.empty())
-        break;
-      if (line.find("metrics listening on ") != std::string::npos)
-        metrics_port = port_at_end(line);
-      else if (service_line.empty() && line.find("listening on ") != std::string::npos)
-        service_line = line;
-    }
-  }
-};
-
-/// One `GET /metrics` on its own connection.
-http_client::reply scrape(uint16_t port, const std::string& method = "GET",
-                          const std::string& path = "/metrics") {
-  http_client::conn c{port};
-  c.send(method + " " + path
-         + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
-  return c.read(method == "HEAD");
-}
-
-/// Scrapes and parses until `ready` holds for the parse (or 30 s pass);
-/// the last parse and its reply.
-struct scraped {
-  http_client::reply reply;
-  prom::parse_result parsed;
-};
-
-scraped scrape_until(uint16_t port,
-                     const std::function<bool(const prom::parse_result&)>& ready) {
-  scraped s;
-  wait_until(
-    [&] {
-      s.reply = scrape(port);
-      if (s.reply.status != 200)
-        return false;
-      s.parsed = prom::parse(s.reply.body);
-      return s.parsed.ok && ready(s.parsed);
-    },
-    30s);
-  return s;
 }
 
 class metrics_process : public ::testing::TestWithParam<tool_case> {
@@ -165,7 +104,7 @@ TEST_P(metrics_process, help_documents_the_option) {
 
 TEST_P(metrics_process, counters_follow_the_traffic_and_parse) {
   const auto& c = GetParam();
-  tool_process tool{c};
+  tool_process tool{c.bin, c.args};
   ASSERT_FALSE(tool.service_line.empty()) << "no listening line";
   ASSERT_NE(tool.metrics_port, 0) << "no \"metrics listening on\" line";
   auto service_port = parse_port(tool.service_line);
@@ -222,11 +161,19 @@ TEST_P(metrics_process, counters_follow_the_traffic_and_parse) {
          {"actio_driver_blocked_seconds", "counter"},
          {"actio_driver_accept_pauses", "counter"},
          {"actio_driver_pinned_actors", "gauge"},
-         {"actio_driver_runnable_actors", "gauge"}})
+         {"actio_driver_runnable_actors", "gauge"},
+         {"actio_driver_pinned_mailbox_messages", "gauge"},
+         {"actio_driver_file_requests", "counter"},
+         {"actio_driver_file_completions", "counter"},
+         {"actio_driver_file_errors", "counter"}})
     EXPECT_EQ(p.type_of(family), type) << family << "\n" << s.reply.body;
   EXPECT_GT(p.sum("actio_driver_loop_iterations_total"), 0);
   EXPECT_GE(p.sum("actio_driver_blocked_seconds_total"), 0);
   EXPECT_EQ(p.sum("actio_driver_accept_pauses_total"), 0);
+  // One sample per file kind and driver, even before any file operation.
+  EXPECT_TRUE(p.has_labels("actio_driver_file_requests_total", {{"kind", "fsync"}}));
+  EXPECT_TRUE(p.has_labels("actio_driver_file_errors_total", {{"kind", "open"}}));
+  EXPECT_GE(p.sum("actio_driver_pinned_mailbox_messages"), 0);
   // This scrape's connection was accepted, its request read: the admin
   // listener runs on the same drivers.
   EXPECT_GE(p.sum("actio_driver_completions_total", {{"kind", "accept"}}), 1);
@@ -241,6 +188,14 @@ TEST_P(metrics_process, counters_follow_the_traffic_and_parse) {
     EXPECT_EQ(p.sum("actio_remote_file_requests_total", {{"op", "write_at"}}), 0);
     EXPECT_EQ(p.sum("actio_remote_file_read_bytes_total"), 15);
     EXPECT_EQ(p.type_of("actio_remote_file_requests"), "counter");
+    EXPECT_EQ(p.type_of("actio_remote_file_errors"), "counter");
+    EXPECT_EQ(p.sum("actio_remote_file_errors_total"), 0);
+    // The service's local file service: the reopen and the reads, each
+    // answered (the endpoint follows outcomes), none failed.
+    EXPECT_GE(p.sum("actio_driver_file_requests_total", {{"kind", "open"}}), 1);
+    EXPECT_GE(p.sum("actio_driver_file_completions_total", {{"kind", "open"}}), 1);
+    EXPECT_GE(p.sum("actio_driver_file_completions_total", {{"kind", "read_at"}}), 1);
+    EXPECT_EQ(p.sum("actio_driver_file_errors_total"), 0);
   }
   if (c.kind == traffic::datagram) {
     EXPECT_GE(p.sum("actio_driver_completions_total", {{"kind", "recv_from"}}), 5);
@@ -261,8 +216,13 @@ TEST_P(metrics_process, counters_follow_the_traffic_and_parse) {
     EXPECT_EQ(p.sum("actio_listener_accepted_total", l), 1) << s.reply.body;
     EXPECT_EQ(p.sum("actio_listener_active_connections", l), 1) << s.reply.body;
     EXPECT_EQ(p.sum("actio_listener_refused_total", l), 0);
-    if (c.name == "kv") { // SET and GET
-      EXPECT_EQ(p.sum("actio_kv_commands_total"), 2);
+    if (c.name == "kv") { // SET, GET and the unknown FOO, by name
+      EXPECT_EQ(p.sum("actio_kv_commands_total"), 3);
+      EXPECT_EQ(p.sum("actio_kv_commands_total", {{"command", "set"}}), 1);
+      EXPECT_EQ(p.sum("actio_kv_commands_total", {{"command", "get"}}), 1);
+      EXPECT_EQ(p.sum("actio_kv_commands_total", {{"command", "other"}}), 1);
+      EXPECT_FALSE(p.has_labels("actio_kv_commands_total", {{"command", "foo"}}));
+      EXPECT_EQ(p.type_of("actio_kv_commands"), "counter");
     }
     if (c.name == "httpd") { // GET /hello (the admin server's are not counted)
       EXPECT_EQ(p.sum("actio_http_responses_total", {{"server", "http"}, {"code", "2xx"}}),
@@ -287,7 +247,7 @@ INSTANTIATE_TEST_SUITE_P(tools, metrics_process, ::testing::ValuesIn(cases()),
 
 // The endpoint's HTTP: HEAD, other paths and methods (actio-echo).
 TEST(metrics_endpoint, answers_head_404_and_405) {
-  tool_process tool{cases()[0]};
+  tool_process tool{cases()[0].bin, cases()[0].args};
   ASSERT_NE(tool.metrics_port, 0);
   auto get = scrape(tool.metrics_port);
   ASSERT_EQ(get.status, 200);

@@ -63,6 +63,23 @@ struct parse_result {
     return false;
   }
 
+  /// Whether a sample named `name` with labels including `match` exists.
+  bool has_labels(const std::string& name,
+                  const std::map<std::string, std::string>& match) const {
+    for (auto& s : samples) {
+      if (s.name != name)
+        continue;
+      bool all = true;
+      for (auto& [k, v] : match) {
+        auto i = s.labels.find(k);
+        all = all && i != s.labels.end() && i->second == v;
+      }
+      if (all)
+        return true;
+    }
+    return false;
+  }
+
   /// The type of family `family`; "" if absent.
   std::string type_of(const std::string& family) const {
     for (auto& s : samples)
