@@ -131,6 +131,8 @@ private:
   void do_accept(uint32_t index);
   void do_read(uint32_t index);
   void do_write(uint32_t index);
+  bool send_now(slot& s, uint32_t index, op_id op, byte_buffer buf,
+                caf::response_promise rp);
   void finish_connect(uint32_t index);
   void do_dgram_read(uint32_t index);
   void do_dgram_write(uint32_t index);
@@ -143,7 +145,9 @@ private:
 
   /// Where the shared queues send completions: to the owner of `s`.
   auto to_owner(slot& s) {
-    return [this, &s](caf::message msg) { deliver(s.owner, std::move(msg)); };
+    return [this, &s](auto&& ev) {
+      deliver(s.owner, std::forward<decltype(ev)>(ev));
+    };
   }
 
   Poller poller_;

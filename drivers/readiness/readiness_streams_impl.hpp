@@ -10,7 +10,6 @@
 #include <sys/socket.h>
 
 #include <caf/actor_control_block.hpp>
-#include <caf/make_message.hpp>
 
 #include "actio/drivers/errc.hpp"
 #include "actio/drivers/completions.hpp"
@@ -61,7 +60,7 @@ bool readiness_driver<Poller>::connect(socket_id id,
   }
   s->connecting.reset();
   auto err = make_errno_error("connect", errno);
-  deliver(s->owner, caf::make_message(connected{id, op, err}));
+  deliver(s->owner, connected{id, op, err});
   return true;
 }
 
@@ -82,6 +81,11 @@ bool readiness_driver<Poller>::send(socket_id id, op_id op, byte_buffer buf,
   auto* s = find(id);
   if (s == nullptr)
     return false;
+  if (s->writable && !s->connecting && s->wq.idle() && !buf.empty()
+      && buf.size() <= s->wq.limits.high_watermark
+      && buf.size() <= s->wq.limits.max_queued)
+    return send_now(*s, static_cast<uint32_t>(id), op, std::move(buf),
+                    std::move(rp));
   if (!s->wq.push(to_owner(*s), id,
                   detail::write_req{op, std::move(buf), std::move(rp)}))
     return true;
@@ -89,6 +93,41 @@ bool readiness_driver<Poller>::send(socket_id id, op_id op, byte_buffer buf,
   // request/response hot path. Completions are messages, so no re-entrancy.
   if (s->writable)
     do_write(static_cast<uint32_t>(id));
+  return true;
+}
+
+/// `send` with nothing queued and the socket writable: one `::send` before
+/// the request goes near the queue. Sent whole (the usual case), it
+/// completes at once and the queue is not touched; otherwise it is queued
+/// with what went out, as `do_write` would have left it. (The size limits
+/// `send` checked keep the queue's admission and watermarks as they were.)
+template <readiness_poller Poller>
+bool readiness_driver<Poller>::send_now(slot& s, uint32_t index, op_id op,
+                                        byte_buffer buf,
+                                        caf::response_promise rp) {
+  auto id = id_of(index);
+  auto n = detail::no_eintr([&] {
+    return ::send(s.fd, buf.data(), buf.size(), detail::send_flags);
+  });
+  auto err = n < 0 ? errno : 0;
+  size_t sent = n > 0 ? static_cast<size_t>(n) : 0;
+  if (sent > 0) {
+    s.bytes_written += sent;
+    counters_.written(sent);
+  }
+  detail::write_req w{op, std::move(buf), std::move(rp), sent};
+  if (sent == w.buf.size()) {
+    detail::complete(to_owner(s), id, w, caf::error{});
+    return true;
+  }
+  s.wq.push(to_owner(s), id, std::move(w));
+  s.wq.sent(sent);
+  if (n < 0 && !detail::would_block(err)) {
+    fail(index, make_errno_error("send", err));
+    return true;
+  }
+  s.writable = false; // full, or a short write: wait for the write event
+  want_writable(index, true);
   return true;
 }
 
@@ -139,15 +178,15 @@ void readiness_driver<Poller>::finish_connect(uint32_t index) {
   s.connecting.reset();
   if (err != 0) {
     s.writable = false;
-    deliver(s.owner, caf::make_message(
-                       connected{id, op, make_errno_error("connect", err)}));
+    deliver(s.owner,
+            connected{id, op, make_errno_error("connect", err)});
     return;
   }
   s.writable = true;
   s.write_eof = false;
   if (s.wq.empty() && !s.wq.shutdown_pending())
     want_writable(index, false);
-  deliver(s.owner, caf::make_message(connected{id, op, caf::error{}}));
+  deliver(s.owner, connected{id, op, caf::error{}});
 }
 
 template <readiness_poller Poller>
@@ -161,7 +200,7 @@ void readiness_driver<Poller>::do_accept(uint32_t index) {
     if (fd >= 0) {
       backoff_.accepted(s.accept, to_owner(s), id);
       counters_.completed(driver_completion::accept);
-      deliver(s.owner, caf::make_message(accepted{id, owned_fd{fd}}));
+      deliver(s.owner, accepted{id, owned_fd{fd}});
       continue;
     }
     auto err = errno;
@@ -204,8 +243,8 @@ void readiness_driver<Poller>::do_read(uint32_t index) {
       if (static_cast<size_t>(n) < want && !s.hup)
         s.readable = false;
       deliver(s.owner,
-              caf::make_message(received{
-                id, byte_buffer(scratch_.begin(), scratch_.begin() + n)}));
+              received{
+                id, byte_buffer(scratch_.begin(), scratch_.begin() + n)});
       continue;
     }
     if (n == 0) {
@@ -216,7 +255,7 @@ void readiness_driver<Poller>::do_read(uint32_t index) {
         return;
       }
       s.read_done = true;
-      deliver(s.owner, caf::make_message(read_closed{id, caf::error{}}));
+      deliver(s.owner, read_closed{id, caf::error{}});
       return;
     }
     if (auto err = errno; !detail::would_block(err)) {
