@@ -1,9 +1,5 @@
 #include "registry.hpp"
 
-#include "actio/actors/supervisor.hpp"
-
-#include "actio/actors/supervisor.hpp"
-
 #include <iostream>
 #include <map>
 #include <optional>
@@ -13,6 +9,7 @@
 #include <caf/stateful_actor.hpp>
 
 #include "actio/actors/log_limiter.hpp"
+#include "actio/actors/supervisor.hpp"
 #include "atoms.hpp"
 #include "guarded_actor.hpp"
 #include "remote_nicks.hpp"
