@@ -37,21 +37,26 @@ struct parse_result {
   std::string error; ///< the parser's complaint when not ok
   std::vector<sample> samples;
 
+  /// Whether `s` is named `name` and its labels include `match`.
+  static bool matches(const sample& s, const std::string& name,
+                      const std::map<std::string, std::string>& match) {
+    if (s.name != name)
+      return false;
+    for (auto& [k, v] : match) {
+      auto i = s.labels.find(k);
+      if (i == s.labels.end() || i->second != v)
+        return false;
+    }
+    return true;
+  }
+
   /// The sum of the samples named `name` whose labels include `match`.
   double sum(const std::string& name,
              const std::map<std::string, std::string>& match = {}) const {
     double total = 0;
-    for (auto& s : samples) {
-      if (s.name != name)
-        continue;
-      bool all = true;
-      for (auto& [k, v] : match) {
-        auto i = s.labels.find(k);
-        all = all && i != s.labels.end() && i->second == v;
-      }
-      if (all)
+    for (auto& s : samples)
+      if (matches(s, name, match))
         total += s.value;
-    }
     return total;
   }
 
@@ -66,17 +71,9 @@ struct parse_result {
   /// Whether a sample named `name` with labels including `match` exists.
   bool has_labels(const std::string& name,
                   const std::map<std::string, std::string>& match) const {
-    for (auto& s : samples) {
-      if (s.name != name)
-        continue;
-      bool all = true;
-      for (auto& [k, v] : match) {
-        auto i = s.labels.find(k);
-        all = all && i != s.labels.end() && i->second == v;
-      }
-      if (all)
+    for (auto& s : samples)
+      if (matches(s, name, match))
         return true;
-    }
     return false;
   }
 
