@@ -20,6 +20,7 @@
 #include "actio/drivers/errc.hpp"
 #include "actio/drivers/types.hpp"
 #include "actio/io/file_service.hpp"
+#include "actio/proto/detail/remote_file_counters.hpp"
 #include "actio/proto/io.pb.h"
 #include "actio/proto/message.hpp"
 #include "actio/proto/node_guard.hpp"
@@ -88,25 +89,8 @@ public:
   remote_file_service(caf::actor_config& cfg, caf::actor files, int root_fd,
                       remote_file_options opts)
     : actio::node_actor(cfg), files_(std::move(files)),
-      root_fd_(root_fd), opts_(opts) {
+      root_fd_(root_fd), opts_(opts), counters_(opts_.metrics) {
     set_down_handler([this](caf::down_msg& msg) { owner_down(msg.source); });
-    if (auto* reg = opts_.metrics) {
-      static constexpr const char* ops[] = {"open", "read_at", "write_at",
-                                            "stat", "close", "other"};
-      for (size_t i = 0; i < requests_.size(); ++i) {
-        requests_[i] = &reg->counter("actio_remote_file_requests_total",
-                                     "Remote file requests by operation",
-                                     {{"op", ops[i]}});
-        errors_[i] = &reg->counter("actio_remote_file_errors_total",
-                                   "Remote file requests answered with an error, "
-                                   "by operation",
-                                   {{"op", ops[i]}});
-      }
-      read_bytes_ = &reg->counter("actio_remote_file_read_bytes_total",
-                                  "Bytes answered to remote read_at requests");
-      written_bytes_ = &reg->counter("actio_remote_file_written_bytes_total",
-                                     "Bytes of remote write_at requests accepted");
-    }
   }
 
   ~remote_file_service() override {
@@ -133,7 +117,7 @@ protected:
       [this](const std::string& wire) -> caf::result<completion_msg> {
         Request req;
         if (!req.ParseFromString(wire)) {
-          count_malformed();
+          counters_.malformed();
           return error_completion(0, errc::malformed,
                                   "bytes do not parse as "
                                     + req.GetTypeName());
@@ -143,7 +127,7 @@ protected:
       // What CAF delivers when a remote wrapper's bytes do not parse
       // (proto/message.hpp's inspect fails): an empty message.
       [this]() -> completion_msg {
-        count_malformed();
+        counters_.malformed();
         return error_completion(0, errc::malformed,
                                 "a request that does not deserialise");
       },
@@ -151,11 +135,8 @@ protected:
   }
 
 private:
-  static constexpr size_t other_op = 5; // op_index of what has no operation
-  std::array<metrics::counter*, 6> requests_{}; // by op_index; null: none
-  std::array<metrics::counter*, 6> errors_{};   // the same
-  metrics::counter* read_bytes_ = nullptr;
-  metrics::counter* written_bytes_ = nullptr;
+  using counters = detail::remote_file_counters;
+  static constexpr size_t other_op = counters::other_op;
 
   struct entry {
     caf::actor_addr owner;
@@ -178,47 +159,15 @@ private:
     size_t op = other_op; ///< op_index, for the error count
   };
 
-  /// Index in `requests_` of an operation.
-  static size_t op_index(Request::OpCase op) noexcept {
-    switch (op) {
-      case Request::kOpen:
-        return 0;
-      case Request::kReadAt:
-        return 1;
-      case Request::kWriteAt:
-        return 2;
-      case Request::kStat:
-        return 3;
-      case Request::kClose:
-        return 4;
-      default:
-        return 5;
-    }
-  }
-
-  /// A request that does not parse: a request and an error of "other".
-  void count_malformed() {
-    if (requests_[other_op] != nullptr)
-      requests_[other_op]->add();
-    failed(other_op);
-  }
-
-  /// Counts an error answer to an operation (by op_index).
-  void failed(size_t op) {
-    if (errors_[op] != nullptr)
-      errors_[op]->add();
-  }
-
   /// Counts the request; answers given at once are counted here if errors,
   /// those given later in `finish`.
   caf::result<completion_msg> serve(Request req) {
-    op_ = op_index(req.op_case());
-    if (requests_[op_] != nullptr)
-      requests_[op_]->add();
+    op_ = counters::op_index(req.op_case());
+    counters_.request(op_);
     auto r = serve_op(std::move(req));
     if (r.flag == caf::rt_value && r.value.match_elements<completion_msg>()
         && r.value.get_as<completion_msg>(0)->has_error())
-      failed(op_);
+      counters_.failed(op_);
     return r;
   }
 
@@ -245,8 +194,7 @@ private:
                 r.length())
           .then(
             [this, t = *t](byte_buffer& buf) mutable {
-              if (read_bytes_ != nullptr)
-                read_bytes_->add(buf.size());
+              counters_.read(buf.size());
               completion_msg c;
               c->set_id(t.id);
               c->set_data(std::string(buf.begin(), buf.end()));
@@ -271,8 +219,7 @@ private:
         auto t = admit(id, w.data().size());
         if (!t)
           return error_completion(id, t.error());
-        if (written_bytes_ != nullptr)
-          written_bytes_->add(w.data().size());
+        counters_.written(w.data().size());
         byte_buffer buf(w.data().begin(), w.data().end());
         return forward_value(*t, request(files_, caf::infinite,
                                          file_write_atom::value, *file,
@@ -351,7 +298,7 @@ private:
   /// Completes an accepted request and gives its share of the load back.
   void finish(ticket& t, completion_msg c) {
     if (c->has_error())
-      failed(t.op);
+      counters_.failed(t.op);
     auto i = load_.find(t.client);
     if (i != load_.end()) {
       i->second.requests -= 1;
@@ -469,6 +416,7 @@ private:
   caf::actor files_;
   int root_fd_;
   remote_file_options opts_;
+  counters counters_;
   std::map<caf::actor_addr, load> load_;
   uint64_t next_handle_ = 1;
   std::map<uint64_t, entry> open_;

@@ -25,7 +25,7 @@
 #include "actio/io/source.hpp"
 #include "actio/io/sources.hpp"
 #include "support/driver_stall.hpp"
-#include "support/fixture.hpp"
+#include "support/file_fixture.hpp"
 #include "support/net_client.hpp"
 #include "support/slow_sink.hpp"
 
@@ -80,25 +80,9 @@ void write_all(const std::string& path, const byte_buffer& bytes) {
             static_cast<std::streamsize>(bytes.size()));
 }
 
-class copy_test : public test::backend_test {
+class copy_test : public test::file_service_test {
 protected:
-  void SetUp() override {
-    test::backend_test::SetUp();
-    dir_ = fs::temp_directory_path()
-           / ("actio-copy-test-" + std::to_string(::getpid()) + "-" + GetParam());
-    fs::create_directories(dir_);
-    files_ = spawn_file_service(rt());
-  }
-
-  void TearDown() override {
-    files_ = nullptr;
-    test::backend_test::TearDown();
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-
-  std::string path(const std::string& name) const {
-    return (dir_ / name).string();
+  copy_test() : file_service_test("copy-test") {
   }
 
   /// Waits until `who` has terminated (so no further `done` can come).
@@ -110,9 +94,6 @@ protected:
                   caf::after(std::chrono::seconds(60)) >> [] {});
     EXPECT_TRUE(down) << "actor still running";
   }
-
-  fs::path dir_;
-  caf::actor files_;
 };
 
 TEST_P(copy_test, file_to_file_64_mib_is_byte_exact) {

@@ -14,7 +14,7 @@
 
 #include "actio/drivers/driver_counters.hpp"
 #include "actio/io/file_service.hpp"
-#include "support/fixture.hpp"
+#include "support/file_fixture.hpp"
 
 using namespace std::chrono_literals;
 using namespace actio;
@@ -40,21 +40,9 @@ counts diff(const counts& after, const counts& before) {
   return d;
 }
 
-class file_metrics_test : public test::backend_test {
+class file_metrics_test : public test::file_service_test {
 protected:
-  void SetUp() override {
-    test::backend_test::SetUp();
-    dir_ = fs::temp_directory_path()
-           / ("actio-file-metrics-" + std::to_string(::getpid()) + "-" + GetParam());
-    fs::create_directories(dir_);
-    files_ = io::spawn_file_service(rt().unit(0));
-  }
-
-  void TearDown() override {
-    files_ = nullptr;
-    test::backend_test::TearDown();
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
+  file_metrics_test() : file_service_test("file-metrics") {
   }
 
   driver_counters& counters() {
@@ -102,8 +90,6 @@ protected:
                                               uint64_t{0}, uint64_t{5}))));
   }
 
-  fs::path dir_;
-  caf::actor files_;
 };
 
 // Indexed by file_op_kind: open, read_at, write_at, fsync, stat, close.

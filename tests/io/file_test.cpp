@@ -14,7 +14,7 @@
 
 #include "actio/drivers/errc.hpp"
 #include "actio/io/file_service.hpp"
-#include "support/fixture.hpp"
+#include "support/file_fixture.hpp"
 #include "support/net_client.hpp"
 
 using namespace std::chrono_literals;
@@ -24,25 +24,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class file_test : public test::backend_test {
+class file_test : public test::file_service_test {
 protected:
-  void SetUp() override {
-    test::backend_test::SetUp();
-    dir_ = fs::temp_directory_path()
-           / ("actio-file-test-" + std::to_string(::getpid()) + "-" + GetParam());
-    fs::create_directories(dir_);
-    files_ = io::spawn_file_service(rt());
-  }
-
-  void TearDown() override {
-    files_ = nullptr;
-    test::backend_test::TearDown();
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-
-  std::string path(const std::string& name) const {
-    return (dir_ / name).string();
+  file_test() : file_service_test("file-test") {
   }
 
   /// Sends one request and waits for its response (bounded).
@@ -70,9 +54,6 @@ protected:
     EXPECT_TRUE(f) << describe(f.error());
     return f ? *f : 0;
   }
-
-  fs::path dir_;
-  caf::actor files_;
 };
 
 uint8_t code_of(const caf::error& err) {
