@@ -5,7 +5,7 @@
 #
 # The library's diagnostics go through actio::log (drivers/log.hpp), which
 # the program configures; a direct std::cerr, std::clog, printf to stderr
-# or perror in drivers/, actors/, net/, io/ or proto/ bypasses it. Standard
+# or perror in drivers/, actors/, net/, io/, proto/ or http/ bypasses it. Standard
 # output belongs to the program: std::cout, printf, puts, putchar, a
 # FILE* write to stdout, CAF's aout or print_and_drop (which prints an
 # unexpected message to stdout) are refused too; a program hands the
