@@ -95,12 +95,6 @@ public:
     return reqs_.empty();
   }
 
-  /// Nothing queued and no shutdown recorded or done: a write may go to
-  /// the kernel at once, without passing through the queue.
-  bool idle() const noexcept {
-    return reqs_.empty() && !shut_ && !write_shut_;
-  }
-
   write_req& front() noexcept {
     return reqs_.front();
   }

@@ -131,8 +131,6 @@ private:
   void do_accept(uint32_t index);
   void do_read(uint32_t index);
   void do_write(uint32_t index);
-  bool send_now(slot& s, uint32_t index, op_id op, byte_buffer buf,
-                caf::response_promise rp);
   void finish_connect(uint32_t index);
   void do_dgram_read(uint32_t index);
   void do_dgram_write(uint32_t index);

@@ -81,11 +81,6 @@ bool readiness_driver<Poller>::send(socket_id id, op_id op, byte_buffer buf,
   auto* s = find(id);
   if (s == nullptr)
     return false;
-  if (s->writable && !s->connecting && s->wq.idle() && !buf.empty()
-      && buf.size() <= s->wq.limits.high_watermark
-      && buf.size() <= s->wq.limits.max_queued)
-    return send_now(*s, static_cast<uint32_t>(id), op, std::move(buf),
-                    std::move(rp));
   if (!s->wq.push(to_owner(*s), id,
                   detail::write_req{op, std::move(buf), std::move(rp)}))
     return true;
@@ -93,41 +88,6 @@ bool readiness_driver<Poller>::send(socket_id id, op_id op, byte_buffer buf,
   // request/response hot path. Completions are messages, so no re-entrancy.
   if (s->writable)
     do_write(static_cast<uint32_t>(id));
-  return true;
-}
-
-/// `send` with nothing queued and the socket writable: one `::send` before
-/// the request goes near the queue. Sent whole (the usual case), it
-/// completes at once and the queue is not touched; otherwise it is queued
-/// with what went out, as `do_write` would have left it. (The size limits
-/// `send` checked keep the queue's admission and watermarks as they were.)
-template <readiness_poller Poller>
-bool readiness_driver<Poller>::send_now(slot& s, uint32_t index, op_id op,
-                                        byte_buffer buf,
-                                        caf::response_promise rp) {
-  auto id = id_of(index);
-  auto n = detail::no_eintr([&] {
-    return ::send(s.fd, buf.data(), buf.size(), detail::send_flags);
-  });
-  auto err = n < 0 ? errno : 0;
-  size_t sent = n > 0 ? static_cast<size_t>(n) : 0;
-  if (sent > 0) {
-    s.bytes_written += sent;
-    counters_.written(sent);
-  }
-  detail::write_req w{op, std::move(buf), std::move(rp), sent};
-  if (sent == w.buf.size()) {
-    detail::complete(to_owner(s), id, w, caf::error{});
-    return true;
-  }
-  s.wq.push(to_owner(s), id, std::move(w));
-  s.wq.sent(sent);
-  if (n < 0 && !detail::would_block(err)) {
-    fail(index, make_errno_error("send", err));
-    return true;
-  }
-  s.writable = false; // full, or a short write: wait for the write event
-  want_writable(index, true);
   return true;
 }
 
