@@ -18,6 +18,7 @@
 #include <cstddef>
 #include <optional>
 
+#include <caf/make_message.hpp>
 
 #include "actio/drivers/errc.hpp"
 #include "actio/drivers/completions.hpp"
@@ -45,7 +46,7 @@ public:
   void accepted(accept_state& s, Out&& out, socket_id sock) {
     if (s.reported) {
       s.reported = false;
-      out(accept_resumed{sock});
+      out(caf::make_message(accept_resumed{sock}));
     }
     s.delay = std::chrono::milliseconds{0};
   }
@@ -59,7 +60,8 @@ public:
   failed(accept_state& s, Out&& out, socket_id sock, int err) {
     if (!s.reported) {
       s.reported = true;
-      out(accept_paused{sock, make_errno_error("accept", err)});
+      out(caf::make_message(
+        accept_paused{sock, make_errno_error("accept", err)}));
     }
     if (s.waiting)
       return std::nullopt;

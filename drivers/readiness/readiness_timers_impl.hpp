@@ -6,6 +6,7 @@
 /// instead.
 
 #include <caf/actor_control_block.hpp>
+#include <caf/make_message.hpp>
 
 #include "actio/drivers/completions.hpp"
 #include "actio/drivers/readiness/readiness_core_impl.hpp"
@@ -61,7 +62,7 @@ void readiness_driver<Poller>::fire_timers() {
     timer_index_.erase(id);
     auto& t = node.mapped();
     if (t.owner) {
-      deliver(t.owner, timer_expired{id});
+      deliver(t.owner, caf::make_message(timer_expired{id}));
     } else if (auto* s = find(t.sock); s && backoff_.end(s->accept)) {
       mark_ready(static_cast<uint32_t>(t.sock));
     }

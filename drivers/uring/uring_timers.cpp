@@ -6,6 +6,7 @@
 #include <cerrno>
 
 #include <caf/actor_control_block.hpp>
+#include <caf/make_message.hpp>
 
 #include "actio/drivers/errc.hpp"
 #include "actio/drivers/completions.hpp"
@@ -44,7 +45,7 @@ void uring_driver::on_timer(op* o, int res) {
   if (o->owner) {
     timers_.erase(o->id);
     if (res == -ETIME && !o->cancelled)
-      deliver(o->owner, timer_expired{o->id});
+      deliver(o->owner, caf::make_message(timer_expired{o->id}));
   } else if (auto* s = find(o->target); s && backoff_.end(s->accept)) {
     ready_.push_back(static_cast<uint32_t>(o->target));
   }
