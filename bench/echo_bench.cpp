@@ -40,7 +40,7 @@ struct Target {
 
 void start_target(Target& t, const Options& opt, const std::string& dir,
                   std::optional<int> server_cpu) {
-  std::string path = dir + "/" + t.binary;
+  std::string path = t.binary.find('/') == std::string::npos ? dir + "/" + t.binary : t.binary;
   if (access(path.c_str(), X_OK) != 0)
     throw BenchError(path + " not found or not executable (build it first" +
                      std::string(t.pass_server_args ? ", or use --only baseline)" : ")"));
@@ -192,8 +192,9 @@ int main(int argc, char** argv) {
       targets.emplace_back("baseline", "actio-epoll-echo", false);
     if (opt.run_actio)
       targets.emplace_back("actio", "actio-echo", true);
-    if (opt.run_actio && !opt.also_args.empty())
-      targets.emplace_back("actio+", "actio-echo", true, opt.also_args);
+    if (opt.run_actio && opt.also())
+      targets.emplace_back("actio+", opt.also_server.empty() ? "actio-echo" : opt.also_server,
+                           true, opt.also_args);
 
     std::string server_args = join_words(opt.server_args);
     std::printf("%s: %d connections, depth %d, %zu B messages; per server: warmup %.1f s, "
@@ -205,8 +206,10 @@ int main(int argc, char** argv) {
       std::printf("pinning: off\n");
     if (opt.run_actio)
       std::printf("actio-echo args: %s\n", server_args.empty() ? "(none)" : server_args.c_str());
-    if (opt.run_actio && !opt.also_args.empty())
-      std::printf("actio+ args: the same and %s\n", join_words(opt.also_args).c_str());
+    if (opt.run_actio && opt.also())
+      std::printf("actio+ (%s) args: the same and %s\n",
+                  opt.also_server.empty() ? "actio-echo" : opt.also_server.c_str(),
+                  opt.also_args.empty() ? "nothing else" : join_words(opt.also_args).c_str());
     std::fflush(stdout);
 
     // Start every server and connect to it; a server that fails is reported
@@ -236,7 +239,7 @@ int main(int argc, char** argv) {
     }
 
     print_table(opt, targets);
-    if (!opt.also_args.empty() && opt.run_actio)
+    if (opt.also() && opt.run_actio)
       print_also_ratios(targets[targets.size() - 2], targets.back());
     if (opt.run_baseline && opt.run_actio) {
       const Target& base = targets[0];

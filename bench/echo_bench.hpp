@@ -50,6 +50,8 @@
 //     --only actio|baseline   run one server only
 //     --also-args "B"    a second actio-echo ("actio+") with the server args
 //                        and B, in the same rounds; ratios actio+/actio
+//     --also-server PATH actio+ runs PATH (another build's actio-echo) with
+//                        the server args (and B): A/B of two builds
 //     --pin / --no-pin   CPU pinning (default: on if >= 2 CPUs are usable)
 //     --help
 //
@@ -146,6 +148,8 @@ struct Options {
   int rounds = 5;
   std::vector<std::string> server_args;
   std::vector<std::string> also_args; ///< --also-args: a second actio-echo
+  std::string also_server; ///< --also-server: actio+ runs this binary
+  bool also() const { return !also_args.empty() || !also_server.empty(); }
   bool run_actio = true;
   bool run_baseline = true;
   std::optional<bool> pin; // unset = automatic

@@ -26,6 +26,8 @@ void usage() {
                "  --also-args \"B\"    also run a second actio-echo (\"actio+\") with A and B,\n"
                "                     in the same alternating rounds, and print its ratios\n"
                "                     to actio (e.g. --also-args \"--metrics-port 0\")\n"
+               "  --also-server PATH run actio+ from PATH (e.g. another build's actio-echo);\n"
+               "                     alone, actio+ gets the same args as actio\n"
                "  --only actio|baseline  run one server only\n"
                "  --pin | --no-pin   pin client/servers to CPUs (default: on if >= 2 CPUs)\n");
 }
@@ -82,6 +84,10 @@ Options parse_args(int argc, char** argv) {
       opt.server_args = split_words(need_value());
     } else if (arg == "--also-args") {
       opt.also_args = split_words(need_value());
+    } else if (arg == "--also-server") {
+      opt.also_server = need_value();
+      if (access(opt.also_server.c_str(), X_OK) != 0)
+        std::exit(tool.bad_value(arg, opt.also_server, "an executable file"));
     } else if (arg == "--only") {
       std::string v = need_value();
       if (v == "actio") {

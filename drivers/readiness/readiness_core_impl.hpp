@@ -176,7 +176,6 @@ void readiness_driver<Poller>::close_all() {
     if (slots_[i].fd >= 0)
       release(i, make_actio_error(errc::shutting_down, "driver closed"));
   timers_.clear();
-  timer_index_.clear();
 }
 
 // -- close and failure --------------------------------------------------------

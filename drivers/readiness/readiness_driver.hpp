@@ -18,16 +18,15 @@
 /// (composed in drivers/select.cpp).
 
 #include <functional>
-#include <map>
 #include <memory>
 #include <optional>
-#include <unordered_map>
 #include <vector>
 
 #include "actio/drivers/detail/accept_backoff.hpp"
 #include "actio/drivers/detail/datagram_queue.hpp"
 #include "actio/drivers/detail/file_engine.hpp"
 #include "actio/drivers/detail/slot_table.hpp"
+#include "actio/drivers/detail/timer_table.hpp"
 #include "actio/drivers/detail/write_queue.hpp"
 #include "actio/drivers/driver.hpp"
 #include "actio/drivers/readiness/poller.hpp"
@@ -118,11 +117,6 @@ private:
     detail::datagram_queue dq;
   };
 
-  struct timer {
-    caf::strong_actor_ptr owner; // null: accept back-off of `sock`
-    socket_id sock = 0;
-  };
-
   slot* find(socket_id id) noexcept;
   socket_id id_of(uint32_t index) const noexcept;
   void mark_ready(uint32_t index);
@@ -137,8 +131,7 @@ private:
   void want_writable(uint32_t index, bool on);
   void fail(uint32_t index, caf::error err);
   void release(uint32_t index, caf::error reason, bool read_failed = false);
-  op_id add_timer(clock::duration delay, timer t);
-  void arm_timer();
+  op_id add_timer(clock::duration delay, detail::timer_entry t);
   void fire_timers();
 
   /// Where the shared queues send completions: to the owner of `s`.
@@ -150,9 +143,7 @@ private:
   detail::slot_table<slot> slots_;
   std::vector<uint32_t> ready_;
   detail::accept_backoff backoff_;
-  op_id next_timer_ = 1;
-  std::map<std::pair<clock::time_point, op_id>, timer> timers_;
-  std::unordered_map<op_id, clock::time_point> timer_index_;
+  detail::timer_table timers_;
   std::optional<clock::time_point> armed_; ///< the poller's deadline
   std::vector<uint8_t> scratch_;
   /// Files: readiness does not apply to regular files, so they go to an

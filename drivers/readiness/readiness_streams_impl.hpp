@@ -175,7 +175,7 @@ void readiness_driver<Poller>::do_accept(uint32_t index) {
     // (drivers/detail/accept_backoff.hpp).
     if (auto delay = backoff_.failed(s.accept, to_owner(s), id, err)) {
       counters_.accept_pauses.add();
-      add_timer(*delay, timer{nullptr, id});
+      add_timer(*delay, detail::timer_entry{nullptr, id});
     }
     return;
   }

@@ -110,15 +110,9 @@ void uring_driver::close_all() {
       maybe_close_file(i);
     }
   }
-  for (auto& kvp : timers_) {
-    auto* e = sqe();
-    io_uring_prep_timeout_remove(e, reinterpret_cast<uint64_t>(kvp.second), 0);
-    io_uring_sqe_set_data64(e, detail::uring_ignore_token);
-  }
+  timers_.clear(); // in user space: nothing to tell the kernel
   // Let the cancellations and closes run.
-  for (int i = 0;
-       i < 1000 && (slots_.live() > 0 || files_.live() > 0 || !timers_.empty());
-       ++i)
+  for (int i = 0; i < 1000 && (slots_.live() > 0 || files_.live() > 0); ++i)
     poll(std::chrono::milliseconds{10});
 }
 

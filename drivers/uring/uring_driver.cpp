@@ -33,11 +33,12 @@ constexpr unsigned ring_entries = 1024;
 // kernel's slow list.
 constexpr unsigned cq_entries = 16384;
 
+// (IORING_OP_TIMEOUT: the wait's timeout, on kernels without EXT_ARG.)
 const int used_opcodes[] = {
   IORING_OP_READ,   IORING_OP_WRITE,  IORING_OP_ACCEPT,        IORING_OP_RECV,
   IORING_OP_SEND,   IORING_OP_SHUTDOWN, IORING_OP_CLOSE,       IORING_OP_OPENAT,
   IORING_OP_FSYNC,  IORING_OP_STATX,  IORING_OP_ASYNC_CANCEL,  IORING_OP_TIMEOUT,
-  IORING_OP_TIMEOUT_REMOVE, IORING_OP_PROVIDE_BUFFERS, IORING_OP_RECVMSG,
+  IORING_OP_PROVIDE_BUFFERS, IORING_OP_RECVMSG,
   IORING_OP_SENDMSG,
 };
 
@@ -240,6 +241,7 @@ bool uring_driver::process() {
 caf::error uring_driver::poll(std::optional<clock::duration> timeout) {
   io_uring_cqe* cqe = nullptr;
   int rc;
+  timeout = wait_limit(timeout); // no later than the earliest timer
   if (timeout && *timeout <= clock::duration::zero()) {
     // Not plain io_uring_submit: with COOP_TASKRUN, completions wait as task
     // work until we enter the kernel asking for events. A busy loop that
@@ -267,6 +269,7 @@ caf::error uring_driver::poll(std::optional<clock::duration> timeout) {
     io_uring_cq_advance(&ring_, count);
   }
   flush_received();
+  fire_timers();
   return caf::none;
 }
 
@@ -324,9 +327,6 @@ void uring_driver::dispatch(io_uring_cqe* cqe) {
       return;
     case op_kind::close_socket:
       on_close_socket(o, res);
-      return;
-    case op_kind::timer:
-      on_timer(o, res);
       return;
     default:
       on_file(o, res);

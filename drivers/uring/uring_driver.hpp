@@ -10,10 +10,11 @@
 ///   every in-flight operation on the socket was cancelled and reaped.
 /// - Files: openat, read/write at offsets (short transfers resubmitted),
 ///   fsync/fdatasync, statx, close; cancel by operation id.
-/// - Timers: IORING_OP_TIMEOUT, removed with IORING_OP_TIMEOUT_REMOVE.
+/// - Timers: in user space (drivers/detail/timer_table.hpp); the ring's
+///   wait times out at the earliest deadline.
 ///
 /// Buffer lifecycle (every operation): 1. the request moves its buffer (and
-/// path, timespec, statx storage) into a heap `op`; 2. the SQE carries the
+/// path, statx storage) into a heap `op`; 2. the SQE carries the
 /// op's address as user_data; 3. the op lives until its last CQE (for
 /// multishot ops: the CQE without IORING_CQE_F_MORE), whatever happened to
 /// the requester meanwhile; 4. only then is it deleted. Teardown cancels
@@ -34,6 +35,7 @@
 #include <liburing.h>
 
 #include "actio/drivers/detail/accept_backoff.hpp"
+#include "actio/drivers/detail/timer_table.hpp"
 #include "actio/drivers/detail/datagram_queue.hpp"
 #include "actio/drivers/detail/fifo.hpp"
 #include "actio/drivers/detail/slot_table.hpp"
@@ -114,7 +116,6 @@ private:
     shutdown,
     connect,
     close_socket,
-    timer,
     file_open,
     file_read,
     file_write,
@@ -213,7 +214,9 @@ private:
   void maybe_close_file(uint32_t index);
 
   // timers
-  void on_timer(op* o, int res);
+  std::optional<clock::duration>
+  wait_limit(std::optional<clock::duration> timeout) const;
+  void fire_timers();
   void start_backoff_timer(socket_id listener, std::chrono::milliseconds delay);
 
   void flush_received();
@@ -233,8 +236,7 @@ private:
   std::vector<uint32_t> to_flush_; // sockets that received in this batch
   detail::slot_table<file_slot> files_;
   std::unordered_map<op_id, op*> file_ops_; // cancellable read/write
-  op_id next_timer_ = 1;
-  std::unordered_map<op_id, op*> timers_;
+  detail::timer_table timers_;
   uring_buffers bufs_; // provided buffers of the multishot recvs
   bool stopping_ = false;
 };

@@ -41,8 +41,6 @@ struct uring_driver::op {
   uint64_t offset = 0; // file position
   byte_buffer buf;     // file read/write data
   caf::response_promise rp;
-  caf::strong_actor_ptr owner; // timers
-  __kernel_timespec ts{};
   std::unique_ptr<uring_op_ext> x;
   op* prev = nullptr; // the driver's live list, or its free list (next)
   op* next = nullptr;
@@ -65,8 +63,6 @@ struct uring_driver::op {
     offset = 0;
     byte_buffer{}.swap(buf); // a file read's buffer may be large
     rp = caf::response_promise{};
-    owner = nullptr;
-    ts = __kernel_timespec{};
     if (x) {
       x->path.clear();
       x->addr_len = 0;

@@ -151,6 +151,48 @@ TEST_P(driver_unit_test, driver_timers_fire_in_order_and_cancel) {
   EXPECT_EQ(fut.get(), (std::vector<std::string>{"early", "late"}));
 }
 
+// Timers live in user space and the kernel is woken at the earliest
+// deadline only; cancelling does not tell it (lazy). So: a timer earlier
+// than the one the kernel waits for must still fire first; the wake-up left
+// by a thousand cancelled timers must fire nothing early; and none of the
+// cancelled ones may ever fire.
+TEST_P(driver_unit_test, timers_keep_their_deadlines_across_lazy_cancels) {
+  auto& unit = rt().unit(0);
+  using clock = driver::clock;
+  std::promise<std::vector<std::string>> result;
+  auto fut = result.get_future();
+  spawn_pinned_fn(unit, [&result](pinned_actor* self) -> caf::behavior {
+    auto log = std::make_shared<std::vector<std::string>>();
+    auto start = clock::now();
+    auto far = self->io().start_timer(400ms, self->ctrl());
+    auto near = self->io().start_timer(20ms, self->ctrl()); // earlier: re-arm
+    auto gone = std::make_shared<std::vector<op_id>>();
+    for (int i = 0; i < 1000; ++i)
+      gone->push_back(self->io().start_timer(50ms, self->ctrl()));
+    for (auto id : *gone)
+      if (!self->io().cancel_timer(id))
+        log->push_back("cancel failed");
+    auto after = self->io().start_timer(100ms, self->ctrl());
+    return {[=, &result](const timer_expired& t) {
+      auto waited = clock::now() - start;
+      if (t.id == near)
+        log->push_back(waited >= 20ms ? "near" : "near early");
+      else if (t.id == after)
+        log->push_back(waited >= 100ms ? "after" : "after early");
+      else if (t.id == far)
+        log->push_back(waited >= 400ms ? "far" : "far early");
+      else
+        log->push_back("a cancelled timer fired");
+      if (t.id == far) {
+        result.set_value(*log);
+        self->quit();
+      }
+    }};
+  });
+  ASSERT_EQ(fut.wait_for(10s), std::future_status::ready);
+  EXPECT_EQ(fut.get(), (std::vector<std::string>{"near", "after", "far"}));
+}
+
 TEST_P(driver_unit_test, shutdown_ends_pinned_actors_and_threads) {
   std::atomic<int> exited{0};
   std::vector<caf::actor> alive; // an actor nobody references ends by itself
