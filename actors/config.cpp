@@ -27,6 +27,10 @@ config::config() {
     .add<size_t>("aio-helper-threads",
                  "aio backend: most open/fstat/close calls at once on helper "
                  "threads (default 4)")
+    .add<size_t>("malloc-retain",
+                 "bytes of freed memory glibc may keep per heap instead of "
+                 "trimming it at once (default 64 MiB; 0: glibc's own "
+                 "settings)")
     .add<std::string>("uring-probe",
                       "for tests: 'fail' makes the io_uring probe fail, so "
                       "auto falls back (default: kernel)");

@@ -9,6 +9,7 @@
 /// | actio.io.backend         | auto    | auto, or a backend name (epoll)        |
 /// | actio.io.drivers         | 1       | driver threads                         |
 /// | actio.io.max-throughput  | 64      | messages per pinned actor and turn     |
+/// | actio.io.malloc-retain   | 64 MiB  | freed bytes glibc keeps (malloc_tuning.hpp) |
 /// | actio.log.level          | info    | trace, debug, info, warn, error, off   |
 /// | actio.log.file           | stderr  | append log lines to this file          |
 /// | actio.log.format         | text    | text, or json (one object per line)    |

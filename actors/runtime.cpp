@@ -3,6 +3,7 @@
 #include <caf/actor_system_config.hpp>
 #include <caf/settings.hpp>
 
+#include "actio/actors/malloc_tuning.hpp"
 #include "actio/drivers/errc.hpp"
 #include "actio/drivers/select.hpp"
 
@@ -23,6 +24,7 @@ runtime::start(caf::actor_system& sys) {
                               + std::to_string(drivers));
   if (throughput == 0)
     throughput = 1;
+  tune_malloc(caf::get_or(cfg, "actio.io.malloc-retain", default_malloc_retain));
   std::unique_ptr<runtime> rt{new runtime(sys)};
   for (size_t i = 0; i < drivers; ++i) {
     auto drv = make_driver(backend, sys);

@@ -292,7 +292,9 @@ void uring_driver::flush_received() {
 
 void uring_driver::dispatch(io_uring_cqe* cqe) {
   auto token = io_uring_cqe_get_data64(cqe);
-  if (token == detail::uring_ignore_token)
+  // LIBURING_UDATA_TIMEOUT: the wait's own timeout SQE, which liburing adds
+  // on kernels without IORING_FEAT_EXT_ARG; not an op of ours.
+  if (token == detail::uring_ignore_token || token == LIBURING_UDATA_TIMEOUT)
     return;
   auto* o = reinterpret_cast<op*>(token);
   auto res = cqe->res;
