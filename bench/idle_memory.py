@@ -9,6 +9,7 @@ once), waits for the server to settle and reports the resident set size
 the RSS; they are the same for every server.
 
 Usage: bench/idle_memory.py [--connections N] [--bin DIR] [--backends LIST]
+       [--server-args="ARGS"]   (more actio-echo arguments)
 """
 import argparse
 import re
@@ -71,12 +72,13 @@ def main():
     ap.add_argument("--connections", type=int, default=5000)
     ap.add_argument("--bin", default="build/bin")
     ap.add_argument("--backends", default="uring,epoll")
+    ap.add_argument("--server-args", default="", help="more actio-echo arguments, split on whitespace")
     a = ap.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, 2 * a.connections + 64)), hard))
     servers = [("plain epoll", [f"{a.bin}/actio-epoll-echo", "--port", "0"])]
     for b in a.backends.split(","):
-        servers.append((f"actio {b}", [f"{a.bin}/actio-echo", "--port", "0", f"--actio.io.backend={b}"]))
+        servers.append((f"actio {b}", [f"{a.bin}/actio-echo", "--port", "0", f"--actio.io.backend={b}"] + a.server_args.split()))
     print(f"{'server':12} {'RSS before':>12} {'RSS with N idle':>16} {'per connection':>15}   (N = {a.connections})")
     for name, cmd in servers:
         before, after = measure(cmd, a.connections)
