@@ -21,12 +21,15 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include <sys/socket.h>
 
 #include <caf/error.hpp>
 #include <caf/expected.hpp>
+#include <caf/actor_control_block.hpp>
 #include <caf/fwd.hpp>
+#include <caf/mailbox_element.hpp>
 #include <caf/message.hpp>
 #include <caf/response_promise.hpp>
 
@@ -188,8 +191,17 @@ public:
   }
 
 protected:
-  /// Sends `msg` to `owner` as an anonymous message (no-op without owner).
-  void deliver(const caf::strong_actor_ptr& owner, caf::message msg);
+  /// Sends `event` (a `drivers/completions.hpp` type) to `owner` as an
+  /// anonymous message (no-op without owner). One allocation: the event
+  /// lives inside its mailbox element (CAF's `mailbox_element_vals`), not
+  /// in a `caf::message` beside it; handlers see it the same way.
+  template <class Event>
+  void deliver(const caf::strong_actor_ptr& owner, Event&& event) {
+    if (owner)
+      owner->enqueue(caf::make_mailbox_element(nullptr, caf::make_message_id(),
+                                               {}, std::forward<Event>(event)),
+                     eu_);
+  }
 
   caf::execution_unit* eu_ = nullptr;
   driver_counters counters_; ///< written on the driver thread only

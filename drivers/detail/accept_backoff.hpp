@@ -18,7 +18,6 @@
 #include <cstddef>
 #include <optional>
 
-#include <caf/make_message.hpp>
 
 #include "actio/drivers/errc.hpp"
 #include "actio/drivers/completions.hpp"
@@ -46,7 +45,7 @@ public:
   void accepted(accept_state& s, Out&& out, socket_id sock) {
     if (s.reported) {
       s.reported = false;
-      out(caf::make_message(accept_resumed{sock}));
+      out(accept_resumed{sock});
     }
     s.delay = std::chrono::milliseconds{0};
   }
@@ -60,8 +59,7 @@ public:
   failed(accept_state& s, Out&& out, socket_id sock, int err) {
     if (!s.reported) {
       s.reported = true;
-      out(caf::make_message(
-        accept_paused{sock, make_errno_error("accept", err)}));
+      out(accept_paused{sock, make_errno_error("accept", err)});
     }
     if (s.waiting)
       return std::nullopt;

@@ -7,15 +7,15 @@
 ///
 /// The queue does no I/O: the readiness core sends from its head until
 /// EAGAIN, the io_uring driver takes the head out for its one send in
-/// flight. Completions go out through `out`, a callable that takes a
-/// `caf::message` for the socket's owner (the driver's `deliver`).
+/// flight. Completions go out through `out`, a callable that takes the
+/// event (a `drivers/completions.hpp` type) for the socket's owner (the
+/// driver's `deliver`).
 
 #include <optional>
 #include <string>
 #include <utility>
 
 #include <caf/error.hpp>
-#include <caf/make_message.hpp>
 #include <caf/response_promise.hpp>
 #include <caf/unit.hpp>
 
@@ -62,7 +62,7 @@ void complete(Out&& out, socket_id sock, write_req& w, caf::error err) {
     else
       w.rp.deliver(w.done);
   } else {
-    out(caf::make_message(write_completed{sock, w.id, w.done, std::move(err)}));
+    out(write_completed{sock, w.id, w.done, std::move(err)});
   }
 }
 
@@ -76,7 +76,7 @@ void complete_shutdown(Out&& out, socket_id sock, op_id id,
     else
       rp.deliver(caf::unit);
   } else {
-    out(caf::make_message(shutdown_completed{sock, id, std::move(err)}));
+    out(shutdown_completed{sock, id, std::move(err)});
   }
 }
 
@@ -131,7 +131,7 @@ public:
     reqs_.push_back(std::move(w));
     if (!paused_ && queued_ > limits.high_watermark) {
       paused_ = true;
-      out(caf::make_message(write_paused{sock, queued_}));
+      out(write_paused{sock, queued_});
     }
     return true;
   }
@@ -147,7 +147,7 @@ public:
   void maybe_resume(Out&& out, socket_id sock) {
     if (paused_ && queued_ <= limits.low_watermark) {
       paused_ = false;
-      out(caf::make_message(write_resumed{sock, queued_}));
+      out(write_resumed{sock, queued_});
     }
   }
 

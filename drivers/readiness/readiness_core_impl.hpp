@@ -10,7 +10,6 @@
 #include <unistd.h>
 
 #include <caf/actor_control_block.hpp>
-#include <caf/make_message.hpp>
 
 #include "actio/drivers/errc.hpp"
 #include "actio/drivers/completions.hpp"
@@ -202,14 +201,14 @@ void readiness_driver<Poller>::release(uint32_t index, caf::error reason,
   s.dq.fail_all(out, id, reason);
   if (read_failed && !s.read_done && !s.listener && !s.datagram) {
     s.read_done = true;
-    deliver(s.owner, caf::make_message(read_closed{id, reason}));
+    deliver(s.owner, read_closed{id, reason});
   }
   poller_.remove(s.fd, id, s.out_armed);
   ::close(s.fd);
   backoff_.end(s.accept);
   auto owner = std::move(s.owner);
   slots_.release(index);
-  deliver(owner, caf::make_message(connection_closed{id, std::move(reason)}));
+  deliver(owner, connection_closed{id, std::move(reason)});
   // A descriptor was freed: listeners waiting out EMFILE can try again now.
   backoff_.retry_all(slots_, [this](uint32_t i) { mark_ready(i); });
 }
@@ -238,8 +237,8 @@ void readiness_driver<Poller>::update(socket_id id, const readiness& r) {
       // The error of an earlier send (ICMP), which the poller consumed, so
       // recvmsg will not see it: report it from here. The socket stays open.
       deliver(s->owner,
-              caf::make_message(datagram_error{
-                id, make_errno_error("recvmsg", r.error)}));
+              datagram_error{
+                id, make_errno_error("recvmsg", r.error)});
       read_eof = write_eof = false;
     } else {
       s->eof_errno = r.error;

@@ -10,7 +10,6 @@
 #include <sys/uio.h>
 
 #include <caf/actor_control_block.hpp>
-#include <caf/make_message.hpp>
 
 #include "actio/drivers/errc.hpp"
 #include "actio/drivers/completions.hpp"
@@ -79,7 +78,7 @@ void readiness_driver<Poller>::do_dgram_read(uint32_t index) {
                                         msg.msg_namelen},
                            byte_buffer(scratch_.begin(), scratch_.begin() + n),
                            (msg.msg_flags & MSG_TRUNC) != 0};
-      deliver(s.owner, caf::make_message(std::move(ev)));
+      deliver(s.owner, std::move(ev));
       continue;
     }
     auto err = errno;
@@ -89,8 +88,8 @@ void readiness_driver<Poller>::do_dgram_read(uint32_t index) {
     }
     // An asynchronous error (ICMP for an earlier send): reading consumed
     // it; the socket stays usable.
-    deliver(s.owner, caf::make_message(
-                       datagram_error{id, make_errno_error("recvmsg", err)}));
+    deliver(s.owner,
+            datagram_error{id, make_errno_error("recvmsg", err)});
   }
   if (s.readable && s.credit > 0)
     mark_ready(index);

@@ -10,7 +10,6 @@
 #include <sys/socket.h>
 
 #include <caf/actor_control_block.hpp>
-#include <caf/make_message.hpp>
 
 #include "actio/drivers/errc.hpp"
 #include "actio/drivers/completions.hpp"
@@ -61,7 +60,7 @@ bool readiness_driver<Poller>::connect(socket_id id,
   }
   s->connecting.reset();
   auto err = make_errno_error("connect", errno);
-  deliver(s->owner, caf::make_message(connected{id, op, err}));
+  deliver(s->owner, connected{id, op, err});
   return true;
 }
 
@@ -139,15 +138,15 @@ void readiness_driver<Poller>::finish_connect(uint32_t index) {
   s.connecting.reset();
   if (err != 0) {
     s.writable = false;
-    deliver(s.owner, caf::make_message(
-                       connected{id, op, make_errno_error("connect", err)}));
+    deliver(s.owner,
+            connected{id, op, make_errno_error("connect", err)});
     return;
   }
   s.writable = true;
   s.write_eof = false;
   if (s.wq.empty() && !s.wq.shutdown_pending())
     want_writable(index, false);
-  deliver(s.owner, caf::make_message(connected{id, op, caf::error{}}));
+  deliver(s.owner, connected{id, op, caf::error{}});
 }
 
 template <readiness_poller Poller>
@@ -161,7 +160,7 @@ void readiness_driver<Poller>::do_accept(uint32_t index) {
     if (fd >= 0) {
       backoff_.accepted(s.accept, to_owner(s), id);
       counters_.completed(driver_completion::accept);
-      deliver(s.owner, caf::make_message(accepted{id, owned_fd{fd}}));
+      deliver(s.owner, accepted{id, owned_fd{fd}});
       continue;
     }
     auto err = errno;
@@ -204,8 +203,8 @@ void readiness_driver<Poller>::do_read(uint32_t index) {
       if (static_cast<size_t>(n) < want && !s.hup)
         s.readable = false;
       deliver(s.owner,
-              caf::make_message(received{
-                id, byte_buffer(scratch_.begin(), scratch_.begin() + n)}));
+              received{
+                id, byte_buffer(scratch_.begin(), scratch_.begin() + n)});
       continue;
     }
     if (n == 0) {
@@ -216,7 +215,7 @@ void readiness_driver<Poller>::do_read(uint32_t index) {
         return;
       }
       s.read_done = true;
-      deliver(s.owner, caf::make_message(read_closed{id, caf::error{}}));
+      deliver(s.owner, read_closed{id, caf::error{}});
       return;
     }
     if (auto err = errno; !detail::would_block(err)) {

@@ -6,7 +6,6 @@
 /// readiness_driver_impl.hpp; include that instead.
 
 #include <caf/actor_control_block.hpp>
-#include <caf/make_message.hpp>
 
 #include "actio/drivers/completions.hpp"
 #include "actio/drivers/readiness/readiness_core_impl.hpp"
@@ -43,7 +42,7 @@ template <readiness_poller Poller>
 void readiness_driver<Poller>::fire_timers() {
   timers_.fire(clock::now(), [this](op_id id, detail::timer_entry& t) {
     if (t.owner) {
-      deliver(t.owner, caf::make_message(timer_expired{id}));
+      deliver(t.owner, timer_expired{id});
     } else if (auto* s = find(t.sock); s && backoff_.end(s->accept)) {
       mark_ready(static_cast<uint32_t>(t.sock));
     }

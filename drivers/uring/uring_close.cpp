@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include <caf/actor_control_block.hpp>
-#include <caf/make_message.hpp>
 
 #include "actio/drivers/errc.hpp"
 #include "actio/drivers/completions.hpp"
@@ -35,7 +34,7 @@ void uring_driver::fail(uint32_t index, caf::error err) {
   s.stash.clear();
   if (!s.read_reported && !s.listener) {
     s.read_reported = true;
-    deliver(s.owner, caf::make_message(read_closed{id, err}));
+    deliver(s.owner, read_closed{id, err});
   }
   begin_close(index, std::move(err));
 }
@@ -83,7 +82,7 @@ void uring_driver::on_close_socket(op* o, int) {
   auto owner = std::move(s.owner);
   auto reason = std::move(s.close_reason);
   slots_.release(index);
-  deliver(owner, caf::make_message(connection_closed{id, std::move(reason)}));
+  deliver(owner, connection_closed{id, std::move(reason)});
   // A descriptor was freed: listeners waiting out EMFILE can try again now
   // (closing ones ended their wait in begin_close).
   backoff_.retry_all(slots_, [this](uint32_t i) { ready_.push_back(i); });

@@ -8,7 +8,6 @@
 #include <sys/socket.h>
 
 #include <caf/actor_control_block.hpp>
-#include <caf/make_message.hpp>
 
 #include "actio/drivers/errc.hpp"
 #include "actio/drivers/completions.hpp"
@@ -158,11 +157,11 @@ void uring_driver::on_dgram_recv(op* o, int res) {
                                       o->ext().msg.msg_namelen},
                          byte_buffer(o->buf.begin(), o->buf.begin() + res),
                          (o->ext().msg.msg_flags & MSG_TRUNC) != 0};
-    deliver(s.owner, caf::make_message(std::move(ev)));
+    deliver(s.owner, std::move(ev));
   } else if (res != -EINTR && res != -EAGAIN && res != -ECANCELED) {
     // An asynchronous error (ICMP for an earlier send); the socket stays.
-    deliver(s.owner, caf::make_message(
-                       datagram_error{id, make_errno_error("recvmsg", -res)}));
+    deliver(s.owner,
+            datagram_error{id, make_errno_error("recvmsg", -res)});
   }
   op_done(o);
   arm_dgram_recv(index);

@@ -16,7 +16,6 @@
 #include <unistd.h>
 
 #include <caf/actor_control_block.hpp>
-#include <caf/make_message.hpp>
 
 #include "actio/drivers/errc.hpp"
 #include "actio/drivers/completions.hpp"

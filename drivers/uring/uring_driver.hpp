@@ -204,7 +204,9 @@ private:
 
   /// Where the shared queues send completions: to the owner of `s`.
   auto to_owner(slot& s) {
-    return [this, &s](caf::message msg) { deliver(s.owner, std::move(msg)); };
+    return [this, &s](auto&& ev) {
+      deliver(s.owner, std::forward<decltype(ev)>(ev));
+    };
   }
 
   // files

@@ -11,7 +11,6 @@
 #include <unistd.h>
 
 #include <caf/actor_control_block.hpp>
-#include <caf/make_message.hpp>
 
 #include "actio/drivers/errc.hpp"
 #include "actio/drivers/completions.hpp"
@@ -73,7 +72,7 @@ void uring_driver::on_connect(op* o, int res) {
     err = detail::cancelled("connect cancelled by close");
   else if (res < 0)
     err = make_errno_error("connect", -res);
-  deliver(s.owner, caf::make_message(connected{id, o->id, err}));
+  deliver(s.owner, connected{id, o->id, err});
   op_done(o);
   if (s.closing) {
     maybe_finish_close(index);
@@ -127,18 +126,18 @@ void uring_driver::flush_stash(uint32_t index) {
     auto& front = s.stash.front();
     if (front.size() <= s.credit) {
       s.credit -= front.size();
-      deliver(s.owner, caf::make_message(received{id, std::move(front)}));
+      deliver(s.owner, received{id, std::move(front)});
       s.stash.pop_front();
     } else {
       byte_buffer part(front.begin(), front.begin() + s.credit);
       front.erase(front.begin(), front.begin() + s.credit);
       s.credit = 0;
-      deliver(s.owner, caf::make_message(received{id, std::move(part)}));
+      deliver(s.owner, received{id, std::move(part)});
     }
   }
   if (s.stash.empty() && s.read_done && !s.read_reported && s.recv_op == nullptr) {
     s.read_reported = true;
-    deliver(s.owner, caf::make_message(read_closed{id, s.read_error}));
+    deliver(s.owner, read_closed{id, s.read_error});
   }
 }
 
@@ -239,7 +238,7 @@ void uring_driver::on_accept(op* o, int res, unsigned flags) {
   if (res >= 0) {
     backoff_.accepted(s.accept, to_owner(s), id);
     counters_.completed(driver_completion::accept);
-    deliver(s.owner, caf::make_message(accepted{id, owned_fd{res}}));
+    deliver(s.owner, accepted{id, owned_fd{res}});
   } else if (res == -EINTR || res == -ECONNABORTED || res == -EAGAIN
              || res == -ECANCELED) {
     // transient: re-armed below

@@ -12,7 +12,6 @@
 #include <optional>
 
 #include <caf/actor_control_block.hpp>
-#include <caf/make_message.hpp>
 
 #include "actio/drivers/completions.hpp"
 
@@ -52,7 +51,7 @@ void uring_driver::fire_timers() {
     return;
   timers_.fire(clock::now(), [this](op_id id, detail::timer_entry& t) {
     if (t.owner) {
-      deliver(t.owner, caf::make_message(timer_expired{id}));
+      deliver(t.owner, timer_expired{id});
     } else if (auto* s = find(t.sock); s && backoff_.end(s->accept)) {
       ready_.push_back(static_cast<uint32_t>(t.sock));
     }
