@@ -1,5 +1,6 @@
 #include "actio/actors/driver_unit.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <string>
 
@@ -158,6 +159,25 @@ void driver_unit::run_local() {
   batch_.clear();
 }
 
+void driver_unit::run_deferred() {
+  // In the order the driver delivered them. While they run, what their
+  // handlers send to idle pinned actors here (a write's completion to the
+  // writer itself) is deferred too and runs after them, in order. A chain
+  // of actors feeding each other stops after `budget` activations: the rest
+  // go to mailboxes, in order, and wait for `run_local` after the poll.
+  io_phase_.store(true, std::memory_order_relaxed);
+  size_t budget = std::max<size_t>(4 * deferred_.size(), 1024);
+  size_t i = 0;
+  for (; i < deferred_.size() && i < budget; ++i) {
+    auto ev = std::move(deferred_[i]); // the handler may append
+    ev.run(ev.self, ev.elem, *this);
+  }
+  io_phase_.store(false, std::memory_order_relaxed);
+  for (; i < deferred_.size(); ++i) // enqueued as usual now
+    deferred_[i].keep->get()->enqueue(std::move(deferred_[i].elem), this);
+  deferred_.clear();
+}
+
 caf::error driver_unit::timed_poll(std::optional<driver::clock::duration> timeout) {
   if (timeout) // a zero timeout: no wait, no clock read
     return drv_->poll(timeout);
@@ -182,12 +202,16 @@ void driver_unit::run() {
     iterations_.add();
     runnable_.store(local_.size(), std::memory_order_relaxed);
     run_local();
+    io_phase_.store(true, std::memory_order_relaxed);
     bool more = drv_->process();
     std::optional<driver::clock::duration> timeout;
-    if (more || !local_.empty())
+    if (more || !local_.empty() || !deferred_.empty())
       timeout = driver::clock::duration::zero();
     sockets_.store(drv_->sockets(), std::memory_order_relaxed);
-    if (auto err = timed_poll(timeout)) {
+    auto err = timed_poll(timeout);
+    io_phase_.store(false, std::memory_order_relaxed);
+    run_deferred();
+    if (err) {
       log::error({"driver", std::to_string(index_)}, "{}",
                  system().render(err));
       break;

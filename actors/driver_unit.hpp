@@ -10,6 +10,13 @@
 ///   syscall (like CAF's multiplexer skipping its pipe for self-posts);
 /// - from another thread it goes on a locked queue and the driver is woken;
 /// - anything that is not pinned goes to CAF's scheduler.
+///
+/// Events the driver delivers while it does I/O (inside `process` and
+/// `poll`, when no actor runs) to a pinned actor whose mailbox is empty are
+/// not enqueued: the actor `defer`s them, and after the poll the unit
+/// activates the actor once per event (`scheduled_actor::activate`, the way
+/// CAF's multiplexer hands I/O events to its brokers). No mailbox, no
+/// scheduling, the same order: what the actor gets later was sent later.
 
 #include <atomic>
 #include <condition_variable>
@@ -23,6 +30,7 @@
 #include <caf/actor_control_block.hpp>
 #include <caf/execution_unit.hpp>
 #include <caf/fwd.hpp>
+#include <caf/mailbox_element.hpp>
 #include <caf/resumable.hpp>
 #include <caf/weak_intrusive_ptr.hpp>
 
@@ -102,6 +110,27 @@ public:
     backlog_.fetch_add(n, std::memory_order_relaxed);
   }
 
+  /// An event for a pinned actor of this unit, delivered after the poll by
+  /// `run(self, elem, unit)` (pinned.hpp); `keep` holds the actor.
+  struct deferred_event {
+    caf::strong_actor_ptr keep;
+    void* self = nullptr;
+    void (*run)(void* self, caf::mailbox_element_ptr& elem,
+                driver_unit& unit) = nullptr;
+    caf::mailbox_element_ptr elem;
+  };
+
+  /// True on this unit's thread while the driver does I/O and no actor
+  /// runs: events may be deferred (`pinned::enqueue`).
+  bool may_defer() const noexcept {
+    return io_phase_.load(std::memory_order_relaxed) && on_thread();
+  }
+
+  /// Queues `ev` for delivery after the poll (only when `may_defer`).
+  void defer(deferred_event ev) {
+    deferred_.push_back(std::move(ev));
+  }
+
   /// Called by pinned actors at launch and termination.
   void add_pinned(caf::actor_id id, caf::weak_actor_ptr ptr);
   void remove_pinned(caf::actor_id id);
@@ -110,6 +139,7 @@ private:
   void run();
   void run_local();
   void take_remote();
+  void run_deferred();
   caf::error timed_poll(std::optional<driver::clock::duration> timeout);
 
   std::unique_ptr<driver> drv_;
@@ -125,6 +155,11 @@ private:
   std::atomic<int64_t> backlog_{0};
   std::vector<caf::resumable*> local_;
   std::vector<caf::resumable*> batch_;
+  // Inside drv_->process() / poll(); written by this thread only (atomic:
+  // other threads' enqueues read it before they find it is not theirs).
+  std::atomic<bool> io_phase_{false};
+  std::vector<deferred_event> deferred_;
+  std::vector<deferred_event> deferred_batch_;
   std::mutex remote_mtx_;
   std::vector<caf::resumable*> remote_;
   std::atomic<bool> has_remote_{false}; // skip the lock when nothing waits

@@ -38,9 +38,19 @@ public:
   /// Every message, from any thread, schedules this actor on its unit.
   /// Ordinary messages (not stream traffic, which CAF consumes elsewhere)
   /// count in the unit's `pinned_backlog` until consumed.
+  ///
+  /// An event the driver delivers while it does I/O, to this actor with an
+  /// empty mailbox, skips the mailbox: the unit activates the actor with it
+  /// after the poll (driver_unit.hpp), in the order delivered.
   void enqueue(caf::mailbox_element_ptr ptr, caf::execution_unit*) override {
-    if (ptr != nullptr && counted(*ptr))
+    if (ptr != nullptr && counted(*ptr)) {
+      if (unit_->may_defer() && can_defer()) {
+        unit_->defer({caf::strong_actor_ptr{this->ctrl()}, this,
+                      &pinned::run_deferred, std::move(ptr)});
+        return;
+      }
       backlog_.enqueued();
+    }
     Base::enqueue(std::move(ptr), unit_);
   }
 
@@ -48,7 +58,7 @@ public:
   /// handler matched yet: it stays in the mailbox) still counts.
   caf::invoke_message_result consume(caf::mailbox_element& x) override {
     auto r = Base::consume(x);
-    if (r != caf::invoke_message_result::skipped && counted(x))
+    if (r != caf::invoke_message_result::skipped && counted(x) && !direct_)
       backlog_.consumed();
     return r;
   }
@@ -80,6 +90,28 @@ public:
   }
 
 private:
+  /// Nothing waits in the mailbox (so nothing is overtaken) and no stream
+  /// needs the rounds `resume` runs.
+  bool can_defer() noexcept {
+    return this->mailbox().blocked() && this->stream_managers().empty()
+           && this->pending_stream_managers().empty();
+  }
+
+  /// One deferred event: a single activation, like CAF's brokers get for
+  /// I/O events. One that waits (skipped: no handler yet) goes to the
+  /// mailbox as if it had been enqueued.
+  static void run_deferred(void* ptr, caf::mailbox_element_ptr& x,
+                           driver_unit& unit) {
+    auto* self = static_cast<pinned*>(ptr);
+    self->direct_ = true;
+    auto r = self->activate(&unit, *x);
+    self->direct_ = false;
+    if (r == Base::activation_result::skipped) {
+      self->backlog_.enqueued();
+      self->Base::enqueue(std::move(x), &unit);
+    }
+  }
+
   static bool counted(const caf::mailbox_element& x) noexcept {
     auto cat = x.mid.category();
     return cat == caf::message_id::normal_message_category
@@ -88,6 +120,7 @@ private:
 
   driver_unit* unit_;
   pinned_backlog backlog_{*unit_};
+  bool direct_ = false; // inside run_deferred: not counted in the backlog
 };
 
 /// A function-based pinned actor: `caf::behavior f(actio::pinned_actor* self)`.

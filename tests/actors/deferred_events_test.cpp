@@ -1,0 +1,135 @@
+// Driver events for an idle pinned actor skip its mailbox: the unit
+// activates the actor with each one after the poll (driver_unit.hpp). What
+// must hold: the events arrive in order and are delivered directly (the
+// mailbox stays blocked while the handler runs, which it never is inside
+// CAF's resume); an event the actor is not ready for (it awaits a
+// response) waits in the mailbox as if enqueued; an actor that quits on one
+// event gets no more, and nothing is left counted.
+
+#include <algorithm>
+#include <future>
+#include <memory>
+#include <vector>
+
+#include <caf/all.hpp>
+
+#include "actio/actors/pinned.hpp"
+#include "actio/drivers/completions.hpp"
+#include "support/fixture.hpp"
+#include "support/net_client.hpp"
+
+using namespace std::chrono_literals;
+using namespace actio;
+
+namespace {
+
+using go_atom = caf::atom_constant<caf::atom("go")>;
+
+class deferred_events_test : public test::backend_test {};
+
+TEST_P(deferred_events_test, timers_reach_an_idle_actor_directly_in_order) {
+  auto& unit = rt().unit(0);
+  constexpr int n = 50;
+  struct seen {
+    std::vector<op_id> ids;
+    std::vector<bool> direct;
+  };
+  std::promise<seen> result;
+  auto fut = result.get_future();
+  std::promise<std::vector<op_id>> ids;
+  auto ids_fut = ids.get_future();
+  spawn_pinned_fn(unit, [&](pinned_actor* self) -> caf::behavior {
+    std::vector<op_id> mine;
+    // Distinct deadlines, so the order is the deadlines' order.
+    for (int i = 0; i < n; ++i)
+      mine.push_back(self->io().start_timer(std::chrono::milliseconds{1 + i},
+                                            self->ctrl()));
+    ids.set_value(mine);
+    auto s = std::make_shared<seen>();
+    return {[=, &result](const timer_expired& t) {
+      s->ids.push_back(t.id);
+      // Inside CAF's resume the mailbox is being read, never blocked.
+      s->direct.push_back(self->mailbox().blocked());
+      if (s->ids.size() == n) {
+        result.set_value(*s);
+        self->quit();
+      }
+    }};
+  });
+  ASSERT_EQ(ids_fut.wait_for(10s), std::future_status::ready);
+  auto want = ids_fut.get();
+  ASSERT_EQ(fut.wait_for(10s), std::future_status::ready);
+  auto got = fut.get();
+  EXPECT_EQ(got.ids, want);
+  // Each was delivered by activation, not through the mailbox.
+  EXPECT_EQ(std::count(got.direct.begin(), got.direct.end(), true), n);
+  EXPECT_TRUE(test::wait_until([&] { return unit.pinned_backlog() == 0; }, 10s))
+    << unit.pinned_backlog();
+}
+
+TEST_P(deferred_events_test, an_event_the_actor_is_not_ready_for_waits) {
+  auto& unit = rt().unit(0);
+  // An ordinary actor that answers once `release` is set.
+  std::promise<void> release;
+  auto released = release.get_future().share();
+  auto slow = sys().spawn([released]() -> caf::behavior {
+    return {[released](go_atom) {
+      released.wait();
+      return 42;
+    }};
+  });
+  std::promise<std::vector<std::string>> result;
+  auto fut = result.get_future();
+  std::promise<void> awaiting;
+  spawn_pinned_fn(unit, [&](pinned_actor* self) -> caf::behavior {
+    auto log = std::make_shared<std::vector<std::string>>();
+    // Nothing else is handled until the answer: the timer's event, fired
+    // meanwhile, is skipped and must wait in the mailbox, not be lost.
+    self->request(slow, caf::infinite, go_atom::value)
+      .await([=](int v) {
+        log->push_back("answer " + std::to_string(v));
+      });
+    self->io().start_timer(1ms, self->ctrl());
+    awaiting.set_value();
+    return {[=, &result](const timer_expired&) {
+      log->push_back("timer");
+      result.set_value(*log);
+      self->quit();
+    }};
+  });
+  ASSERT_EQ(awaiting.get_future().wait_for(10s), std::future_status::ready);
+  // The timer fired and its event, skipped, now waits in the mailbox.
+  ASSERT_TRUE(test::wait_until([&] { return unit.pinned_backlog() >= 1; }, 10s));
+  release.set_value();
+  ASSERT_EQ(fut.wait_for(10s), std::future_status::ready);
+  EXPECT_EQ(fut.get(), (std::vector<std::string>{"answer 42", "timer"}));
+  EXPECT_TRUE(test::wait_until([&] { return unit.pinned_backlog() == 0; }, 10s))
+    << unit.pinned_backlog();
+  caf::anon_send_exit(slow, caf::exit_reason::user_shutdown);
+}
+
+TEST_P(deferred_events_test, an_actor_that_quits_gets_no_more_events) {
+  auto& unit = rt().unit(0);
+  auto pinned_before = unit.pinned();
+  auto handled = std::make_shared<std::atomic<int>>(0);
+  std::promise<void> armed;
+  spawn_pinned_fn(unit, [&, handled](pinned_actor* self) -> caf::behavior {
+    // Due together: delivered in one batch after the same poll.
+    for (int i = 0; i < 10; ++i)
+      self->io().start_timer(2ms, self->ctrl());
+    armed.set_value();
+    return {[=](const timer_expired&) {
+      ++*handled;
+      self->quit(); // the other nine are dropped with the actor
+    }};
+  });
+  ASSERT_EQ(armed.get_future().wait_for(10s), std::future_status::ready);
+  EXPECT_TRUE(test::wait_until([&] { return unit.pinned() == pinned_before; }, 10s));
+  EXPECT_EQ(handled->load(), 1);
+  EXPECT_TRUE(test::wait_until([&] { return unit.pinned_backlog() == 0; }, 10s))
+    << unit.pinned_backlog();
+}
+
+ACTIO_TEST_ALL_BACKENDS(deferred_events_test);
+
+} // namespace
