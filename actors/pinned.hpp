@@ -90,11 +90,15 @@ public:
   }
 
 private:
-  /// Nothing waits in the mailbox (so nothing is overtaken) and no stream
+  /// Nothing waits in the mailbox (so nothing is overtaken), no skipped
+  /// message waits in its cache for a behaviour that takes it (only a
+  /// message consumed by `resume` puts them back in line), and no stream
   /// needs the rounds `resume` runs.
   bool can_defer() noexcept {
     return this->mailbox().blocked() && this->stream_managers().empty()
-           && this->pending_stream_managers().empty();
+           && this->pending_stream_managers().empty()
+           && this->get_normal_queue().cache().empty()
+           && this->get_urgent_queue().cache().empty();
   }
 
   /// One deferred event: a single activation, like CAF's brokers get for

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <future>
 #include <memory>
+#include <thread>
 #include <vector>
 
 #include <caf/all.hpp>
@@ -128,6 +129,39 @@ TEST_P(deferred_events_test, an_actor_that_quits_gets_no_more_events) {
   EXPECT_EQ(handled->load(), 1);
   EXPECT_TRUE(test::wait_until([&] { return unit.pinned_backlog() == 0; }, 10s))
     << unit.pinned_backlog();
+}
+
+TEST_P(deferred_events_test, a_skipped_request_is_served_after_a_direct_event) {
+  auto& unit = rt().unit(0);
+  std::promise<void> asked;
+  auto asked_fut = asked.get_future().share();
+  // Skips everything but its timer until the timer fires, then answers.
+  auto a = spawn_pinned_fn(unit, [asked_fut](pinned_actor* self) -> caf::behavior {
+    self->set_default_handler(caf::skip);
+    return {[=](const timer_expired&) {
+              self->become([](int n) { return n + 1; });
+            },
+            [=](go_atom) {
+              // The request is in the mailbox (skipped) before the timer
+              // starts: the timer's event reaches an actor with a cache.
+              asked_fut.wait();
+              self->io().start_timer(1ms, self->ctrl());
+            }};
+  });
+  caf::scoped_actor self{sys()};
+  self->send(a, go_atom::value);
+  int answer = 0;
+  std::thread asker{[&] {
+    caf::scoped_actor other{sys()};
+    other->request(a, 30s, 41).receive([&](int n) { answer = n; },
+                                       [&](caf::error&) { answer = -1; });
+  }};
+  // go (counted until its handler returns) and the request.
+  ASSERT_TRUE(test::wait_until([&] { return unit.pinned_backlog() >= 2; }, 10s));
+  asked.set_value();
+  asker.join();
+  EXPECT_EQ(answer, 42);
+  caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
 }
 
 ACTIO_TEST_ALL_BACKENDS(deferred_events_test);
