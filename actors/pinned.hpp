@@ -42,8 +42,13 @@ public:
   /// An event the driver delivers while it does I/O, to this actor with an
   /// empty mailbox, skips the mailbox: the unit activates the actor with it
   /// after the poll (driver_unit.hpp), in the order delivered.
+  ///
+  /// After termination the unit is not touched (it may be destroyed while
+  /// handles to this actor live on, e.g. in CAF's clock): the message goes
+  /// to the closed mailbox, which drops it (a request is answered with an
+  /// error).
   void enqueue(caf::mailbox_element_ptr ptr, caf::execution_unit*) override {
-    if (ptr != nullptr && counted(*ptr)) {
+    if (ptr != nullptr && counted(*ptr) && !backlog_.closed()) {
       if (unit_->may_defer() && can_defer()) {
         unit_->defer({caf::strong_actor_ptr{this->ctrl()}, this,
                       &pinned::run_deferred, std::move(ptr)});

@@ -41,15 +41,20 @@ public:
     unit_.add_backlog(-1);
   }
 
+  /// True after `close`: the actor terminated, and its unit may be gone.
+  bool closed() const noexcept {
+    return n_.load(std::memory_order_relaxed) < 0;
+  }
+
   /// At termination: the rest is dropped with the mailbox.
   void close() noexcept {
-    auto n = n_.exchange(closed, std::memory_order_relaxed);
+    auto n = n_.exchange(closed_mark, std::memory_order_relaxed);
     if (n > 0)
       unit_.add_backlog(-n);
   }
 
 private:
-  static constexpr int64_t closed = -1;
+  static constexpr int64_t closed_mark = -1;
   driver_unit& unit_;
   std::atomic<int64_t> n_{0};
 };

@@ -73,12 +73,14 @@ TEST_P(deferred_events_test, an_event_the_actor_is_not_ready_for_waits) {
   // An ordinary actor that answers once `release` is set.
   std::promise<void> release;
   auto released = release.get_future().share();
-  auto slow = sys().spawn([released]() -> caf::behavior {
+  // (The unused int: CAF 0.17 dereferences a null argument tuple for a
+  // function actor spawned without arguments, which UBSan reports.)
+  auto slow = sys().spawn([released](int) -> caf::behavior {
     return {[released](go_atom) {
       released.wait();
       return 42;
     }};
-  });
+  }, 0);
   std::promise<std::vector<std::string>> result;
   auto fut = result.get_future();
   std::promise<void> awaiting;
@@ -162,6 +164,29 @@ TEST_P(deferred_events_test, a_skipped_request_is_served_after_a_direct_event) {
   asker.join();
   EXPECT_EQ(answer, 42);
   caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+}
+
+// A handle outlives the runtime (in actio-kv, CAF's clock held one to a
+// finished session and shipped a delayed message after the driver units
+// were freed): what is sent then is dropped by the closed mailbox, a
+// request is answered with an error, and the freed unit is not touched
+// (AddressSanitizer reported a use after free here).
+TEST_P(deferred_events_test, a_message_after_the_runtime_is_gone_is_dropped) {
+  auto a = spawn_pinned_fn(rt().unit(0), [](pinned_actor*) -> caf::behavior {
+    return {[](int x) { return x; }};
+  });
+  rt_->shutdown(); // ends the pinned actors, then the driver threads
+  rt_.reset();     // frees the driver units; `a` still names the actor
+  caf::anon_send(a, 1);
+  caf::scoped_actor self{sys()};
+  bool answered = false;
+  self->request(a, 30s, 2).receive(
+    [&](int) { answered = true; },
+    [&](caf::error& err) {
+      EXPECT_TRUE(err);
+      EXPECT_EQ(err.category(), caf::atom("system")) << sys().render(err);
+    });
+  EXPECT_FALSE(answered) << "an actor that ended answered";
 }
 
 ACTIO_TEST_ALL_BACKENDS(deferred_events_test);
