@@ -159,7 +159,6 @@ private:
   // other threads' enqueues read it before they find it is not theirs).
   std::atomic<bool> io_phase_{false};
   std::vector<deferred_event> deferred_;
-  std::vector<deferred_event> deferred_batch_;
   std::mutex remote_mtx_;
   std::vector<caf::resumable*> remote_;
   std::atomic<bool> has_remote_{false}; // skip the lock when nothing waits
