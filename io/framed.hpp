@@ -15,9 +15,12 @@
 /// ```
 ///
 /// The behaviour gets each frame as a message of type `Codec::in_frame`,
-/// one at a time (decoding pauses while `max_frames` wait for it, while
-/// `max_bytes_in_flight` sent bytes are unacknowledged, or while it called
-/// `pause()`), and the connection events it handles: `connected`
+/// one at a time, as it is decoded: within the activation that received
+/// the bytes, not through the mailbox, and what the handlers of one such
+/// run send goes out as one write. Decoding pauses while `max_frames`
+/// wait (after `pause()`), while `max_bytes_in_flight` sent bytes are
+/// unacknowledged, or while it called `pause()`. It also gets the
+/// connection events it handles: `connected`
 /// (clients, first), `read_closed` (after every frame before it),
 /// `draining`, `write_paused`/`write_resumed`, `timer_expired`, last
 /// `connection_closed{reason}`. Defaults for what it leaves unhandled:
@@ -68,17 +71,6 @@ namespace actio::io {
 /// `(send_frame_atom, out_frame) -> unit`: send a frame on a framed
 /// connection; the reply comes once its bytes were written.
 using send_frame_atom = caf::atom_constant<caf::atom("io_fsend")>;
-
-/// A decoded frame on its way from the codec to the behaviour.
-template <class Frame>
-struct frame_box {
-  Frame frame;
-};
-
-template <class Inspector, class Frame>
-typename Inspector::result_type inspect(Inspector& f, frame_box<Frame>& x) {
-  return f(caf::meta::type_name("actio.io.frame_box"), x.frame);
-}
 
 template <codec C>
 class framed_state;
@@ -239,8 +231,7 @@ private:
     }
     consume(std::min(d.consumed, available()));
     if (d.frame) {
-      deliver(caf::make_message(
-        frame_box<typename C::in_frame>{std::move(*d.frame)}));
+      deliver(caf::make_message(std::move(*d.frame)));
       return true;
     }
     return d.consumed > 0;
@@ -261,7 +252,6 @@ template <codec C, std::invocable Make>
 net::connection_factory framed_with(Make make_codec,
                                     std::type_identity_t<framed_factory<C>> user,
                                     framed_options opts = {}) {
-  using in_frame = typename C::in_frame;
   using out_frame = typename C::out_frame;
   return [make_codec, user, opts](net::connection* self) -> caf::behavior {
     auto st = std::make_shared<framed_state<C>>(self, make_codec(), opts);
@@ -270,9 +260,6 @@ net::connection_factory framed_with(Make make_codec,
     if (!self->is_client())
       st->start();
     caf::message_handler core{
-      [st](frame_box<in_frame>& b) {
-        st->on_frame(caf::make_message(std::move(b.frame)));
-      },
       [st](decode_failed& f) { st->on_frame(caf::make_message(std::move(f))); },
       [st](framed_resume) { st->on_resume(); },
       [st](send_frame_atom, out_frame& f) -> caf::result<void> {

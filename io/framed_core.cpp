@@ -130,9 +130,16 @@ void framed_core::start() {
   pump();
 }
 
-void framed_core::deliver(caf::message box) {
+/// A decoded frame goes to the behaviour at once, from within the decoding
+/// loop (no trip through the mailbox), unless frames wait (paused): then it
+/// queues behind them.
+void framed_core::deliver(caf::message frame) {
   ++queued_;
-  caf::anon_send(caf::actor_cast<caf::actor>(self_), std::move(box));
+  if (paused_ || !held_.empty()) {
+    held_.push_back(std::move(frame)); // (still counted in queued_)
+    return;
+  }
+  handle(std::move(frame));
 }
 
 void framed_core::fail_decode(caf::error err) {
@@ -158,18 +165,24 @@ void framed_core::on_frame(caf::message frame) {
 /// closes with it; after a handled one the behaviour ends the connection
 /// (at once or once it answered what came before: nothing more is read).
 void framed_core::dispatch(caf::message frame) {
+  handle(std::move(frame));
+  kick();
+  pump();
+}
+
+/// Runs the behaviour on one frame; sends wait for the caller's kick().
+void framed_core::handle(caf::message frame) {
   --queued_;
   caf::error failure;
   bool is_failure = frame.match_elements<decode_failed>();
   if (is_failure)
     failure = frame.get_as<decode_failed>(0).reason;
+  auto outer = in_handler_;
   in_handler_ = true;
   bool handled = tell(std::move(frame));
-  in_handler_ = false;
+  in_handler_ = outer;
   if (is_failure && !handled)
     close(std::move(failure));
-  kick();
-  pump();
 }
 
 void framed_core::resume() {
@@ -220,13 +233,21 @@ void framed_core::on_received(byte_buffer& bytes) {
 /// decoded without bound either --, handles EOF once every frame before it
 /// was handled, then grants what the limits allow.
 void framed_core::pump() {
-  if (!started_)
+  if (!started_ || pumping_)
     return;
+  // Frames decoded here are handled here; what their handlers send goes
+  // out as one write after the loop.
+  pumping_ = true;
+  auto outer = in_handler_;
+  in_handler_ = true;
   while (!closing_ && !discarding_ && !failed_ && !stalled_
          && queued_ < opts_.max_frames
          && unacknowledged() < opts_.max_bytes_in_flight)
     if (!decode_one())
       stalled_ = true;
+  in_handler_ = outer;
+  pumping_ = false;
+  kick();
   if (closing_ || discarding_ || failed_)
     return;
   if (stalled_ && available() > opts_.max_frame_size) {

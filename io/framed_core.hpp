@@ -173,8 +173,9 @@ protected:
   void consume(size_t n) noexcept {
     pos_ += n;
   }
-  /// Queues a decoded frame (a `frame_box`) to the behaviour.
-  void deliver(caf::message box);
+  /// Hands a decoded frame to the behaviour: at once (from within the
+  /// decoding loop), or behind the frames that wait while it is paused.
+  void deliver(caf::message frame);
   /// Stops decoding and reading; `err` goes to the behaviour as
   /// `decode_failed` after the frames before it.
   void fail_decode(caf::error err);
@@ -188,6 +189,7 @@ private:
   bool tell(caf::message msg);
   void drop_held();
   void dispatch(caf::message msg);
+  void handle(caf::message msg);
   void settle(const caf::error& err);
 
   net::connection* self_;
@@ -199,6 +201,7 @@ private:
   bool started_ = false;
   bool stalled_ = false;   // the codec wants more bytes
   bool in_handler_ = false; // sends wait for the handler to return
+  bool pumping_ = false;    // in the decoding loop
   bool read_done_ = false;
   bool eof_decoded_ = false;
   bool eof_told_ = false;
