@@ -7,6 +7,8 @@
 // kv profile under redis-benchmark showed 24% of the server's time in that
 // lookup, mostly cache misses.)
 
+#include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <functional>
@@ -35,6 +37,30 @@ public:
       return nullptr;
     auto* n = slots_[probe(key, hash(key))].n;
     return n ? &n->entry : nullptr;
+  }
+
+  /// Warms the cache for lookups of `keys` about to come: every key's slot
+  /// first, then the nodes those slots point to, so that the cache misses
+  /// of a batch of random keys overlap instead of following one another
+  /// (the lookups were a fifth of actio-kv's time under redis-benchmark
+  /// -P 16 with 100,000 keys). Changes nothing.
+  void prefetch(const std::string_view* keys, size_t n) const noexcept {
+    if (slots_.empty())
+      return;
+    constexpr size_t chunk = 32;
+    uint64_t h[chunk];
+    for (size_t at = 0; at < n; at += chunk) {
+      auto m = std::min(chunk, n - at);
+      for (size_t i = 0; i < m; ++i) {
+        h[i] = hash(keys[at + i]);
+        __builtin_prefetch(&slots_[h[i] & mask_]);
+      }
+      for (size_t i = 0; i < m; ++i) {
+        auto& s = slots_[h[i] & mask_];
+        if (s.n && s.hash == h[i])
+          __builtin_prefetch(s.n);
+      }
+    }
   }
 
   /// The entry of `key`, made (value-initialised) if missing; true if made.

@@ -8,6 +8,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -36,6 +37,11 @@ public:
   millis pttl(const std::string& key, millis now);
   /// Keys matching the glob `pattern` (*, ?, [a-z], [^x], \x).
   std::vector<std::string> keys(const std::string& pattern, millis now);
+  /// Warms the cache for `n` keys a batch is about to use (key_table's
+  /// prefetch); changes nothing.
+  void prefetch(const std::string_view* keys, size_t n) const noexcept {
+    map_.prefetch(keys, n);
+  }
   /// Removes up to `max` keys whose time has come; returns how many.
   size_t sweep(millis now, size_t max = 1000);
 

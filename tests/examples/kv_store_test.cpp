@@ -7,6 +7,7 @@
 #include <random>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "../../examples/kv/commands.hpp"
 #include "../../examples/kv/key_table.hpp"
@@ -219,6 +220,34 @@ TEST(kv_key_table, agrees_with_unordered_map_under_random_operations) {
     EXPECT_TRUE(t.erase(k2));
   EXPECT_EQ(t.size(), 0u);
   t.for_each([](std::string_view k2, const int&) { ADD_FAILURE() << k2; });
+}
+
+// prefetch (run by the store before each batch) only warms the cache: on
+// an empty table, for no keys, for present and missing keys and more keys
+// than one of its chunks (32), every lookup afterwards finds what it did.
+TEST(kv_key_table, prefetch_changes_nothing) {
+  kv::key_table<int> t;
+  std::vector<std::string> names;
+  for (int i = 0; i < 100; ++i)
+    names.push_back("key:" + std::to_string(i));
+  std::vector<std::string_view> keys(names.begin(), names.end());
+  t.prefetch(keys.data(), keys.size()); // empty table
+  EXPECT_EQ(t.size(), 0u);
+  for (int i = 0; i < 100; i += 2)
+    *t.try_emplace(names[i]).first = i;
+  t.prefetch(keys.data(), 0);
+  t.prefetch(keys.data(), 1);
+  t.prefetch(keys.data(), keys.size()); // 100: four chunks, half missing
+  EXPECT_EQ(t.size(), 50u);
+  for (int i = 0; i < 100; ++i) {
+    auto* e = t.find(names[i]);
+    if (i % 2 == 0) {
+      ASSERT_NE(e, nullptr) << names[i];
+      EXPECT_EQ(*e, i);
+    } else {
+      EXPECT_EQ(e, nullptr) << names[i];
+    }
+  }
 }
 
 } // namespace
