@@ -17,9 +17,9 @@
 /// The behaviour gets each frame as a message of type `Codec::in_frame`,
 /// one at a time, as it is decoded: within the activation that received
 /// the bytes, not through the mailbox, and what the handlers of one such
-/// run send goes out as one write. Decoding pauses while `max_frames`
-/// wait (after `pause()`), while `max_bytes_in_flight` sent bytes are
-/// unacknowledged, or while it called `pause()`. It also gets the
+/// run send goes out as one write. Decoding stops while `max_frames`
+/// frames wait for a paused behaviour (`pause()`) and while
+/// `max_bytes_in_flight` sent bytes are unacknowledged. It also gets the
 /// connection events it handles: `connected`
 /// (clients, first), `read_closed` (after every frame before it),
 /// `draining`, `write_paused`/`write_resumed`, `timer_expired`, last

@@ -131,15 +131,21 @@ void framed_core::start() {
 }
 
 /// A decoded frame goes to the behaviour at once, from within the decoding
-/// loop (no trip through the mailbox), unless frames wait (paused): then it
-/// queues behind them.
+/// loop (no trip through the mailbox; the loop kicks the write after it).
 void framed_core::deliver(caf::message frame) {
   ++queued_;
+  hold_or_handle(std::move(frame));
+}
+
+/// Queues `frame` behind the frames that wait while the behaviour is
+/// paused, or runs the behaviour on it; true if it ran.
+bool framed_core::hold_or_handle(caf::message frame) {
   if (paused_ || !held_.empty()) {
     held_.push_back(std::move(frame)); // (still counted in queued_)
-    return;
+    return false;
   }
   handle(std::move(frame));
+  return true;
 }
 
 void framed_core::fail_decode(caf::error err) {
@@ -154,23 +160,23 @@ void framed_core::on_frame(caf::message frame) {
     queued_ -= std::min(queued_, size_t{1});
     return; // finishing or closed: frames still queued are dropped
   }
-  if (paused_ || !held_.empty()) {
-    held_.push_back(std::move(frame)); // (still counted in queued_)
-    return;
+  if (hold_or_handle(std::move(frame))) {
+    kick();
+    pump();
   }
-  dispatch(std::move(frame));
 }
 
-/// One frame (or decode error) to the behaviour. An unhandled decode error
-/// closes with it; after a handled one the behaviour ends the connection
-/// (at once or once it answered what came before: nothing more is read).
+/// A held frame to the behaviour, then its write and more decoding.
 void framed_core::dispatch(caf::message frame) {
   handle(std::move(frame));
   kick();
   pump();
 }
 
-/// Runs the behaviour on one frame; sends wait for the caller's kick().
+/// One frame (or decode error) to the behaviour; what it sends waits for
+/// the caller's kick(). An unhandled decode error closes with it; after a
+/// handled one the behaviour ends the connection (at once or once it
+/// answered what came before: nothing more is read).
 void framed_core::handle(caf::message frame) {
   --queued_;
   caf::error failure;

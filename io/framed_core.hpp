@@ -190,6 +190,7 @@ private:
   void drop_held();
   void dispatch(caf::message msg);
   void handle(caf::message msg);
+  bool hold_or_handle(caf::message msg);
   void settle(const caf::error& err);
 
   net::connection* self_;

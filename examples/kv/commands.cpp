@@ -5,6 +5,8 @@
 #include <chrono>
 #include <limits>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include <caf/atom.hpp>
 #include <caf/event_based_actor.hpp>
@@ -292,6 +294,7 @@ caf::actor spawn_store(actio::driver_unit& unit,
     struct state {
       store db;
       server_stats stats;
+      std::vector<std::string_view> keys; // a batch's, for prefetch
     };
     auto st = std::make_shared<state>();
     st->stats.started = now_ms();
@@ -303,8 +306,8 @@ caf::actor spawn_store(actio::driver_unit& unit,
         auto now = now_ms();
         // The first key of each command (most commands have one there):
         // their cache misses overlap before the commands run one by one.
-        std::vector<std::string_view> keys;
-        keys.reserve(batch.size());
+        auto& keys = st->keys; // (reused: no allocation per batch)
+        keys.clear();
         for (auto& cmd : batch)
           if (cmd.size() >= 2)
             keys.emplace_back(cmd[1]);
