@@ -26,11 +26,18 @@
 #include <cstdint>
 #include <string>
 
+#include <caf/expected.hpp>
 #include <caf/response_promise.hpp>
 
 #include "actio/drivers/types.hpp"
 
 namespace actio {
+
+/// What `file_backend::dup_file` returns.
+struct dup_file_result {
+  int fd = -1;      ///< the caller's to close
+  std::string path; ///< the path the file was opened with
+};
 
 class file_backend {
 public:
@@ -66,6 +73,18 @@ public:
   /// false if no such operation is in flight (or it can no longer be
   /// cancelled: the blocking pool cancels only what has not started).
   virtual bool cancel_file_op(op_id id) = 0;
+
+  /// A second descriptor of the open file `file` (fcntl F_DUPFD_CLOEXEC),
+  /// which the caller owns and closes, and the file's path for error
+  /// texts; `errc::closed` if `file` is not open (or closing), the OS
+  /// error (EMFILE) if the dup fails. For work that has to run a blocking
+  /// call on the file outside the backend (copy_file_range on a helper
+  /// thread, io/file_copy.hpp): the descriptor stays valid whatever the
+  /// backend does with its own, so a close or a shutdown cannot make the
+  /// call hit a reused descriptor number. Unlike the calls above it
+  /// answers at once, by its return value.
+  virtual caf::expected<dup_file_result> dup_file(file_id file,
+                                                  const char* what) = 0;
 };
 
 } // namespace actio
@@ -86,4 +105,6 @@ public:
                  caf::response_promise rp) override;                           \
   void stat_file(actio::file_id file, caf::response_promise rp) override;      \
   void close_file(actio::file_id file, caf::response_promise rp) override;     \
-  bool cancel_file_op(actio::op_id id) override
+  bool cancel_file_op(actio::op_id id) override;                               \
+  caf::expected<actio::dup_file_result> dup_file(actio::file_id file,          \
+                                                 const char* what) override

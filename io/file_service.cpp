@@ -1,6 +1,9 @@
 #include "actio/io/file_service.hpp"
 
+#include <unistd.h>
+
 #include <csignal>
+#include <memory>
 #include <deque>
 #include <map>
 #include <optional>
@@ -15,10 +18,14 @@
 #include "actio/drivers/driver_counters.hpp"
 #include "actio/drivers/errc.hpp"
 #include "actio/drivers/types.hpp"
+#include "actio/io/file_copy.hpp"
 
 namespace actio::io {
 
 namespace {
+
+/// A copy finished on a helper thread (file_copy.hpp): drain the copier.
+using copy_done_atom = caf::atom_constant<caf::atom("f_copied")>;
 
 class file_service : public pinned<caf::event_based_actor> {
 public:
@@ -86,6 +93,16 @@ protected:
           io().files().close_file(file, std::move(rp));
         });
       },
+      [this](file_copy_atom, uint64_t in, uint64_t in_offset, uint64_t out,
+             uint64_t out_offset, uint64_t len) -> caf::result<uint64_t> {
+        return submit<uint64_t>(file_op_kind::copy_range, [&](caf::response_promise rp) {
+          start_copy(in, in_offset, out, out_offset, len, std::move(rp));
+        });
+      },
+      [this](copy_done_atom) {
+        if (copier_)
+          copier_->drain();
+      },
       [this](file_cancel_atom, uint64_t tag) {
         auto key = std::make_pair(sender_id(), tag);
         auto i = tags_.find(key);
@@ -99,6 +116,9 @@ protected:
   }
 
   void on_exit() override {
+    // Copies queued or running: answered (cancelled); no wake-up after this.
+    if (copier_)
+      copier_->stop();
     // Outcomes still followed: their answers would come to a dead actor.
     for (auto& [key, rp] : awaiting_)
       rp.deliver(make_actio_error(errc::cancelled, "file service stopped"));
@@ -164,6 +184,38 @@ private:
     return rp;
   }
 
+  /// Hands a copy to the helper threads (io/file_copy.hpp) on descriptors
+  /// of its own, so closing either file meanwhile is safe.
+  void start_copy(uint64_t in, uint64_t in_offset, uint64_t out,
+                  uint64_t out_offset, uint64_t len, caf::response_promise rp) {
+    auto src = io().files().dup_file(in, "copy_range");
+    if (!src) {
+      rp.deliver(std::move(src.error()));
+      return;
+    }
+    auto dst = io().files().dup_file(out, "copy_range");
+    if (!dst) {
+      ::close(src->fd);
+      rp.deliver(std::move(dst.error()));
+      return;
+    }
+    if (!copier_) {
+      // The wake-up is a message to this actor, sent from a helper thread
+      // under the pool's lock: a plain enqueue, no reference taken (a
+      // handle dropped there could destroy this actor on that thread).
+      // `on_exit` stops the copier first, after which no wake-up comes.
+      caf::abstract_actor* me = this;
+      copier_ = std::make_unique<file_copier>([me] {
+        me->enqueue(nullptr, caf::make_message_id(),
+                    caf::make_message(copy_done_atom::value), nullptr);
+      });
+    }
+    copier_->start(copy_range_args{src->fd, dst->fd, std::move(src->path),
+                                   std::move(dst->path), in_offset, out_offset,
+                                   len},
+                   std::move(rp));
+  }
+
   op_id next_id() {
     return next_++;
   }
@@ -196,6 +248,7 @@ private:
   std::map<std::pair<caf::actor_id, uint64_t>, op_id> tags_;
   std::deque<std::pair<caf::actor_id, uint64_t>> order_;
   std::unordered_map<uint64_t, caf::response_promise> awaiting_; // see submit
+  std::unique_ptr<file_copier> copier_; // the first copy starts it
 };
 
 } // namespace

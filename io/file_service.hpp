@@ -18,10 +18,20 @@
 /// | `(file_close_atom, file)`                                 | unit          |
 /// | `(file_read_atom / file_write_atom, ..., uint64_t tag)`        | as above, cancellable |
 /// | `(file_cancel_atom, uint64_t tag)`                        | `bool` found  |
+/// | `(file_copy_atom, in, uint64_t in_offset, out, uint64_t out_offset, uint64_t len)` | `uint64_t` bytes copied (short only at `in`'s end) |
 ///
 /// `flags` are open(2) flags (O_RDONLY, O_WRONLY | O_CREAT | O_TRUNC, ...).
 /// A tag names a read or write of the sender's for `file_cancel_atom`; a
 /// cancelled operation completes with `errc::cancelled`.
+///
+/// `file_copy_atom` copies between two open files inside the kernel
+/// (copy_file_range, falling back to pread/pwrite where the kernel refuses:
+/// different file system kinds, special files) on helper threads, on
+/// descriptors of its own (io/file_copy.hpp): no buffer passes through the
+/// mailbox, and closing either file while it runs is safe (the copy still
+/// answers). It cannot be cancelled; its error names both paths
+/// ("copy_range /a -> /b: No space left on device"), and after an error
+/// the destination may hold part of the range.
 ///
 /// The driver runs them: io_uring submits them to the ring, aio through
 /// POSIX AIO; epoll and kqueue (regular files have no readiness) on a small
@@ -41,6 +51,7 @@ using file_fsync_atom = caf::atom_constant<caf::atom("f_fsync")>;
 using file_stat_atom = caf::atom_constant<caf::atom("f_stat")>;
 using file_close_atom = caf::atom_constant<caf::atom("f_close")>;
 using file_cancel_atom = caf::atom_constant<caf::atom("f_cancel")>;
+using file_copy_atom = caf::atom_constant<caf::atom("f_copy")>;
 
 /// Starts a file service on `unit` (a driver thread of `rt`). Also sets
 /// SIGXFSZ to ignored (if it has its default action), so a write beyond

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "actio/drivers/aio/aio_internal.hpp"
+#include "actio/drivers/detail/dup_file.hpp"
 #include "actio/drivers/errc.hpp"
 
 namespace actio {
@@ -66,6 +67,14 @@ aio_request* aio_files::admit(request_ptr& r, file_id file, const char* what) {
   r->counted = true;
   ++s->in_flight;
   return r.get();
+}
+
+caf::expected<dup_file_result> aio_files::dup_file(file_id file,
+                                                  const char* what) {
+  auto* s = slots_.find_open(file);
+  if (s == nullptr || s->fds.empty())
+    return closed_error(what, slots_.name_of(file));
+  return detail::dup_descriptor(s->fds.front(), what, s->path);
 }
 
 /// Closes the slot's descriptors on this thread (shutdown only).

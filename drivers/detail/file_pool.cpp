@@ -9,6 +9,7 @@
 #include <caf/error.hpp>
 #include <caf/unit.hpp>
 
+#include "actio/drivers/detail/dup_file.hpp"
 #include "actio/drivers/detail/file_job.hpp"
 #include "actio/drivers/detail/file_replies.hpp"
 #include "actio/drivers/errc.hpp"
@@ -227,6 +228,14 @@ bool file_pool::cancel_file_op(op_id id) {
   j->err = cancelled_error(syscall_name(*j), slots_[j->index].path, "");
   finish_now(std::move(j));
   return true;
+}
+
+caf::expected<dup_file_result> file_pool::dup_file(file_id file,
+                                                  const char* what) {
+  auto* s = slots_.find_open(file);
+  if (s == nullptr)
+    return closed_error(what, slots_.name_of(file));
+  return detail::dup_descriptor(s->fd->fd, what, s->path);
 }
 
 // -- completions --------------------------------------------------------------

@@ -21,18 +21,25 @@ uring_buffers::~uring_buffers() {
 }
 
 caf::error uring_buffers::init(io_uring& ring, uint16_t group) {
-  // The ring entries live in page-aligned memory.
+  if (registered_)
+    return caf::none;
+  // The ring entries live in page-aligned memory. (A failed init keeps
+  // what it mapped; the next attempt reuses it.)
   br_bytes_ = sizeof(io_uring_buf) * count;
-  void* mem = mmap(nullptr, br_bytes_, PROT_READ | PROT_WRITE,
-                   MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
-  if (mem == MAP_FAILED)
-    return make_errno_error("mmap(buffer ring)", errno);
-  br_ = static_cast<io_uring_buf_ring*>(mem);
-  mem = mmap(nullptr, count * size, PROT_READ | PROT_WRITE,
-             MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
-  if (mem == MAP_FAILED)
-    return make_errno_error("mmap(receive buffers)", errno);
-  pool_ = static_cast<uint8_t*>(mem);
+  if (br_ == nullptr) {
+    void* mem = mmap(nullptr, br_bytes_, PROT_READ | PROT_WRITE,
+                     MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
+    if (mem == MAP_FAILED)
+      return make_errno_error("mmap(buffer ring)", errno);
+    br_ = static_cast<io_uring_buf_ring*>(mem);
+  }
+  if (pool_ == nullptr) {
+    void* mem = mmap(nullptr, count * size, PROT_READ | PROT_WRITE,
+                     MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
+    if (mem == MAP_FAILED)
+      return make_errno_error("mmap(receive buffers)", errno);
+    pool_ = static_cast<uint8_t*>(mem);
+  }
   // The kernel walks the whole ring (buffers go back at its tail), so every
   // page becomes resident soon anyway: fault them in now, a fixed cost at
   // start rather than growth under load.

@@ -28,7 +28,7 @@ public:
   /// Buffers in the ring (a power of two, at most 32,768).
   static constexpr unsigned count = 8192;
   /// Bytes per buffer. All of count * size is resident (16 MiB here,
-  /// touched at init). A bulk stream needs a completion per 2 KiB, merged
+  /// touched at init, i.e. at the first stream recv). A bulk stream needs a completion per 2 KiB, merged
   /// per batch before delivery.
   static constexpr size_t size = 2048;
 
@@ -37,8 +37,17 @@ public:
   uring_buffers& operator=(const uring_buffers&) = delete;
   ~uring_buffers();
 
-  /// Maps the ring and the buffers and registers them as group `group`.
+  /// Maps the ring and the buffers and registers them as group `group`;
+  /// nothing if that was done. The driver calls it when it arms its first
+  /// stream recv, not at start: a process without TCP or Unix stream
+  /// sockets (actio-copy, actio-wc on files) never pays the 16 MiB and
+  /// the page faults of touching it.
   caf::error init(io_uring& ring, uint16_t group);
+
+  /// Whether `init` succeeded.
+  bool ready() const noexcept {
+    return registered_;
+  }
 
   /// Unregisters the group (before the ring is torn down).
   void unregister(io_uring& ring) noexcept;

@@ -112,8 +112,7 @@ caf::error uring_driver::init() {
   evfd_ = eventfd(0, EFD_CLOEXEC);
   if (evfd_ < 0)
     return make_errno_error("eventfd", errno);
-  if (auto err = bufs_.init(ring_, detail::uring_buf_group))
-    return err;
+  // The provided buffers: at the first stream recv (arm_recv).
   arm_wake();
   return caf::none;
 }

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <fcntl.h>
 
+#include "actio/drivers/detail/dup_file.hpp"
 #include "actio/drivers/errc.hpp"
 #include "actio/drivers/uring/uring_op.hpp"
 
@@ -146,6 +147,14 @@ bool uring_driver::cancel_file_op(op_id id) {
   io_uring_prep_cancel(e, i->second, 0);
   io_uring_sqe_set_data64(e, 0);
   return true;
+}
+
+caf::expected<dup_file_result> uring_driver::dup_file(file_id file,
+                                                     const char* what) {
+  auto* f = files_.find_open(file);
+  if (f == nullptr)
+    return closed_file(what, file);
+  return detail::dup_descriptor(f->fd, what, f->path);
 }
 
 /// Closes once no operation on the file is in flight.

@@ -104,6 +104,14 @@ void uring_driver::arm_recv(uint32_t index) {
   if (s.datagram || s.connecting || s.credit == 0 || s.recv_op != nullptr || s.read_done || s.closing
       || !s.stash.empty())
     return;
+  if (!bufs_.ready()) {
+    // The first stream recv of this driver maps the provided buffers
+    // (uring_buffers.hpp); if that fails (ENOMEM), this socket fails.
+    if (auto err = bufs_.init(ring_, detail::uring_buf_group)) {
+      fail(index, std::move(err));
+      return;
+    }
+  }
   auto* o = new_op(op_kind::recv);
   o->target = id_of(index);
   s.recv_op = o;

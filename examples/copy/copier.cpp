@@ -184,6 +184,44 @@ caf::behavior copier(caf::event_based_actor* self, caf::actor files,
         (*pump)();
       }, settle_error);
   };
+  // Regular SRC and DST: one copy_range request per chunk (the kernel moves
+  // the bytes, nothing passes through this process), `depth` at once up to
+  // the size hint, then one at a time until a short one marks the end.
+  auto copy_positioned = [=] {
+    auto off = st->next;
+    st->next += job.chunk;
+    bool probe = off >= st->size_hint;
+    st->probing = st->probing || probe;
+    ++st->in_flight;
+    ++st->ops;
+    self->request(files, caf::infinite, io::file_copy_atom::value, st->in, off,
+                  st->out, off, job.chunk)
+      .then([=](uint64_t n) {
+        --st->ops;
+        --st->in_flight;
+        if (probe)
+          st->probing = false;
+        st->written += n;
+        if (st->error) {
+          report();
+          return;
+        }
+        auto end = off + n;
+        if (n < job.chunk) // short only at the end of the file
+          st->eof = std::min(st->eof, end);
+        if (n > 0)
+          st->max_end = std::max(st->max_end, end);
+        if (st->max_end > st->eof) { // bytes past an end seen earlier
+          fail(make_actio_error(errc::system_error,
+                                "copy_range " + job.src
+                                  + ": file changed while copying"));
+          return;
+        }
+        if (job.bar != nullptr)
+          job.bar->update(st->written);
+        (*pump)();
+      }, settle_error);
+  };
   // Pipes and devices: one read at the current position at a time (shorter
   // whenever less is there), empty at the end; writes still overlap.
   auto read_stream = [=] {
@@ -215,8 +253,12 @@ caf::behavior copier(caf::event_based_actor* self, caf::actor files,
         read_stream();
     } else {
       while (st->eof == unknown && st->in_flight < job.depth
-             && (st->next < st->size_hint || !st->probing))
-        read_positioned();
+             && (st->next < st->size_hint || !st->probing)) {
+        if (job.kernel_copy)
+          copy_positioned();
+        else
+          read_positioned();
+      }
     }
     if (st->eof != unknown && st->in_flight == 0) {
       st->finishing = true;

@@ -23,6 +23,9 @@ struct copy_job {
   uint64_t chunk;     ///< bytes per read and write
   size_t depth;       ///< chunks between their read and their write's ack
   bool sync;          ///< fsync a regular DST before closing it
+  /// Regular SRC and DST: copy_range requests (the kernel copies, see
+  /// io/file_service.hpp) instead of reads and writes through this process.
+  bool kernel_copy;
   progress* bar;      ///< null: no progress bar
 };
 

@@ -81,6 +81,10 @@ protected:
                                                uint64_t{0}, uint64_t{5}))));
     EXPECT_FALSE(failed(call(caf::make_message(io::file_fsync_atom::value, f, false))));
     EXPECT_FALSE(failed(call(caf::make_message(io::file_stat_atom::value, f))));
+    // Bytes 0..5 of the file to 5..10 of itself.
+    EXPECT_FALSE(failed(call(caf::make_message(io::file_copy_atom::value, f,
+                                               uint64_t{0}, f, uint64_t{5},
+                                               uint64_t{5}))));
     EXPECT_FALSE(failed(call(caf::make_message(io::file_close_atom::value, f))));
     // Errors: a missing file, a read on the closed handle.
     EXPECT_TRUE(failed(call(caf::make_message(io::file_open_atom::value,
@@ -92,9 +96,10 @@ protected:
 
 };
 
-// Indexed by file_op_kind: open, read_at, write_at, fsync, stat, close.
-constexpr counts requested{2, 2, 1, 1, 1, 1};
-constexpr counts errors{1, 1, 0, 0, 0, 0};
+// Indexed by file_op_kind: open, read_at, write_at, fsync, stat, close,
+// copy_range.
+constexpr counts requested{2, 2, 1, 1, 1, 1, 1};
+constexpr counts errors{1, 1, 0, 0, 0, 0, 0};
 
 TEST_P(file_metrics_test, requests_always_outcomes_once_asked) {
   auto& c = counters();
@@ -117,6 +122,7 @@ TEST(file_op_names, one_name_per_kind) {
   EXPECT_STREQ(to_string(file_op_kind::open), "open");
   EXPECT_STREQ(to_string(file_op_kind::fsync), "fsync");
   EXPECT_STREQ(to_string(file_op_kind::close), "close");
+  EXPECT_STREQ(to_string(file_op_kind::copy_range), "copy_range");
   EXPECT_STREQ(to_string(driver_request::close), "close");
   EXPECT_STREQ(to_string(driver_completion::send_to), "send_to");
   EXPECT_STREQ(to_string(static_cast<file_op_kind>(200)), "?");
