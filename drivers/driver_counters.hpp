@@ -65,6 +65,7 @@ enum class file_op_kind : uint8_t {
   stat,     ///< stat_file
   close,    ///< close_file
   copy_range, ///< copy between two open files (io/file_copy.hpp)
+  read_batch, ///< read_batch: many reads of one file in one request
 };
 
 /// The label of each kind, indexed by the enum: the one list of names.
@@ -72,8 +73,9 @@ inline constexpr std::array<const char*, 8> driver_request_names{
   "accept", "connect", "read", "write", "shutdown", "send_to", "timer", "close"};
 inline constexpr std::array<const char*, 5> driver_completion_names{
   "accept", "read", "write", "recv_from", "send_to"};
-inline constexpr std::array<const char*, 7> file_op_names{
-  "open", "read_at", "write_at", "fsync", "stat", "close", "copy_range"};
+inline constexpr std::array<const char*, 8> file_op_names{
+  "open", "read_at", "write_at", "fsync", "stat", "close", "copy_range",
+  "read_batch"};
 
 inline constexpr size_t driver_request_kinds = driver_request_names.size();
 inline constexpr size_t driver_completion_kinds = driver_completion_names.size();

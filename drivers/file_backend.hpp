@@ -25,6 +25,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <caf/expected.hpp>
 #include <caf/response_promise.hpp>
@@ -52,6 +53,16 @@ public:
   /// pipes and terminals; shorter whenever less is there, empty at EOF.
   virtual void read_at(file_id file, uint64_t offset, size_t len, op_id id,
                        caf::response_promise rp) = 0;
+
+  /// Reads `len` bytes at each of `offsets` -> std::vector<byte_buffer>,
+  /// one per offset in their order, each shorter only at EOF. One answer
+  /// for the whole batch, after every read of it finished: all buffers, or
+  /// the first error (a read that failed, `errc::cancelled` at shutdown).
+  /// For many small reads: the kernel gets them together and the requester
+  /// one message (not cancellable; callers bound the batch, see
+  /// io/file_service.hpp). Empty `offsets` or `len == 0`: empty buffers.
+  virtual void read_batch(file_id file, std::vector<uint64_t> offsets,
+                          size_t len, caf::response_promise rp) = 0;
 
   /// Writes all of `buf` at `offset` -> uint64_t bytes written.
   virtual void write_at(file_id file, uint64_t offset, byte_buffer buf,
@@ -99,6 +110,8 @@ public:
                  caf::response_promise rp) override;                           \
   void read_at(actio::file_id file, uint64_t offset, size_t len,               \
                actio::op_id id, caf::response_promise rp) override;            \
+  void read_batch(actio::file_id file, std::vector<uint64_t> offsets,          \
+                  size_t len, caf::response_promise rp) override;              \
   void write_at(actio::file_id file, uint64_t offset, actio::byte_buffer buf,  \
                 actio::op_id id, caf::response_promise rp) override;           \
   void sync_file(actio::file_id file, bool datasync,                           \

@@ -9,7 +9,9 @@
 #include <optional>
 #include <type_traits>
 #include <unordered_map>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include <caf/event_based_actor.hpp>
 #include <caf/result.hpp>
@@ -63,6 +65,24 @@ protected:
           io().files().read_at(file, offset, static_cast<size_t>(len), id,
                                std::move(rp));
         });
+      },
+      [this](file_read_atom, uint64_t file, std::vector<uint64_t>& offsets,
+             uint64_t len) -> caf::result<std::vector<byte_buffer>> {
+        return submit<std::vector<byte_buffer>>(
+          file_op_kind::read_batch, [&](caf::response_promise rp) {
+            if (offsets.size() > max_read_batch || len > max_read_batch_bytes
+                || offsets.size() * len > max_read_batch_bytes) {
+              rp.deliver(make_actio_error(
+                errc::invalid_argument,
+                "read_batch: " + std::to_string(offsets.size()) + " reads of "
+                  + std::to_string(len) + " bytes; at most "
+                  + std::to_string(max_read_batch) + " reads and "
+                  + std::to_string(max_read_batch_bytes) + " bytes per batch"));
+              return;
+            }
+            io().files().read_batch(file, std::move(offsets),
+                                    static_cast<size_t>(len), std::move(rp));
+          });
       },
       [this](file_write_atom, uint64_t file, uint64_t offset,
              byte_buffer& buf) -> caf::result<uint64_t> {

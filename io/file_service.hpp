@@ -12,6 +12,7 @@
 /// |------------------------------------------------------|---------------|
 /// | `(file_open_atom, std::string path, int flags, uint32_t mode)` | `uint64_t` file |
 /// | `(file_read_atom, file, uint64_t offset, uint64_t len)`   | `byte_buffer` (short only at EOF) |
+/// | `(file_read_atom, file, std::vector<uint64_t> offsets, uint64_t len)` | `std::vector<byte_buffer>`, one per offset |
 /// | `(file_write_atom, file, uint64_t offset, byte_buffer)`   | `uint64_t` bytes |
 /// | `(file_fsync_atom, file, bool datasync)`                  | unit          |
 /// | `(file_stat_atom, file)`                                  | `uint64_t` size |
@@ -23,6 +24,14 @@
 /// `flags` are open(2) flags (O_RDONLY, O_WRONLY | O_CREAT | O_TRUNC, ...).
 /// A tag names a read or write of the sender's for `file_cancel_atom`; a
 /// cancelled operation completes with `errc::cancelled`.
+///
+/// A batch read (`offsets`) is one request and one answer for many reads
+/// of one file: the kernel gets them together (one SQE each on io_uring,
+/// in one submission; preads on one helper thread with epoll and aio), the
+/// answer comes when all are done: every buffer, in the order of
+/// `offsets`, each short only at EOF, or the first error. At most
+/// `max_read_batch` reads and `max_read_batch_bytes` bytes per batch
+/// (`errc::invalid_argument` beyond); not cancellable.
 ///
 /// `file_copy_atom` copies between two open files inside the kernel
 /// (copy_file_range, falling back to pread/pwrite where the kernel refuses:
@@ -36,6 +45,9 @@
 /// The driver runs them: io_uring submits them to the ring, aio through
 /// POSIX AIO; epoll and kqueue (regular files have no readiness) on a small
 /// pool of helper threads.
+
+#include <cstddef>
+#include <cstdint>
 
 #include <caf/actor.hpp>
 #include <caf/atom.hpp>
@@ -52,6 +64,11 @@ using file_stat_atom = caf::atom_constant<caf::atom("f_stat")>;
 using file_close_atom = caf::atom_constant<caf::atom("f_close")>;
 using file_cancel_atom = caf::atom_constant<caf::atom("f_cancel")>;
 using file_copy_atom = caf::atom_constant<caf::atom("f_copy")>;
+
+/// Most reads in one batch read.
+inline constexpr size_t max_read_batch = 4096;
+/// Most bytes one batch read may return (reads × len).
+inline constexpr uint64_t max_read_batch_bytes = 64 * 1024 * 1024;
 
 /// Starts a file service on `unit` (a driver thread of `rt`). Also sets
 /// SIGXFSZ to ignored (if it has its default action), so a write beyond

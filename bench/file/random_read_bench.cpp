@@ -6,7 +6,10 @@
 //  (b) actio: `actio::runtime` + `actio::io::spawn_file_service`; an ordinary
 //      CAF event-based actor keeps D `(read_atom, file, offset, 4096)`
 //      requests in flight (a new one on each response) and checks that every
-//      response carries 4096 bytes.
+//      response carries 4096 bytes; then the same pinned to the service's
+//      driver; then an ordinary actor sending batch requests of B reads
+//      (`(read_atom, file, offsets, 4096)`, D/B of them in flight,
+//      batch_reader.hpp).
 //
 // Both count completions for T seconds and draw offsets from the same
 // generator: in-flight slot i uses splitmix64 seeded with (seed, i), so both
@@ -15,12 +18,14 @@
 // per operation of each path, not the disk.
 //
 // Run:   build/bin/actio-file-bench [--file PATH] [--size 256M]
-//            [--duration 5] [--depth 32] [--backend uring|epoll|aio] [--seed N]
+//            [--duration 5] [--depth 32] [--batch 16]
+//            [--backend uring|epoll|aio] [--seed N]
 //            [--only liburing|actio] [--actio.io.drivers N]
 //            [--scheduler.policy sharing] [...]
 // Without --file it creates (or reuses, if it has the right size)
-// ./bench-random.dat of --size bytes of non-zero data. Prints IOPS and MiB/s
-// for both and `ratio actio/liburing IOPS: X.XX (target >= 0.80)`.
+// ./bench-random.dat of --size bytes of non-zero data. Prints IOPS, MiB/s
+// and process CPU per read for each and `ratio <reader>/liburing IOPS: X.XX
+// (target >= 0.80), CPU/read Y.YY`.
 // Exit status: 0 after a complete run (whatever the ratio), 1 on an I/O or
 // start-up error, 2 on bad options.
 
@@ -52,11 +57,13 @@
 #include "actio/actors/runtime.hpp"
 #include "actio/drivers/errc.hpp"
 #include "actio/io/file_service.hpp"
+#include "batch_reader.hpp"
+#include "read_bench_common.hpp"
 
 namespace {
 
-using clock_type = std::chrono::steady_clock;
-constexpr uint64_t block = 4096;
+using namespace read_bench;
+
 constexpr const char* default_file = "bench-random.dat";
 
 // -- options -------------------------------------------------------------------
@@ -66,6 +73,7 @@ struct options {
   uint64_t size = 256ull << 20;   // only for the created file
   double duration = 5.0;          // seconds per side
   size_t depth = 32;
+  size_t batch = 16;              // reads per batch request
   std::string backend;            // actio's side; empty = auto
   uint64_t seed = 42;
   std::string only;               // "liburing" or "actio": run one side
@@ -85,6 +93,8 @@ void usage() {
       "  --size N         size of the created file, suffixes K M G (default 256M)\n"
       "  --duration T     seconds per side, suffix s or ms allowed (default 5)\n"
       "  --depth D        reads in flight (default 32)\n"
+      "  --batch B        reads per batch request of the batched reader\n"
+      "                   (default 16: depth/B batches in flight)\n"
       "  --backend B      actio's backend: uring, epoll, aio, auto (default auto)\n"
       "  --seed N         offset generator seed (default 42)\n"
       "  --only SIDE      run one side only: liburing or actio (for profiling)\n"
@@ -173,7 +183,8 @@ int parse_options(int argc, char** argv, options& opt) {
     };
     static const std::string_view known[] = {"--file",    "--size",
                                              "--duration", "--depth",
-                                             "--backend", "--only", "--seed"};
+                                             "--batch", "--backend", "--only",
+                                             "--seed"};
     if (std::find(std::begin(known), std::end(known), name) == std::end(known))
       return tool.unrecognized_option(arg);
     if (name == "--file") {
@@ -205,6 +216,14 @@ int parse_options(int argc, char** argv, options& opt) {
       if (!n || *n == 0 || *n > 4096)
         return bad(*v, actio::cli::integer_range(1, 4096));
       opt.depth = static_cast<size_t>(*n);
+    } else if (name == "--batch") {
+      auto v = take();
+      if (!v)
+        return 2;
+      auto n = parse_size(*v);
+      if (!n || *n == 0 || *n > 4096)
+        return bad(*v, actio::cli::integer_range(1, 4096));
+      opt.batch = static_cast<size_t>(*n);
     } else if (name == "--backend") {
       auto v = take();
       if (!v)
@@ -231,40 +250,6 @@ int parse_options(int argc, char** argv, options& opt) {
   }
   return 0;
 }
-
-// -- offsets: the same sequence for both sides -----------------------------------
-
-/// splitmix64, one per in-flight slot.
-struct offset_gen {
-  uint64_t state;
-  uint64_t blocks;
-
-  offset_gen(uint64_t seed, size_t slot, uint64_t blocks)
-    : state(seed * 0x9E3779B97F4A7C15ull + slot * 0xD1B54A32D192ED03ull + 1),
-      blocks(blocks) {
-  }
-
-  uint64_t next() {
-    uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    z ^= z >> 31;
-    return (z % blocks) * block;
-  }
-};
-
-struct result {
-  uint64_t reads = 0;
-  double seconds = 0;
-
-  double iops() const {
-    return seconds > 0 ? static_cast<double>(reads) / seconds : 0;
-  }
-
-  double mib_per_s() const {
-    return iops() * static_cast<double>(block) / (1024.0 * 1024.0);
-  }
-};
 
 // -- the file ------------------------------------------------------------------
 
@@ -373,6 +358,7 @@ std::optional<result> run_liburing(const std::string& path, uint64_t blocks,
   };
   result res;
   bool ok = true;
+  auto cpu0 = process_cpu_seconds();
   auto start = clock_type::now();
   auto deadline = start + std::chrono::duration_cast<clock_type::duration>(
                             std::chrono::duration<double>(opt.duration));
@@ -395,6 +381,7 @@ std::optional<result> run_liburing(const std::string& path, uint64_t blocks,
     if (!stopping && now >= deadline) {
       stopping = true;
       res.seconds = std::chrono::duration<double>(now - start).count();
+      res.cpu = process_cpu_seconds() - cpu0;
     }
     io_uring_for_each_cqe(&ring, head, cqe) {
       ++seen;
@@ -451,6 +438,7 @@ caf::behavior reader(Self* self, caf::actor files, reader_job job,
     std::vector<offset_gen> gens;
     clock_type::time_point start;
     clock_type::time_point deadline;
+    double cpu0 = 0;
     result res;
     size_t in_flight = 0;
     bool stopping = false;
@@ -498,6 +486,7 @@ caf::behavior reader(Self* self, caf::actor files, reader_job job,
             st->stopping = true;
             st->res.seconds =
               std::chrono::duration<double>(now - st->start).count();
+            st->res.cpu = process_cpu_seconds() - st->cpu0;
           }
           if (st->in_flight == 0)
             drained();
@@ -513,6 +502,7 @@ caf::behavior reader(Self* self, caf::actor files, reader_job job,
     .then(
       [=](uint64_t file) {
         st->file = file;
+        st->cpu0 = process_cpu_seconds();
         st->start = clock_type::now();
         st->deadline =
           st->start + std::chrono::duration_cast<clock_type::duration>(
@@ -528,9 +518,11 @@ caf::behavior reader(Self* self, caf::actor files, reader_job job,
 // -- output ----------------------------------------------------------------------
 
 void print_line(const std::string& label, const result& r) {
-  std::printf("%-16s %11.0f IOPS  %9.1f MiB/s  (%llu reads in %.2f s)\n",
+  std::printf("%-22s %11.0f IOPS  %9.1f MiB/s  %6.2f us CPU/read  "
+              "(%llu reads in %.2f s)\n",
               (label + ":").c_str(), r.iops(), r.mib_per_s(),
-              static_cast<unsigned long long>(r.reads), r.seconds);
+              r.cpu_us_per_read(), static_cast<unsigned long long>(r.reads),
+              r.seconds);
   std::fflush(stdout);
 }
 
@@ -601,11 +593,14 @@ int main(int argc, char** argv) {
   if (opt.only == "liburing")
     return 0;
 
-  // (b) actio's file service, twice: the client as an ordinary actor on
-  // CAF's scheduler (two thread hops per read), then pinned to the file
-  // service's driver thread (the pinned hot path: no hop, no wake-up).
+  // (b) actio's file service, three ways: the client as an ordinary actor
+  // on CAF's scheduler (two thread hops per read), pinned to the file
+  // service's driver thread (the pinned hot path: no hop, no wake-up), and
+  // an ordinary actor sending batch requests (two hops per batch).
+  enum class mode { scheduled, pinned, batched };
   std::vector<std::pair<std::string, result>> actio_res;
-  for (bool pinned : {false, true}) {
+  for (auto m : {mode::scheduled, mode::pinned, mode::batched}) {
+    bool pinned = m == mode::pinned;
     caf::actor_system sys{cfg};
     auto rt = actio::runtime::start(sys);
     if (!rt) {
@@ -618,7 +613,14 @@ int main(int argc, char** argv) {
     std::promise<actio_result> done;
     auto fut = done.get_future();
     reader_job job{path, blocks, opt.depth, opt.seed, opt.duration};
-    if (pinned)
+    if (m == mode::batched)
+      sys.spawn([=, &done](caf::event_based_actor* self) {
+        return batch_reader(self, files,
+                            batch_job{path, blocks, opt.depth, opt.batch,
+                                      opt.seed, opt.duration},
+                            &done);
+      });
+    else if (pinned)
       actio::spawn_pinned_fn(unit, [=, &done](actio::pinned_actor* self) {
         return reader(self, files, job, &done);
       });
@@ -634,7 +636,10 @@ int main(int argc, char** argv) {
                 << "): " << actio::describe(r.error()) << '\n';
       return 1;
     }
-    auto label = "actio " + backend + (pinned ? " pinned" : " sched.");
+    auto label = "actio " + backend
+                 + (m == mode::pinned    ? " pinned"
+                    : m == mode::batched ? " batch " + std::to_string(opt.batch)
+                                         : " sched.");
     print_line(label, *r);
     actio_res.emplace_back(label, *r);
   }
@@ -643,8 +648,11 @@ int main(int argc, char** argv) {
     return 0;
   for (auto& [label, r] : actio_res) {
     auto ratio = base->iops() > 0 ? r.iops() / base->iops() : 0.0;
-    std::printf("ratio %s/liburing IOPS: %.2f (target >= 0.80)\n",
-                label.c_str(), ratio);
+    auto cpu = base->cpu_us_per_read() > 0
+                 ? r.cpu_us_per_read() / base->cpu_us_per_read()
+                 : 0.0;
+    std::printf("ratio %s/liburing IOPS: %.2f (target >= 0.80), CPU/read %.2f\n",
+                label.c_str(), ratio, cpu);
   }
   return 0;
 }

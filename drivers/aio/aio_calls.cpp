@@ -63,6 +63,37 @@ void detail::aio_call::run() noexcept {
         size = static_cast<uint64_t>(st.st_size);
       return;
     }
+    case aio_call_kind::read_batch:
+      // The batch as preads on this helper thread, one after the other (an
+      // lio_listio of the batch would be the AIO form: not done, see
+      // drivers/README.md).
+      try {
+        bufs.resize(offsets.size());
+        for (size_t i = 0; i < offsets.size(); ++i) {
+          auto& buf = bufs[i];
+          buf.resize(len);
+          size_t got = 0;
+          while (got < len) {
+            auto n = ::pread(fd, buf.data() + got, len - got,
+                             static_cast<off_t>(offsets[i] + got));
+            if (n < 0 && errno == EINTR)
+              continue;
+            if (n < 0) {
+              sys_err = errno;
+              bufs.clear();
+              return;
+            }
+            if (n == 0)
+              break; // EOF
+            got += static_cast<size_t>(n);
+          }
+          buf.resize(got);
+        }
+      } catch (const std::bad_alloc&) {
+        bufs.clear();
+        sys_err = ENOMEM;
+      }
+      return;
     case aio_call_kind::close:
       // The descriptor is gone after close(2) whatever it returns; EINTR
       // is no failure worth reporting (retrying could close a reused one).
@@ -113,6 +144,28 @@ void aio_files::stat_file(file_id file, caf::response_promise rp) {
   c->index = slots_.index_of(file);
   c->fd = s->fds.front();
   ++s->in_flight; // a close waits for it
+  submit_call(std::move(c));
+}
+
+void aio_files::read_batch(file_id file, std::vector<uint64_t> offsets,
+                           size_t len, caf::response_promise rp) {
+  auto c = std::make_shared<call>(this, aio_call_kind::read_batch, std::move(rp));
+  auto* s = slots_.find_open(file);
+  if (s == nullptr) {
+    c->err = closed_error("read_batch", slots_.name_of(file));
+    later_.push_back(std::move(c));
+    return;
+  }
+  c->index = slots_.index_of(file);
+  c->fd = s->fds.front();
+  c->offsets = std::move(offsets);
+  c->len = len;
+  ++s->in_flight; // a close waits for it
+  if (len == 0 || c->offsets.empty()) {
+    c->bufs.resize(c->offsets.size()); // nothing to read
+    later_.push_back(std::move(c));
+    return;
+  }
   submit_call(std::move(c));
 }
 
@@ -188,6 +241,13 @@ void aio_files::complete(call& c) {
       c.rp.deliver(slots_.id_of(index));
       return;
     }
+    case aio_call_kind::read_batch:
+      reply(c.rp, err, std::move(c.bufs));
+      if (c.index != aio_call::no_slot) {
+        --slots_[c.index].in_flight;
+        done_with(c.index);
+      }
+      return;
     case aio_call_kind::stat:
       reply(c.rp, err, uint64_t{c.size});
       if (c.index != aio_call::no_slot) {
@@ -215,9 +275,10 @@ void aio_files::answer_abandoned(call& c) {
     case aio_call_kind::open:
       return; // its helper closes what it opens (discard)
     case aio_call_kind::stat:
-      // The slot's descriptors are closed by this shutdown: an fstat that
-      // has not started yet may then see EBADF or a reused number; its
-      // result is dropped and fstat changes nothing.
+    case aio_call_kind::read_batch:
+      // The slot's descriptors are closed by this shutdown: an fstat or a
+      // pread that has not started yet may then see EBADF or a reused
+      // number; its result is dropped, and neither changes anything.
       --slots_[c.index].in_flight;
       done_with(c.index);
       return;

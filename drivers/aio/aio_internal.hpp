@@ -58,7 +58,7 @@ struct aio_request {
   caf::error err;        ///< why it never ran, or cancelled
 };
 
-enum class aio_call_kind : uint8_t { open, stat, close };
+enum class aio_call_kind : uint8_t { open, stat, close, read_batch };
 
 /// One open/fstat/close on a helper thread (detail/blocking_pool.hpp). `run`
 /// writes only the outcome; the engine (driver thread) owns `rp` and reads
@@ -82,7 +82,9 @@ struct aio_call final : engine_job<aio_call, aio_files, aio_call_kind> {
   int flags = 0;
   unsigned mode = 0;
   size_t copies = 1;        ///< open: descriptors wanted (1 + dups)
-  int fd = -1;              ///< stat: the slot's first descriptor
+  int fd = -1;              ///< stat, read_batch: the slot's first descriptor
+  std::vector<uint64_t> offsets; ///< read_batch: where (`len` bytes each)
+  size_t len = 0;
   caf::error err;           ///< answered without running (driver thread)
 
   // Outcome; close: `fds` is the input (owned by the call).
@@ -90,6 +92,7 @@ struct aio_call final : engine_job<aio_call, aio_files, aio_call_kind> {
   bool seekable = true;     ///< open: lseek works
   uint64_t pos = 0;         ///< open: the current position
   uint64_t size = 0;        ///< stat
+  std::vector<byte_buffer> bufs; ///< read_batch
   int sys_err = 0;
 };
 
@@ -120,6 +123,7 @@ inline const char* call_name(const aio_call& c) {
     case aio_call_kind::open: return "open";
     case aio_call_kind::stat: return "fstat";
     case aio_call_kind::close: return "close";
+    case aio_call_kind::read_batch: return "read_batch";
   }
   return "file";
 }

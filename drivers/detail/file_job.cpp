@@ -70,6 +70,33 @@ void do_read(file_job& j) {
   j.buf.resize(got);
 }
 
+/// Each offset as `do_read` would read it, one after the other on this
+/// worker (other batches run on the other workers); the first error ends
+/// the batch.
+void do_read_batch(file_job& j) {
+  j.bufs.resize(j.offsets.size());
+  for (size_t i = 0; i < j.offsets.size(); ++i) {
+    auto& buf = j.bufs[i];
+    buf.resize(j.len);
+    size_t got = 0;
+    while (got < j.len) {
+      auto n = ::pread(j.fd, buf.data() + got, j.len - got,
+                       static_cast<off_t>(j.offsets[i] + got));
+      if (n < 0) {
+        if (errno == EINTR)
+          continue;
+        j.sys_err = errno;
+        j.bufs.clear();
+        return;
+      }
+      if (n == 0)
+        break; // EOF
+      got += static_cast<size_t>(n);
+    }
+    buf.resize(got);
+  }
+}
+
 /// pwrite until all of `buf` is written; short writes continue where they
 /// stopped.
 void do_write(file_job& j) {
@@ -136,6 +163,7 @@ void detail::file_job::run() noexcept {
       case file_op::sync: do_sync(j); break;
       case file_op::stat: do_stat(j); break;
       case file_op::close: do_close(j); break;
+      case file_op::read_batch: do_read_batch(j); break;
     }
   } catch (const std::bad_alloc&) {
     j.sys_err = ENOMEM;

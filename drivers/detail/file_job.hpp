@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <unistd.h>
 
@@ -21,7 +22,7 @@
 
 namespace actio::detail {
 
-enum class file_op : uint8_t { open, read, write, sync, stat, close };
+enum class file_op : uint8_t { open, read, write, sync, stat, close, read_batch };
 
 /// An open file's descriptor, shared by its slot and the jobs using it: it
 /// is closed when the last of them lets go, unless a close job closed it
@@ -69,6 +70,8 @@ struct file_job final : engine_job<file_job, file_pool, file_op> {
   unsigned mode = 0;
   std::string path; ///< open only: other jobs name their slot's path
   byte_buffer buf;  ///< write: the data; read: the result
+  std::vector<uint64_t> offsets; ///< read_batch: where (`len` each)
+  std::vector<byte_buffer> bufs; ///< read_batch: the result
 
   // Outcome (worker, then driver thread).
   int fd = -1;        ///< open: the new descriptor; else `file`'s

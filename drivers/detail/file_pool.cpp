@@ -35,6 +35,7 @@ const char* syscall_name(const file_job& j) {
     case file_op::sync: return j.datasync ? "fdatasync" : "fsync";
     case file_op::stat: return "fstat";
     case file_op::close: return "close";
+    case file_op::read_batch: return "read_batch";
   }
   return "file";
 }
@@ -144,6 +145,19 @@ void file_pool::read_at(file_id file, uint64_t offset, size_t len, op_id id,
     finish_now(std::move(j)); // closed, or nothing to read: empty buffer
   else
     submit(std::move(j));
+}
+
+void file_pool::read_batch(file_id file, std::vector<uint64_t> offsets,
+                           size_t len, caf::response_promise rp) {
+  auto j = std::make_shared<job>(this, file_op::read_batch, std::move(rp));
+  j->len = len;
+  j->offsets = std::move(offsets);
+  if (!admit(*j, file, "read_batch") || len == 0 || j->offsets.empty()) {
+    j->bufs.resize(j->offsets.size()); // closed, or nothing to read
+    finish_now(std::move(j));
+  } else {
+    submit(std::move(j));
+  }
 }
 
 void file_pool::write_at(file_id file, uint64_t offset, byte_buffer buf,
@@ -279,6 +293,9 @@ void file_pool::complete(job& j) {
       return; // no slot was counted
     case file_op::read:
       reply(j.rp, err, std::move(j.buf));
+      break;
+    case file_op::read_batch:
+      reply(j.rp, err, std::move(j.bufs));
       break;
     case file_op::write:
       reply(j.rp, err, uint64_t{j.value});

@@ -125,6 +125,7 @@ private:
   };
 
   struct op;
+  struct read_batch_state; // a read_batch's buffers and answer (uring_files.cpp)
 
   using write_req = detail::write_req; // an op's `w`: send, sendmsg, shutdown
 
@@ -213,6 +214,7 @@ private:
   caf::error file_error(const char* what, file_id id, int err);
   void submit_file_rw(op* o);
   void on_file(op* o, int res);
+  void on_batch_read(op* o, int res, const std::string& path);
   void maybe_close_file(uint32_t index);
 
   // timers

@@ -6,6 +6,8 @@
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
+#include <utility>
+#include <vector>
 
 #include "actio/drivers/detail/dup_file.hpp"
 #include "actio/drivers/errc.hpp"
@@ -54,6 +56,66 @@ void uring_driver::read_at(file_id file, uint64_t offset, size_t len, op_id id,
   if (id != 0)
     file_ops_[id] = o;
   submit_file_rw(o);
+}
+
+/// One read_batch: the buffers so far, how many reads are still out, the
+/// first error. Freed by the last read's completion.
+struct uring_driver::read_batch_state {
+  std::vector<byte_buffer> bufs;
+  size_t left = 0;
+  caf::error err;
+  caf::response_promise rp;
+};
+
+void uring_driver::read_batch(file_id file, std::vector<uint64_t> offsets,
+                              size_t len, caf::response_promise rp) {
+  auto* f = files_.find_open(file);
+  if (f == nullptr) {
+    rp.deliver(closed_file("read_batch", file));
+    return;
+  }
+  if (offsets.empty() || len == 0) {
+    rp.deliver(std::vector<byte_buffer>(offsets.size()));
+    return;
+  }
+  // One SQE per read, all in this turn's submission.
+  auto* b = new read_batch_state;
+  b->bufs.resize(offsets.size());
+  b->left = offsets.size();
+  b->rp = std::move(rp);
+  for (size_t i = 0; i < offsets.size(); ++i) {
+    auto* o = new_op(op_kind::file_read);
+    o->target = file;
+    o->offset = offsets[i];
+    o->buf.resize(len);
+    o->batch = b;
+    o->batch_index = i;
+    ++f->ops;
+    submit_file_rw(o);
+  }
+}
+
+/// A read of a batch is done: its buffer goes into the batch; the last one
+/// answers.
+void uring_driver::on_batch_read(op* o, int res, const std::string& path) {
+  auto* b = std::exchange(o->batch, nullptr);
+  if (res < 0) {
+    if (!b->err)
+      b->err = res == -ECANCELED
+                 ? make_actio_error(errc::cancelled, "read_batch " + path
+                                                       + ": cancelled")
+                 : make_path_error("read_batch", path, -res);
+  } else {
+    o->buf.resize(o->done);
+    b->bufs[o->batch_index] = std::move(o->buf);
+  }
+  if (--b->left > 0)
+    return;
+  if (b->err)
+    b->rp.deliver(std::move(b->err));
+  else
+    b->rp.deliver(std::move(b->bufs));
+  delete b;
 }
 
 void uring_driver::write_at(file_id file, uint64_t offset, byte_buffer buf,
@@ -213,6 +275,12 @@ void uring_driver::on_file(op* o, int res) {
   --f.ops;
   if (o->id != 0)
     file_ops_.erase(o->id);
+  if (o->batch != nullptr) {
+    on_batch_read(o, res, f.path);
+    op_done(o);
+    maybe_close_file(index);
+    return;
+  }
   const char* what = o->kind == op_kind::file_read    ? "read_at"
                      : o->kind == op_kind::file_write ? "write_at"
                      : o->kind == op_kind::file_sync  ? "fsync"

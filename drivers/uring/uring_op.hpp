@@ -41,6 +41,8 @@ struct uring_driver::op {
   uint64_t offset = 0; // file position
   byte_buffer buf;     // file read/write data
   caf::response_promise rp;
+  read_batch_state* batch = nullptr; // file read of a batch: its answer
+  size_t batch_index = 0;            // ... and its place there
   std::unique_ptr<uring_op_ext> x;
   op* prev = nullptr; // the driver's live list, or its free list (next)
   op* next = nullptr;
@@ -63,6 +65,8 @@ struct uring_driver::op {
     offset = 0;
     byte_buffer{}.swap(buf); // a file read's buffer may be large
     rp = caf::response_promise{};
+    batch = nullptr;
+    batch_index = 0;
     if (x) {
       x->path.clear();
       x->addr_len = 0;

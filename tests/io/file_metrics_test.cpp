@@ -79,6 +79,9 @@ protected:
                                                uint64_t{0}, data))));
     EXPECT_FALSE(failed(call(caf::make_message(io::file_read_atom::value, f,
                                                uint64_t{0}, uint64_t{5}))));
+    EXPECT_FALSE(failed(call(caf::make_message(io::file_read_atom::value, f,
+                                               std::vector<uint64_t>{0, 2},
+                                               uint64_t{3}))));
     EXPECT_FALSE(failed(call(caf::make_message(io::file_fsync_atom::value, f, false))));
     EXPECT_FALSE(failed(call(caf::make_message(io::file_stat_atom::value, f))));
     // Bytes 0..5 of the file to 5..10 of itself.
@@ -97,9 +100,9 @@ protected:
 };
 
 // Indexed by file_op_kind: open, read_at, write_at, fsync, stat, close,
-// copy_range.
-constexpr counts requested{2, 2, 1, 1, 1, 1, 1};
-constexpr counts errors{1, 1, 0, 0, 0, 0, 0};
+// copy_range, read_batch.
+constexpr counts requested{2, 2, 1, 1, 1, 1, 1, 1};
+constexpr counts errors{1, 1, 0, 0, 0, 0, 0, 0};
 
 TEST_P(file_metrics_test, requests_always_outcomes_once_asked) {
   auto& c = counters();
@@ -123,6 +126,7 @@ TEST(file_op_names, one_name_per_kind) {
   EXPECT_STREQ(to_string(file_op_kind::fsync), "fsync");
   EXPECT_STREQ(to_string(file_op_kind::close), "close");
   EXPECT_STREQ(to_string(file_op_kind::copy_range), "copy_range");
+  EXPECT_STREQ(to_string(file_op_kind::read_batch), "read_batch");
   EXPECT_STREQ(to_string(driver_request::close), "close");
   EXPECT_STREQ(to_string(driver_completion::send_to), "send_to");
   EXPECT_STREQ(to_string(static_cast<file_op_kind>(200)), "?");
