@@ -64,8 +64,9 @@ namespace {
 constexpr const char* prog = "actio-uring-echo";
 constexpr unsigned ring_entries = 4096;
 constexpr unsigned cq_entries = 4 * ring_entries;
-// 4096 x 16 KiB: 64 MiB of address space; a 64-byte message touches one page
-// of its buffer. 16 KiB takes a bulk message in one completion.
+// 4096 x 16 KiB: 64 MiB of address space, resident only where touched (a
+// 64-byte message touches one page of its buffer). 16 KiB takes a bulk
+// message in one completion.
 constexpr unsigned buffer_count = 4096; // a power of two (ring size)
 constexpr unsigned buffer_size = 16 * 1024;
 constexpr unsigned max_held = 64; // buffers queued on one connection
@@ -184,7 +185,15 @@ private:
       std::fprintf(stderr, "%s: io_uring_register_buf_ring: %s\n", prog, std::strerror(-r));
       std::exit(1);
     }
-    pool_.resize(size_t{buffer_count} * buffer_size);
+    // mmap rather than a vector: untouched pages stay unallocated (a vector
+    // would zero all 64 MiB at startup and keep them resident).
+    void* pool = mmap(nullptr, size_t{buffer_count} * buffer_size, PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (pool == MAP_FAILED) {
+      perror("mmap(buffers)");
+      std::exit(1);
+    }
+    pool_ = static_cast<char*>(pool);
     for (unsigned i = 0; i < buffer_count; ++i)
       io_uring_buf_ring_add(br_, buffer(static_cast<uint16_t>(i)), buffer_size,
                             static_cast<uint16_t>(i), io_uring_buf_ring_mask(buffer_count),
@@ -193,7 +202,7 @@ private:
     free_ = buffer_count;
   }
 
-  char* buffer(uint16_t bid) { return pool_.data() + size_t{bid} * buffer_size; }
+  char* buffer(uint16_t bid) { return pool_ + size_t{bid} * buffer_size; }
 
   void give_back(uint16_t bid) {
     io_uring_buf_ring_add(br_, buffer(bid), buffer_size, bid, io_uring_buf_ring_mask(buffer_count),
@@ -336,7 +345,7 @@ private:
   io_uring& ring_;
   int listen_fd_;
   io_uring_buf_ring* br_ = nullptr;
-  std::vector<char> pool_;
+  char* pool_ = nullptr; // buffer_count x buffer_size, mmap'ed
   unsigned returned_ = 0; // buffers added to the ring, not yet published
   unsigned free_ = 0;     // buffers the kernel may fill
   std::vector<Conn> conns_;
