@@ -55,6 +55,8 @@ const actio::cli::tool tool{prog, "",
 char read_buffer[read_buffer_size];
 
 // One connection; `tcp` first, so the handle pointer is the Conn pointer.
+// Its handle's `data` points to it (the listener's and the signals' are
+// null), so that the walk at exit knows what to delete.
 struct Conn {
   uv_tcp_t tcp;
   uv_write_t write_req;
@@ -131,6 +133,7 @@ void on_connection(uv_stream_t* server, int status) {
     delete c;
     return;
   }
+  c->tcp.data = c;
   auto* stream = reinterpret_cast<uv_stream_t*>(&c->tcp);
   if (uv_accept(server, stream) < 0) {
     close_conn(c);
@@ -144,6 +147,13 @@ void on_connection(uv_stream_t* server, int status) {
 
 void on_signal(uv_signal_t* sig, int) { uv_stop(sig->loop); }
 
+// At exit: closes every handle (a connection's close callback deletes it;
+// pending writes are cancelled first), so nothing is left for a leak check.
+void close_any(uv_handle_t* h, void*) {
+  if (!uv_is_closing(h))
+    uv_close(h, h->data ? on_closed : nullptr);
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -152,7 +162,7 @@ int main(int argc, char** argv) {
   baseline::raise_fd_limit();
 
   uv_loop_t* loop = uv_default_loop();
-  uv_signal_t sigint, sigterm;
+  uv_signal_t sigint{}, sigterm{};
   for (auto [handle, signum] : {std::pair{&sigint, SIGINT}, std::pair{&sigterm, SIGTERM}}) {
     if (int r = uv_signal_init(loop, handle); r < 0)
       die("uv_signal_init", r);
@@ -162,7 +172,7 @@ int main(int argc, char** argv) {
 
   sockaddr_in bound{};
   int listen_fd = baseline::make_listener(tool, opt, SOCK_NONBLOCK, bound);
-  uv_tcp_t server;
+  uv_tcp_t server{};
   if (int r = uv_tcp_init(loop, &server); r < 0)
     die("uv_tcp_init", r);
   if (int r = uv_tcp_open(&server, listen_fd); r < 0)
@@ -173,6 +183,8 @@ int main(int argc, char** argv) {
   baseline::announce_listening(tool, bound);
 
   uv_run(loop, UV_RUN_DEFAULT); // returns after uv_stop (a signal)
-  // Exiting: the connections' descriptors close with the process.
+  uv_walk(loop, close_any, nullptr);
+  uv_run(loop, UV_RUN_DEFAULT); // runs the close callbacks
+  uv_loop_close(loop);
   return 0;
 }
