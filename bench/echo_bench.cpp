@@ -1,49 +1,19 @@
-// actio-echo-bench: alternating rounds, the report and main (see
-// echo_bench.hpp for how it works).
+// actio-echo-bench: the servers under test, the rounds and main (see
+// echo_bench.hpp for how it works; the report is echo_bench_report.cpp).
 
-#include "echo_bench.hpp"
-#include "echo_bench_client.hpp"
-#include "echo_bench_process.hpp"
+#include "echo_bench_target.hpp"
 
 namespace echo_bench {
 namespace {
-
-// ---------------------------------------------------------------------------
-// One server under test: its process, its client, its figures.
-
-struct Target {
-  Target(std::string label, std::string file, bool gets_server_args,
-         std::vector<std::string> more = {})
-      : name(std::move(label)), binary(std::move(file)), pass_server_args(gets_server_args),
-        extra_args(std::move(more)) {}
-
-  std::string name;      // label in the table
-  std::string binary;    // file name next to this executable
-  bool pass_server_args; // gets --server-args (actio-echo only)
-  std::vector<std::string> extra_args; // after them (--also-args)
-  std::unique_ptr<ServerProcess> server;
-  std::unique_ptr<Client> client;
-  Stats stats;
-  int stalled = 0;
-  bool failed = false;
-  double idle_cpu = 0;     // server CPU seconds while another server was measured
-  double idle_seconds = 0; // wall time of those phases
-
-  void fail(const std::string& msg, std::vector<std::string>& failures) {
-    std::fprintf(stderr, "%s: error: %s\n", prog, msg.c_str());
-    failures.push_back(msg);
-    failed = true;
-    client.reset(); // connections go first, then the server is stopped
-    server.reset();
-  }
-};
 
 void start_target(Target& t, const Options& opt, const std::string& dir,
                   std::optional<int> server_cpu) {
   std::string path = t.binary.find('/') == std::string::npos ? dir + "/" + t.binary : t.binary;
   if (access(path.c_str(), X_OK) != 0)
     throw BenchError(path + " not found or not executable (build it first" +
-                     std::string(t.pass_server_args ? ", or use --only baseline)" : ")"));
+                     std::string(t.pass_server_args ? ", or use --only baseline)"
+                                 : t.baseline       ? ", or leave it out of --baselines)"
+                                                    : ")"));
   std::vector<std::string> args = {"--host", loopback, "--port", "0"};
   if (t.pass_server_args)
     args.insert(args.end(), opt.server_args.begin(), opt.server_args.end());
@@ -55,10 +25,12 @@ void start_target(Target& t, const Options& opt, const std::string& dir,
   t.client = std::make_unique<Client>(opt, port, *t.server);
 }
 
-// Measures in alternating rounds (A B, B A, A B, ...) so that background
-// load drifting on a shared machine hits both servers alike. Only one server
-// carries traffic at a time; the idle one should cost nothing, and its CPU
-// time is recorded to check that it does not spin.
+// Measures in rounds that visit every server, in an order reversed from one
+// round to the next (A B C, C B A, ...), so that background load drifting on
+// a shared machine hits all servers alike and none is always first after
+// another's load. Only one server carries traffic at a time; the idle ones
+// should cost nothing, and their CPU time is recorded to check that they do
+// not spin.
 void measure_rounds(const Options& opt, std::vector<Target>& targets,
                     std::vector<std::string>& failures) {
   const double slice = opt.duration / opt.rounds;
@@ -91,69 +63,20 @@ void measure_rounds(const Options& opt, std::vector<Target>& targets,
   }
 }
 
-// ---------------------------------------------------------------------------
-// Reporting
-
-double msgs_per_s(const Stats& s) { return s.seconds > 0 ? static_cast<double>(s.messages) / s.seconds : 0; }
-
-// Server CPU time per echoed message, in microseconds (0 if unknown).
-double cpu_us_per_msg(const Stats& s) {
-  return s.cpu_known && s.messages > 0 ? s.server_cpu / static_cast<double>(s.messages) * 1e6 : 0;
-}
-
-void print_table(const Options& opt, std::vector<Target>& targets) {
-  std::printf("\n%-9s %11s %9s %9s %9s %11s %8s %11s %8s %8s\n", "server", "msgs/s", "MB/s",
-              "p50 us", "p99 us", "messages", "srv CPU%", "srv us/msg", "cli CPU%", "other%");
-  for (Target& t : targets) {
-    if (t.failed)
-      continue;
-    Stats& s = t.stats;
-    double rate = msgs_per_s(s);
-    double p50 = s.latency.quantile_us(0.50);
-    double p99 = s.latency.quantile_us(0.99);
-    std::printf("%-9s %11.0f %9.2f %9.1f %9.1f %11" PRIu64, t.name.c_str(), rate,
-                rate * static_cast<double>(opt.size) / 1e6, p50, p99, s.messages);
-    if (s.cpu_known)
-      std::printf(" %8.1f %11.2f %8.1f %8.1f\n", s.server_cpu / s.seconds * 100,
-                  cpu_us_per_msg(s), s.client_cpu / s.seconds * 100, s.other_cpu / s.seconds * 100);
-    else
-      std::printf(" %8s %11s %8s %8s\n", "n/a", "n/a", "n/a", "n/a");
+// The baselines to run: --baselines, or every one whose program is in `dir`.
+std::vector<const Baseline*> chosen_baselines(const Options& opt, const std::string& dir) {
+  std::vector<const Baseline*> out;
+  if (!opt.run_baselines)
+    return out;
+  for (const Baseline& b : baselines) {
+    bool wanted = opt.baseline_names.empty()
+                    ? access((dir + "/" + b.binary).c_str(), X_OK) == 0
+                    : std::find(opt.baseline_names.begin(), opt.baseline_names.end(), b.name) !=
+                        opt.baseline_names.end();
+    if (wanted)
+      out.push_back(&b);
   }
-  std::printf("(MB/s: echoed payload, one direction; CPU%%: of one core over the measured "
-              "windows; other%%: rest of the machine)\n");
-  for (Target& t : targets) {
-    if (t.failed)
-      continue;
-    if (t.stalled > 0)
-      std::printf("warning: %s: %d connection(s) completed no message while measured\n",
-                  t.name.c_str(), t.stalled);
-    if (t.idle_seconds > 0 && t.idle_cpu / t.idle_seconds > 0.02)
-      std::printf("warning: %s: the idle server used %.0f%% of a core while the other was "
-                  "measured\n",
-                  t.name.c_str(), t.idle_cpu / t.idle_seconds * 100);
-    if (t.stats.cpu_known && t.stats.other_cpu / t.stats.seconds > 0.10)
-      std::printf("warning: %s: other processes used %.0f%% of a core while measuring; "
-                  "figures are noisy\n",
-                  t.name.c_str(), t.stats.other_cpu / t.stats.seconds * 100);
-    else if (t.stats.cpu_known && t.stats.client_cpu / t.stats.seconds > 0.95)
-      std::printf("note: %s: the client used >95%% of its core; msgs/s may be client-bound, "
-                  "compare srv us/msg\n",
-                  t.name.c_str());
-  }
-}
-
-// actio+ (--also-args) against actio, measured in the same alternating rounds.
-void print_also_ratios(const Target& actio, const Target& plus) {
-  if (actio.failed || plus.failed) {
-    std::printf("ratio actio+/actio: n/a (a server run failed)\n");
-    return;
-  }
-  if (cpu_us_per_msg(actio.stats) > 0 && cpu_us_per_msg(plus.stats) > 0)
-    std::printf("ratio actio+/actio server CPU per msg: %.3f\n",
-                cpu_us_per_msg(plus.stats) / cpu_us_per_msg(actio.stats));
-  if (msgs_per_s(actio.stats) > 0)
-    std::printf("ratio actio+/actio msgs/s: %.3f\n",
-                msgs_per_s(plus.stats) / msgs_per_s(actio.stats));
+  return out;
 }
 
 std::string join_words(const std::vector<std::string>& words) {
@@ -171,7 +94,6 @@ using namespace echo_bench;
 int main(int argc, char** argv) {
   Options opt = parse_args(argc, argv);
   signal(SIGPIPE, SIG_IGN);
-  raise_fd_limit(2 * opt.connections);
 
   try {
     std::vector<int> cpus = usable_cpus();
@@ -187,14 +109,19 @@ int main(int argc, char** argv) {
         sys_fail("sched_setaffinity(client)");
     }
 
+    const std::string dir = self_dir();
     std::vector<Target> targets;
-    if (opt.run_baseline)
-      targets.emplace_back("baseline", "actio-epoll-echo", false);
+    for (const Baseline* b : chosen_baselines(opt, dir))
+      targets.emplace_back(b->name, b->binary, false, true);
+    if (!opt.run_actio && targets.empty())
+      throw BenchError("no baseline server found next to this program (build them first)");
     if (opt.run_actio)
-      targets.emplace_back("actio", "actio-echo", true);
+      targets.emplace_back("actio", "actio-echo", true, false);
     if (opt.run_actio && opt.also())
       targets.emplace_back("actio+", opt.also_server.empty() ? "actio-echo" : opt.also_server,
-                           true, opt.also_args);
+                           true, false, opt.also_args);
+    // Every client keeps its connections open for the whole run.
+    raise_fd_limit(opt.connections * static_cast<int>(targets.size()));
 
     std::string server_args = join_words(opt.server_args);
     std::printf("%s: %d connections, depth %d, %zu B messages; per server: warmup %.1f s, "
@@ -204,6 +131,11 @@ int main(int argc, char** argv) {
       std::printf("pinning: servers on CPU %d, client on CPU %d\n", cpus[0], cpus[1]);
     else
       std::printf("pinning: off\n");
+    std::string names;
+    for (const Target& t : targets)
+      if (t.baseline)
+        names += (names.empty() ? "" : ", ") + t.name + " (" + t.binary + ")";
+    std::printf("baselines: %s\n", names.empty() ? "none" : names.c_str());
     if (opt.run_actio)
       std::printf("actio-echo args: %s\n", server_args.empty() ? "(none)" : server_args.c_str());
     if (opt.run_actio && opt.also())
@@ -215,7 +147,6 @@ int main(int argc, char** argv) {
     // Start every server and connect to it; a server that fails is reported
     // and the run goes on with the others (exit status 1).
     std::vector<std::string> failures;
-    const std::string dir = self_dir();
     for (Target& t : targets) {
       try {
         start_target(t, opt, dir, server_cpu);
@@ -241,22 +172,7 @@ int main(int argc, char** argv) {
     print_table(opt, targets);
     if (opt.also() && opt.run_actio)
       print_also_ratios(targets[targets.size() - 2], targets.back());
-    if (opt.run_baseline && opt.run_actio) {
-      const Target& base = targets[0];
-      const Target& actio = targets[1];
-      if (base.failed || actio.failed) {
-        std::printf("ratio actio/baseline msgs/s: n/a (a server run failed)\n");
-      } else {
-        if (cpu_us_per_msg(base.stats) > 0 && cpu_us_per_msg(actio.stats) > 0)
-          std::printf("ratio actio/baseline server CPU per msg: %.2f (lower is better)\n",
-                      cpu_us_per_msg(actio.stats) / cpu_us_per_msg(base.stats));
-        if (msgs_per_s(base.stats) > 0)
-          std::printf("ratio actio/baseline msgs/s: %.2f (target >= %.2f)\n",
-                      msgs_per_s(actio.stats) / msgs_per_s(base.stats), target_ratio);
-        else
-          std::printf("ratio actio/baseline msgs/s: n/a (baseline made no progress)\n");
-      }
-    }
+    print_baseline_ratios(targets);
     std::fflush(stdout);
     for (auto& f : failures)
       std::fprintf(stderr, "%s: FAILED: %s\n", prog, f.c_str());

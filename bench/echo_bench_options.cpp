@@ -7,9 +7,11 @@
 namespace echo_bench {
 
 const actio::cli::tool tool{prog, "",
-                            "Echo load generator: runs actio-echo and "
-                            "actio-epoll-echo (next to this program)\n"
-                            "and compares their throughput and latency."};
+                            "Echo load generator: runs actio-echo and the baseline "
+                            "servers (actio-epoll-echo,\n"
+                            "actio-uring-echo, actio-uv-echo; next to this program) "
+                            "and compares their\nthroughput, latency and CPU per "
+                            "message."};
 
 namespace {
 
@@ -20,15 +22,18 @@ void usage() {
                "  --size S           bytes per message (default 64)\n"
                "  --duration T       measured seconds per server (default 5)\n"
                "  --warmup W         warm-up seconds (default 1)\n"
-               "  --rounds R         split each server's T seconds into R alternating\n"
-               "                     rounds (default 5)\n"
+               "  --rounds R         split each server's T seconds into R rounds, each\n"
+               "                     visiting every server (default 5)\n"
                "  --server-args \"A\"  extra whitespace-separated args for actio-echo\n"
                "  --also-args \"B\"    also run a second actio-echo (\"actio+\") with A and B,\n"
                "                     in the same alternating rounds, and print its ratios\n"
                "                     to actio (e.g. --also-args \"--metrics-port 0\")\n"
                "  --also-server PATH run actio+ from PATH (e.g. another build's actio-echo);\n"
                "                     alone, actio+ gets the same args as actio\n"
-               "  --only actio|baseline  run one server only\n"
+               "  --baselines LIST   comma-separated baselines to run: epoll (plain epoll\n"
+               "                     loop), uring (plain io_uring loop), uv (libuv)\n"
+               "                     (default: every one built next to this program)\n"
+               "  --only actio|baseline  run actio-echo only, or the baselines only\n"
                "  --pin | --no-pin   pin client/servers to CPUs (default: on if >= 2 CPUs)\n");
 }
 
@@ -48,6 +53,25 @@ double parse_seconds(const std::string& opt, const std::string& s, double lo) {
   if (errno != 0 || end == s.c_str() || *end != '\0' || !(v >= lo) || v > 3600)
     std::exit(tool.bad_value(opt, s, actio::cli::number_range(lo, 3600, "seconds")));
   return v;
+}
+
+// "epoll,uring": the names, checked, in the order of `baselines`.
+std::vector<std::string> parse_baselines(const std::string& opt, const std::string& v) {
+  std::vector<std::string> given;
+  std::istringstream in(v);
+  for (std::string name; std::getline(in, name, ',');)
+    given.push_back(name);
+  std::vector<std::string> out;
+  for (const std::string& name : given)
+    if (std::none_of(std::begin(baselines), std::end(baselines),
+                     [&](const Baseline& b) { return name == b.name; }))
+      std::exit(tool.bad_value(opt, v, "a comma-separated list of epoll, uring, uv"));
+  for (const Baseline& b : baselines)
+    if (std::find(given.begin(), given.end(), b.name) != given.end())
+      out.push_back(b.name);
+  if (out.empty())
+    std::exit(tool.bad_value(opt, v, "a comma-separated list of epoll, uring, uv"));
+  return out;
 }
 
 std::vector<std::string> split_words(const std::string& s) {
@@ -88,14 +112,16 @@ Options parse_args(int argc, char** argv) {
       opt.also_server = need_value();
       if (access(opt.also_server.c_str(), X_OK) != 0)
         std::exit(tool.bad_value(arg, opt.also_server, "an executable file"));
+    } else if (arg == "--baselines") {
+      opt.baseline_names = parse_baselines(arg, need_value());
     } else if (arg == "--only") {
       std::string v = need_value();
       if (v == "actio") {
         opt.run_actio = true;
-        opt.run_baseline = false;
+        opt.run_baselines = false;
       } else if (v == "baseline") {
         opt.run_actio = false;
-        opt.run_baseline = true;
+        opt.run_baselines = true;
       } else {
         std::exit(tool.bad_value(arg, v, "'actio' or 'baseline'"));
       }

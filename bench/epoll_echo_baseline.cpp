@@ -27,39 +27,26 @@
 //   (normally started by build/bin/actio-echo-bench, see echo_bench.cpp)
 //
 // Exit status: 0 on SIGINT/SIGTERM, 1 on a runtime error, 2 on bad usage.
+// The command line and the listening socket are baseline_server.hpp's,
+// shared with actio-uring-echo and actio-uv-echo.
 
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
 #include <sys/epoll.h>
-#include <sys/resource.h>
 #include <sys/signalfd.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
-#include <string>
 #include <vector>
 
-#include "actio/actors/cli/args.hpp"
-#include "actio/actors/cli/tool.hpp"
-#include "actio/actors/cli/values.hpp"
+#include "baseline_server.hpp"
 
 namespace {
 
 constexpr const char* prog = "actio-epoll-echo";
 constexpr size_t read_buffer_size = 64 * 1024;
 constexpr int max_events = 256;
-
-struct Options {
-  std::string host = "127.0.0.1";
-  int port = 7001;
-};
 
 // Per-connection state, indexed by file descriptor.
 struct Conn {
@@ -71,76 +58,6 @@ struct Conn {
 const actio::cli::tool tool{prog, "",
                             "Single-threaded level-triggered epoll TCP echo "
                             "server: the baseline of actio-echo-bench."};
-
-[[noreturn]] void help() {
-  std::exit(tool.print_help(
-    actio::cli::option_line("--host=H", "IPv4 address to bind (default "
-                                        "127.0.0.1)")
-    + actio::cli::option_line("--port=P", "TCP port (default 7001; 0 = OS "
-                                          "chooses)")));
-}
-
-Options parse_args(int argc, char** argv) {
-  Options opt;
-  for (actio::cli::args a{tool, argc, argv}; a.next();) {
-    a.exit_on_help_or_version(help);
-    const std::string& arg = a.arg();
-    if (arg == "--host") {
-      opt.host = a.value();
-    } else if (arg == "--port") {
-      std::string v = a.value();
-      auto port = actio::cli::parse_port(v);
-      if (!port)
-        std::exit(tool.bad_value(arg, v, actio::cli::port_expected));
-      opt.port = *port;
-    } else {
-      a.reject();
-    }
-  }
-  return opt;
-}
-
-// Allow as many connections as the hard limit permits.
-void raise_fd_limit() {
-  rlimit rl{};
-  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-    rl.rlim_cur = rl.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &rl);
-  }
-}
-
-int make_listener(const Options& opt, sockaddr_in& bound) {
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(opt.port));
-  if (inet_pton(AF_INET, opt.host.c_str(), &addr.sin_addr) != 1)
-    std::exit(tool.bad_value("--host", opt.host, "an IPv4 address"));
-
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) {
-    perror("socket");
-    std::exit(1);
-  }
-  int one = 1;
-  if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0) {
-    perror("setsockopt(SO_REUSEADDR)");
-    std::exit(1);
-  }
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) {
-    perror("bind");
-    std::exit(1);
-  }
-  if (listen(fd, SOMAXCONN) < 0) {
-    perror("listen");
-    std::exit(1);
-  }
-  socklen_t len = sizeof bound;
-  if (getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &len) < 0) {
-    perror("getsockname");
-    std::exit(1);
-  }
-  return fd;
-}
 
 class Server {
 public:
@@ -275,9 +192,9 @@ private:
 } // namespace
 
 int main(int argc, char** argv) {
-  Options opt = parse_args(argc, argv);
+  baseline::Options opt = baseline::parse_args(tool, argc, argv);
   signal(SIGPIPE, SIG_IGN);
-  raise_fd_limit();
+  baseline::raise_fd_limit();
 
   // SIGINT/SIGTERM are delivered through a signalfd in the epoll set.
   sigset_t mask;
@@ -295,7 +212,7 @@ int main(int argc, char** argv) {
   }
 
   sockaddr_in bound{};
-  int listen_fd = make_listener(opt, bound);
+  int listen_fd = baseline::make_listener(tool, opt, SOCK_NONBLOCK, bound);
 
   int epfd = epoll_create1(EPOLL_CLOEXEC);
   if (epfd < 0) {
@@ -312,10 +229,7 @@ int main(int argc, char** argv) {
     }
   }
 
-  char host[INET_ADDRSTRLEN] = {};
-  inet_ntop(AF_INET, &bound.sin_addr, host, sizeof host);
-  std::printf("%s: listening on %s:%u\n", prog, host, unsigned{ntohs(bound.sin_port)});
-  std::fflush(stdout);
+  baseline::announce_listening(tool, bound);
 
   Server server(epfd, listen_fd);
   epoll_event events[max_events];
