@@ -11,6 +11,7 @@
 
 #include <caf/error.hpp>
 
+#include "actio/drivers/detail/blocking_pool.hpp"
 #include "actio/drivers/errc.hpp"
 
 namespace actio::io {
@@ -153,7 +154,8 @@ uint64_t copy_file_bytes(int in_fd, uint64_t in_offset, int out_fd,
 }
 
 file_copier::file_copier(std::function<void()> wake, size_t threads)
-  : pool_(std::move(wake), std::max<size_t>(threads, 1)) {
+  : pool_(std::make_unique<blocking_pool>(std::move(wake),
+                                          std::max<size_t>(threads, 1))) {
 }
 
 file_copier::~file_copier() {
@@ -162,7 +164,7 @@ file_copier::~file_copier() {
 
 void file_copier::start(copy_range_args args, caf::response_promise rp) {
   auto job = std::make_shared<copy_job>(std::move(args), std::move(rp));
-  if (pool_.submit(job))
+  if (pool_->submit(job))
     return;
   // Not even one worker could start: answered now (by the job's promise;
   // its descriptors close with it).
@@ -171,20 +173,20 @@ void file_copier::start(copy_range_args args, caf::response_promise rp) {
 }
 
 size_t file_copier::drain() {
-  return pool_.drain();
+  return pool_->drain();
 }
 
 void file_copier::stop() {
-  auto left = pool_.stop();
+  auto left = pool_->stop();
   for (auto& j : left.queued)
     static_cast<copy_job&>(*j).cancel(", file service stopped");
   for (auto& j : left.abandoned)
     static_cast<copy_job&>(*j).cancel(", file service stopped while it ran");
-  pool_.drain(); // what finished before the stop
+  pool_->drain(); // what finished before the stop
 }
 
 size_t file_copier::pending() const {
-  return pool_.pending();
+  return pool_->pending();
 }
 
 } // namespace actio::io

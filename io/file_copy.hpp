@@ -28,9 +28,13 @@
 #include <functional>
 #include <string>
 
+#include <memory>
+
 #include <caf/response_promise.hpp>
 
-#include "actio/drivers/detail/blocking_pool.hpp"
+namespace actio {
+class blocking_pool; // drivers/detail/blocking_pool.hpp
+} // namespace actio
 
 namespace actio::io {
 
@@ -63,6 +67,8 @@ public:
   /// @param wake called from a worker (under the pool's lock: cheap, no
   ///        call back into this object) when a job finished; the owner then
   ///        calls `drain()` on its own thread.
+  /// @param threads most copies running at once (helper threads, started
+  ///        on demand; at least one).
   explicit file_copier(std::function<void()> wake, size_t threads = 2);
 
   /// `stop()`.
@@ -87,7 +93,7 @@ public:
   size_t pending() const;
 
 private:
-  blocking_pool pool_;
+  std::unique_ptr<blocking_pool> pool_;
 };
 
 } // namespace actio::io
