@@ -6,6 +6,8 @@
 #include <functional>
 #include <limits>
 #include <memory>
+#include <string>
+#include <utility>
 
 #include <caf/all.hpp>
 
@@ -150,18 +152,39 @@ caf::behavior copier(caf::event_based_actor* self, caf::actor files,
         report();
       }, settle_error);
   };
-  // Regular files (and block devices): reads at offsets, `depth` at once up
-  // to the size hint, then one at a time until a short one marks the end.
-  auto read_positioned = [=] {
+  // A positioned request (read or copy_range) takes the next chunk: its
+  // offset, and whether it probes at or past the size hint.
+  auto next_chunk = [=] {
     auto off = st->next;
     st->next += job.chunk;
     bool probe = off >= st->size_hint;
     st->probing = st->probing || probe;
     ++st->in_flight;
     ++st->ops;
+    return std::make_pair(off, probe);
+  };
+  // `n` bytes came back for the chunk at `off`: a short one marks the end of
+  // the file. False (the run failed) if bytes came past an end seen before.
+  auto landed = [=](uint64_t off, uint64_t n, const char* what) {
+    auto end = off + n;
+    if (n < job.chunk) // short only at the end of the file
+      st->eof = std::min(st->eof, end);
+    if (n > 0)
+      st->max_end = std::max(st->max_end, end);
+    if (st->max_end > st->eof) { // bytes past an end seen earlier
+      fail(make_actio_error(errc::system_error, std::string{what} + " " + job.src
+                                                  + ": file changed while copying"));
+      return false;
+    }
+    return true;
+  };
+  // Regular files (and block devices): reads at offsets, `depth` at once up
+  // to the size hint, then one at a time until a short one marks the end.
+  auto read_positioned = [=] {
+    auto [off, probe] = next_chunk();
     self->request(files, caf::infinite, io::file_read_atom::value, st->in, off,
                   job.chunk)
-      .then([=](byte_buffer& data) {
+      .then([=, off = off, probe = probe](byte_buffer& data) {
         --st->ops;
         if (probe)
           st->probing = false;
@@ -169,34 +192,19 @@ caf::behavior copier(caf::event_based_actor* self, caf::actor files,
           report();
           return;
         }
-        auto end = off + data.size();
-        if (data.size() < job.chunk) // short only at the end of the file
-          st->eof = std::min(st->eof, end);
-        if (!data.empty())
-          st->max_end = std::max(st->max_end, end);
-        if (st->max_end > st->eof) { // bytes past an end seen earlier
-          fail(make_actio_error(errc::system_error,
-                                "read_at " + job.src
-                                  + ": file changed while copying"));
+        if (!landed(off, data.size(), "read_at"))
           return;
-        }
         write_chunk(off, std::move(data));
         (*pump)();
       }, settle_error);
   };
   // Regular SRC and DST: one copy_range request per chunk (the kernel moves
-  // the bytes, nothing passes through this process), `depth` at once up to
-  // the size hint, then one at a time until a short one marks the end.
+  // the bytes, nothing passes through this process), the same window.
   auto copy_positioned = [=] {
-    auto off = st->next;
-    st->next += job.chunk;
-    bool probe = off >= st->size_hint;
-    st->probing = st->probing || probe;
-    ++st->in_flight;
-    ++st->ops;
+    auto [off, probe] = next_chunk();
     self->request(files, caf::infinite, io::file_copy_atom::value, st->in, off,
                   st->out, off, job.chunk)
-      .then([=](uint64_t n) {
+      .then([=, off = off, probe = probe](uint64_t n) {
         --st->ops;
         --st->in_flight;
         if (probe)
@@ -206,17 +214,8 @@ caf::behavior copier(caf::event_based_actor* self, caf::actor files,
           report();
           return;
         }
-        auto end = off + n;
-        if (n < job.chunk) // short only at the end of the file
-          st->eof = std::min(st->eof, end);
-        if (n > 0)
-          st->max_end = std::max(st->max_end, end);
-        if (st->max_end > st->eof) { // bytes past an end seen earlier
-          fail(make_actio_error(errc::system_error,
-                                "copy_range " + job.src
-                                  + ": file changed while copying"));
+        if (!landed(off, n, "copy_range"))
           return;
-        }
         if (job.bar != nullptr)
           job.bar->update(st->written);
         (*pump)();

@@ -29,23 +29,8 @@ protected:
   file_batch_test() : file_service_test("file-batch-test") {
   }
 
-  template <class T, class... Ts>
-  caf::expected<T> call(Ts&&... xs) {
-    caf::scoped_actor self{sys()};
-    caf::expected<T> result = caf::make_error(caf::sec::request_timeout);
-    self->request(files_, 60s, std::forward<Ts>(xs)...)
-      .receive([&](T& x) { result = std::move(x); },
-               [&](caf::error& err) { result = std::move(err); });
-    return result;
-  }
-
   caf::error close(uint64_t f) {
-    caf::scoped_actor self{sys()};
-    caf::error result = caf::make_error(caf::sec::request_timeout);
-    self->request(files_, 60s, io::file_close_atom::value, f)
-      .receive([&]() { result = caf::none; },
-               [&](caf::error& err) { result = std::move(err); });
-    return result;
+    return call_void(caf::make_message(io::file_close_atom::value, f));
   }
 
   /// A file of `size` random bytes, opened read-only.

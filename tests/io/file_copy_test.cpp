@@ -30,23 +30,8 @@ protected:
   file_copy_test() : file_service_test("file-copy-test") {
   }
 
-  template <class T, class... Ts>
-  caf::expected<T> call(Ts&&... xs) {
-    caf::scoped_actor self{sys()};
-    caf::expected<T> result = caf::make_error(caf::sec::request_timeout);
-    self->request(files_, 60s, std::forward<Ts>(xs)...)
-      .receive([&](T& x) { result = std::move(x); },
-               [&](caf::error& err) { result = std::move(err); });
-    return result;
-  }
-
   caf::error close(uint64_t f) {
-    caf::scoped_actor self{sys()};
-    caf::error result = caf::make_error(caf::sec::request_timeout);
-    self->request(files_, 60s, io::file_close_atom::value, f)
-      .receive([&]() { result = caf::none; },
-               [&](caf::error& err) { result = std::move(err); });
-    return result;
+    return call_void(caf::make_message(io::file_close_atom::value, f));
   }
 
   uint64_t open(const std::string& file, int flags) {

@@ -29,26 +29,6 @@ protected:
   file_test() : file_service_test("file-test") {
   }
 
-  /// Sends one request and waits for its response (bounded).
-  template <class T, class... Ts>
-  caf::expected<T> call(Ts&&... xs) {
-    caf::scoped_actor self{sys()};
-    caf::expected<T> result = caf::make_error(caf::sec::request_timeout);
-    self->request(files_, 60s, std::forward<Ts>(xs)...)
-      .receive([&](T& x) { result = std::move(x); },
-               [&](caf::error& err) { result = std::move(err); });
-    return result;
-  }
-
-  caf::error call_void(caf::message msg) {
-    caf::scoped_actor self{sys()};
-    caf::error result = caf::make_error(caf::sec::request_timeout);
-    self->request(files_, 60s, std::move(msg))
-      .receive([&]() { result = caf::none; },
-               [&](caf::error& err) { result = std::move(err); });
-    return result;
-  }
-
   uint64_t open(const std::string& name, int flags, uint32_t mode = 0644) {
     auto f = call<uint64_t>(io::file_open_atom::value, path(name), flags, mode);
     EXPECT_TRUE(f) << describe(f.error());

@@ -5,11 +5,18 @@
 
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <string>
 #include <system_error>
+#include <utility>
 
 #include <caf/actor.hpp>
+#include <caf/error.hpp>
+#include <caf/expected.hpp>
+#include <caf/message.hpp>
+#include <caf/scoped_actor.hpp>
+#include <caf/sec.hpp>
 
 #include "actio/io/file_service.hpp"
 #include "support/fixture.hpp"
@@ -40,6 +47,28 @@ protected:
 
   std::string path(const std::string& name) const {
     return (dir_ / name).string();
+  }
+
+  /// Sends one request to the file service and waits for its answer
+  /// (bounded: 60 s).
+  template <class T, class... Ts>
+  caf::expected<T> call(Ts&&... xs) {
+    caf::scoped_actor self{sys()};
+    caf::expected<T> result = caf::make_error(caf::sec::request_timeout);
+    self->request(files_, std::chrono::seconds{60}, std::forward<Ts>(xs)...)
+      .receive([&](T& x) { result = std::move(x); },
+               [&](caf::error& err) { result = std::move(err); });
+    return result;
+  }
+
+  /// `call` for a request answered with unit (fsync, close).
+  caf::error call_void(caf::message msg) {
+    caf::scoped_actor self{sys()};
+    caf::error result = caf::make_error(caf::sec::request_timeout);
+    self->request(files_, std::chrono::seconds{60}, std::move(msg))
+      .receive([&]() { result = caf::none; },
+               [&](caf::error& err) { result = std::move(err); });
+    return result;
   }
 
   std::filesystem::path dir_;
