@@ -16,6 +16,7 @@
 #include <caf/unit.hpp>
 
 #include "actio/drivers/aio/aio_internal.hpp"
+#include "actio/drivers/detail/pread_all.hpp"
 #include "actio/drivers/errc.hpp"
 
 namespace actio {
@@ -65,30 +66,9 @@ void detail::aio_call::run() noexcept {
     }
     case aio_call_kind::read_batch:
       // The batch as preads on this helper thread, one after the other (an
-      // lio_listio of the batch would be the AIO form: not done, see
-      // drivers/README.md).
+      // lio_listio of the batch would be the AIO form: not done).
       try {
-        bufs.resize(offsets.size());
-        for (size_t i = 0; i < offsets.size(); ++i) {
-          auto& buf = bufs[i];
-          buf.resize(len);
-          size_t got = 0;
-          while (got < len) {
-            auto n = ::pread(fd, buf.data() + got, len - got,
-                             static_cast<off_t>(offsets[i] + got));
-            if (n < 0 && errno == EINTR)
-              continue;
-            if (n < 0) {
-              sys_err = errno;
-              bufs.clear();
-              return;
-            }
-            if (n == 0)
-              break; // EOF
-            got += static_cast<size_t>(n);
-          }
-          buf.resize(got);
-        }
+        sys_err = pread_batch(fd, offsets, len, bufs);
       } catch (const std::bad_alloc&) {
         bufs.clear();
         sys_err = ENOMEM;

@@ -2,6 +2,7 @@
 // operation (file_job.hpp), with EINTR, short transfers and EOF handled.
 
 #include "actio/drivers/detail/file_job.hpp"
+#include "actio/drivers/detail/pread_all.hpp"
 
 #include <cerrno>
 #include <new>
@@ -37,9 +38,8 @@ void do_open(file_job& j) {
 /// Offset `stream_offset`: one read(2) at the current position (pipes,
 /// terminals), which returns what is there.
 void do_read(file_job& j) {
-  j.buf.resize(j.len);
-  size_t got = 0;
   if (j.offset == stream_offset) {
+    j.buf.resize(j.len);
     for (;;) {
       auto n = ::read(j.fd, j.buf.data(), j.len);
       if (n < 0 && errno == EINTR)
@@ -53,48 +53,14 @@ void do_read(file_job& j) {
       return;
     }
   }
-  while (got < j.len) {
-    auto n = ::pread(j.fd, j.buf.data() + got, j.len - got,
-                     static_cast<off_t>(j.offset + got));
-    if (n < 0) {
-      if (errno == EINTR)
-        continue;
-      j.sys_err = errno;
-      j.buf = byte_buffer{};
-      return;
-    }
-    if (n == 0)
-      break; // EOF
-    got += static_cast<size_t>(n);
-  }
-  j.buf.resize(got);
+  j.sys_err = detail::pread_all(j.fd, j.offset, j.len, j.buf);
 }
 
 /// Each offset as `do_read` would read it, one after the other on this
 /// worker (other batches run on the other workers); the first error ends
 /// the batch.
 void do_read_batch(file_job& j) {
-  j.bufs.resize(j.offsets.size());
-  for (size_t i = 0; i < j.offsets.size(); ++i) {
-    auto& buf = j.bufs[i];
-    buf.resize(j.len);
-    size_t got = 0;
-    while (got < j.len) {
-      auto n = ::pread(j.fd, buf.data() + got, j.len - got,
-                       static_cast<off_t>(j.offsets[i] + got));
-      if (n < 0) {
-        if (errno == EINTR)
-          continue;
-        j.sys_err = errno;
-        j.bufs.clear();
-        return;
-      }
-      if (n == 0)
-        break; // EOF
-      got += static_cast<size_t>(n);
-    }
-    buf.resize(got);
-  }
+  j.sys_err = detail::pread_batch(j.fd, j.offsets, j.len, j.bufs);
 }
 
 /// pwrite until all of `buf` is written; short writes continue where they
