@@ -26,12 +26,15 @@ void uring_driver::close(socket_id id, caf::error reason) {
 void uring_driver::fail(uint32_t index, caf::error err) {
   auto& s = slots_[index];
   auto id = id_of(index);
-  s.wq.fail_all(to_owner(s), id, err);
+  if (s.send_op == nullptr) // else after the send in flight (in order)
+    s.wq.fail_all(to_owner(s), id, err);
   if (!s.read_done) {
     s.read_done = true;
     s.read_error = err;
   }
   s.stash.clear();
+  s.stash_off = 0;
+  s.stash_bytes = 0;
   if (!s.read_reported && !s.listener) {
     s.read_reported = true;
     deliver(s.owner, read_closed{id, err});
@@ -50,7 +53,10 @@ void uring_driver::begin_close(uint32_t index, caf::error reason) {
   s.closing = true;
   s.close_reason = std::move(reason);
   auto out = to_owner(s);
-  s.wq.fail_all(out, id, s.close_reason);
+  // Queued writes complete after the one in the kernel (on_send does it),
+  // so the owner sees its writes complete in the order it made them.
+  if (s.datagram || s.send_op == nullptr)
+    s.wq.fail_all(out, id, s.close_reason);
   s.dq.fail_all(out, id, s.close_reason);
   backoff_.end(s.accept);
   if (s.ops > 0) {

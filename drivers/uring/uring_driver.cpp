@@ -310,6 +310,9 @@ void uring_driver::dispatch(io_uring_cqe* cqe) {
     case op_kind::recv:
       on_recv(o, res, flags);
       return;
+    case op_kind::recv_owned:
+      on_recv_owned(o, res);
+      return;
     case op_kind::send:
       on_send(o, res);
       return;

@@ -109,7 +109,8 @@ private:
   enum class op_kind : uint8_t {
     wake,
     accept,
-    recv,
+    recv,       // multishot into provided buffers
+    recv_owned, // bulk mode: one recv into the op's own buffer
     send,
     recvmsg, // datagram: one per credit
     sendmsg, // datagram: one in flight per socket
@@ -146,10 +147,16 @@ private:
     op* recv_op = nullptr;
     bool recv_cancel_sent = false;
     detail::fifo<byte_buffer> stash; // read beyond credit, delivered on grant
+    size_t stash_off = 0;   // bytes of the stash's front already delivered
+    size_t stash_bytes = 0; // bytes in the stash not yet delivered
     bool read_done = false;        // EOF or error seen (maybe not delivered)
     bool read_reported = false;    // read_closed delivered
     caf::error read_error;
     bool starved = false;          // multishot ended with ENOBUFS
+    bool bulk = false; // recv into owned buffers while they come back full
+    uint32_t full_run = 0; // multishot completions in a row that filled a buffer
+    uint32_t bulk_want = 0; // bytes the next owned recv asks for
+    uint32_t small_reads = 0; // owned recvs in a row that brought little
     bool flush_queued = false;     // in to_flush_: stash delivered after the batch
     // write side
     detail::write_queue wq; // not yet submitted (send_op has the head)
@@ -188,7 +195,11 @@ private:
   void submit_shutdown(uint32_t index, detail::shutdown_req r);
   void on_accept(op* o, int res, unsigned flags);
   void on_recv(op* o, int res, unsigned flags);
+  void on_recv_owned(op* o, int res);
+  void arm_owned_recv(uint32_t index);
   void on_send(op* o, int res);
+  void on_gathered_send(op* o, int res);
+  void submit_gather(op* o, int fd);
   void on_shutdown(op* o, int res);
   void on_connect(op* o, int res);
   void arm_dgram_recv(uint32_t index);

@@ -13,6 +13,7 @@
 #include <linux/stat.h>
 #include <memory>
 #include <string>
+#include <vector>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
@@ -28,6 +29,10 @@ struct uring_op_ext {
   socklen_t addr_len = 0;
   msghdr msg{}; // recvmsg/sendmsg: points into addr and buf
   iovec iov{};
+  // A gathered stream send (uring_send.cpp): its writes in order (the
+  // op's `done` counts those completed) and the iovecs of the unsent rest.
+  std::vector<detail::write_req> gather;
+  std::vector<iovec> iovs;
 };
 
 struct uring_driver::op {
@@ -71,6 +76,8 @@ struct uring_driver::op {
       x->path.clear();
       x->addr_len = 0;
       x->msg = msghdr{};
+      x->gather.clear();
+      x->iovs.clear();
     }
   }
 };

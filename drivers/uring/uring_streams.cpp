@@ -19,6 +19,19 @@
 
 namespace actio {
 
+namespace {
+
+/// The most a stash buffer reserves when a bulk stream fills provided
+/// buffers (it grows further by doubling if the batch holds more).
+constexpr size_t bulk_reserve = 64 * 1024;
+
+/// Bytes a socket's multishot brings in full provided buffers in a row
+/// that switch it to bulk mode (uring_bulk_recv.cpp), and the size of its
+/// first owned recv.
+constexpr size_t bulk_enter = 16 * 1024;
+
+} // namespace
+
 void uring_driver::start_accept(socket_id id) {
   counters_.request(driver_request::accept);
   if (auto* s = find(id)) {
@@ -96,6 +109,14 @@ void uring_driver::grant(socket_id id, size_t bytes) {
     return;
   }
   flush_stash(index);
+  if (s->bulk) {
+    // Armed at the end of the turn (process), with the credit of every
+    // grant made meanwhile: arming at the first small grant made small
+    // reads, small writes at the next hop and small grants again.
+    if (s->recv_op == nullptr)
+      ready_.push_back(index);
+    return;
+  }
   arm_recv(index);
 }
 
@@ -104,6 +125,10 @@ void uring_driver::arm_recv(uint32_t index) {
   if (s.datagram || s.connecting || s.credit == 0 || s.recv_op != nullptr || s.read_done || s.closing
       || !s.stash.empty())
     return;
+  if (s.bulk) { // uring_bulk_recv.cpp
+    arm_owned_recv(index);
+    return;
+  }
   if (!bufs_.ready()) {
     // The first stream recv of this driver maps the provided buffers
     // (uring_buffers.hpp); if that fails (ENOMEM), this socket fails.
@@ -126,19 +151,32 @@ void uring_driver::arm_recv(uint32_t index) {
 }
 
 /// Delivers stashed bytes (read beyond credit) as far as credit allows,
-/// then a pending end of stream.
+/// then a pending end of stream. A front larger than the credit is
+/// delivered in parts from an offset: each byte is copied at most once
+/// here (the front is never shifted down, which made slow grants of a big
+/// stash quadratic).
 void uring_driver::flush_stash(uint32_t index) {
   auto& s = slots_[index];
   auto id = id_of(index);
   while (!s.stash.empty() && s.credit > 0) {
     auto& front = s.stash.front();
-    if (front.size() <= s.credit) {
-      s.credit -= front.size();
-      deliver(s.owner, received{id, std::move(front)});
+    auto first = front.begin() + static_cast<std::ptrdiff_t>(s.stash_off);
+    auto avail = front.size() - s.stash_off;
+    if (avail <= s.credit) {
+      s.credit -= avail;
+      s.stash_bytes -= avail;
+      byte_buffer out;
+      if (s.stash_off == 0)
+        out = std::move(front);
+      else
+        out.assign(first, front.end());
+      s.stash_off = 0;
       s.stash.pop_front();
+      deliver(s.owner, received{id, std::move(out)});
     } else {
-      byte_buffer part(front.begin(), front.begin() + s.credit);
-      front.erase(front.begin(), front.begin() + s.credit);
+      byte_buffer part(first, first + static_cast<std::ptrdiff_t>(s.credit));
+      s.stash_off += s.credit;
+      s.stash_bytes -= s.credit;
       s.credit = 0;
       deliver(s.owner, received{id, std::move(part)});
     }
@@ -160,37 +198,6 @@ bool uring_driver::send(socket_id id, op_id op, byte_buffer buf,
       && s->send_op == nullptr)
     submit_send(static_cast<uint32_t>(id));
   return true;
-}
-
-/// One send in flight per socket keeps the byte stream in order. With the
-/// queue drained: `write_resumed` if due, then a waiting shutdown.
-void uring_driver::submit_send(uint32_t index) {
-  auto& s = slots_[index];
-  if (s.send_op != nullptr || s.closing || s.connecting)
-    return;
-  if (s.wq.empty()) {
-    s.wq.maybe_resume(to_owner(s), id_of(index));
-    if (auto r = s.wq.take_shutdown())
-      submit_shutdown(index, std::move(*r));
-    return;
-  }
-  auto* o = new_op(op_kind::send);
-  o->target = id_of(index);
-  o->w = std::move(s.wq.front());
-  s.wq.pop_front();
-  s.send_op = o;
-  ++s.ops;
-  if (o->w.buf.empty()) { // nothing to send: complete without the kernel
-    s.send_op = nullptr;
-    --s.ops;
-    detail::complete(to_owner(s), o->target, o->w, caf::error{});
-    op_done(o);
-    submit_send(index);
-    return;
-  }
-  auto* e = sqe();
-  io_uring_prep_send(e, s.fd, o->w.buf.data(), o->w.buf.size(), MSG_NOSIGNAL);
-  io_uring_sqe_set_data(e, o);
 }
 
 void uring_driver::submit_shutdown(uint32_t index, detail::shutdown_req r) {
@@ -283,10 +290,21 @@ void uring_driver::on_recv(op* o, int res, unsigned flags) {
       maybe_finish_close(index);
       return;
     }
-    if (s.flush_queued && !s.stash.empty())
-      s.stash.back().insert(s.stash.back().end(), data, data + res);
-    else
-      s.stash.emplace_back(data, data + res);
+    auto n = static_cast<size_t>(res);
+    if (!s.flush_queued || s.stash.empty()
+        || s.stash.back().size() + n > std::max(s.stash.back().capacity(), bulk_reserve)) {
+      // A full provided buffer means more is likely queued: room for it
+      // up front instead of growing 2 KiB at a time. A batch merges into
+      // buffers of at most bulk_reserve bytes: a flood (the kernel can
+      // fill megabytes before the cancel lands) never makes a buffer so
+      // large that malloc maps fresh pages for it.
+      auto& fresh = s.stash.emplace_back();
+      if (n == uring_buffers::size && s.credit > s.stash_bytes + n)
+        fresh.reserve(std::min(s.credit - s.stash_bytes, bulk_reserve));
+    }
+    auto& back = s.stash.back();
+    back.insert(back.end(), data, data + n);
+    s.stash_bytes += n;
     bufs_.recycle(bid);
     s.bytes_read += static_cast<uint64_t>(res);
     counters_.read(static_cast<size_t>(res));
@@ -295,10 +313,17 @@ void uring_driver::on_recv(op* o, int res, unsigned flags) {
       to_flush_.push_back(index);
     }
     // Credit used up: stop the multishot recv before it takes more buffers.
-    size_t stashed = 0;
-    for (size_t i = 0; i < s.stash.size(); ++i)
-      stashed += s.stash[i].size();
-    if (stashed >= s.credit && s.recv_op != nullptr && !s.recv_cancel_sent) {
+    // A bulk stream (bulk_enter bytes in full buffers in a row): stop the
+    // multishot too, the next recv reads into a buffer of its own
+    // (uring_bulk_recv.cpp).
+    s.full_run = n == uring_buffers::size ? s.full_run + 1 : 0;
+    if (s.full_run * uring_buffers::size >= bulk_enter && !s.bulk) {
+      s.bulk = true;
+      s.bulk_want = static_cast<uint32_t>(bulk_enter);
+      s.small_reads = 0;
+    }
+    if ((s.stash_bytes >= s.credit || s.bulk) && s.recv_op != nullptr
+        && !s.recv_cancel_sent) {
       s.recv_cancel_sent = true;
       auto* e = sqe();
       io_uring_prep_cancel(e, s.recv_op, 0);
@@ -328,57 +353,6 @@ void uring_driver::on_recv(op* o, int res, unsigned flags) {
     return;
   }
   fail(index, make_errno_error("recv", -res));
-}
-
-void uring_driver::on_send(op* o, int res) {
-  auto index = static_cast<uint32_t>(o->target);
-  auto& s = slots_[index];
-  auto id = id_of(index);
-  if (res > 0 && !s.closing) {
-    o->w.done += static_cast<size_t>(res);
-    s.wq.sent(static_cast<size_t>(res));
-    s.bytes_written += static_cast<uint64_t>(res);
-    counters_.written(static_cast<size_t>(res));
-    if (o->w.done < o->w.buf.size()) { // short send: the rest goes again
-      auto* e = sqe();
-      io_uring_prep_send(e, s.fd, o->w.buf.data() + o->w.done,
-                         o->w.buf.size() - o->w.done, MSG_NOSIGNAL);
-      io_uring_sqe_set_data(e, o);
-      return;
-    }
-  }
-  s.send_op = nullptr;
-  --s.ops;
-  if (res == -EINTR || res == -EAGAIN) {
-    // Retry the rest of the same request: back at the head of the queue.
-    auto& w = o->w;
-    w.buf.erase(w.buf.begin(), w.buf.begin() + static_cast<ptrdiff_t>(w.done));
-    w.done = 0;
-    s.wq.retry_front(std::move(w));
-    op_done(o);
-    submit_send(index);
-    return;
-  }
-  auto out = to_owner(s);
-  if (s.closing) {
-    o->w.done += static_cast<size_t>(std::max(res, 0));
-    detail::complete(out, id, o->w,
-                     detail::close_error(s.close_reason,
-                                         "write cancelled by close"));
-    op_done(o);
-    maybe_finish_close(index);
-    return;
-  }
-  if (res < 0) {
-    auto err = make_errno_error("send", -res);
-    detail::complete(out, id, o->w, err);
-    op_done(o);
-    fail(index, std::move(err));
-    return;
-  }
-  detail::complete(out, id, o->w, caf::error{});
-  op_done(o);
-  submit_send(index);
 }
 
 void uring_driver::on_shutdown(op* o, int res) {

@@ -95,6 +95,8 @@ const std::map<std::string, bad_value_case>& bad_values() {
     {"actio-micro-bench",
      {{"--benchmark_repetitions=x"},
       "--benchmark_repetitions: 'x' is not an integer (1-1000000)"}},
+    {"actio-relay-bench",
+     {{"--hops=x"}, "--hops: 'x' is not an integer (1-64)"}},
     {"actio-remote-bench",
      {{"--n=x"}, "--n: 'x' is not an integer (1-1099511627776)"}},
   };
