@@ -29,6 +29,14 @@ namespace {
 constexpr size_t gather_iovs = 64;
 constexpr size_t gather_bytes = 256 * 1024;
 
+/// Puts `w` back at the head of `wq` with only its unsent bytes, to be
+/// retried (EINTR, EAGAIN).
+void requeue(detail::write_queue& wq, detail::write_req& w) {
+  w.buf.erase(w.buf.begin(), w.buf.begin() + static_cast<ptrdiff_t>(w.done));
+  w.done = 0;
+  wq.retry_front(std::move(w));
+}
+
 } // namespace
 
 /// With the queue drained: `write_resumed` if due, then a waiting shutdown.
@@ -119,11 +127,7 @@ void uring_driver::on_send(op* o, int res) {
   s.send_op = nullptr;
   --s.ops;
   if (res == -EINTR || res == -EAGAIN) {
-    // Retry the rest of the same request: back at the head of the queue.
-    auto& w = o->w;
-    w.buf.erase(w.buf.begin(), w.buf.begin() + static_cast<ptrdiff_t>(w.done));
-    w.done = 0;
-    s.wq.retry_front(std::move(w));
+    requeue(s.wq, o->w); // retry the rest of the same request
     op_done(o);
     submit_send(index);
     return;
@@ -188,13 +192,8 @@ void uring_driver::on_gathered_send(op* o, int res) {
   s.send_op = nullptr;
   --s.ops;
   if (res == -EINTR || res == -EAGAIN) {
-    // Retry the rest: back at the head of the queue, in order.
-    for (auto i = g.size(); i-- > o->done;) {
-      auto& w = g[i];
-      w.buf.erase(w.buf.begin(), w.buf.begin() + static_cast<ptrdiff_t>(w.done));
-      w.done = 0;
-      s.wq.retry_front(std::move(w));
-    }
+    for (auto i = g.size(); i-- > o->done;) // the rest again, in order
+      requeue(s.wq, g[i]);
     op_done(o);
     submit_send(index);
     return;
