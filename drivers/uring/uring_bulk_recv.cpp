@@ -74,6 +74,8 @@ void uring_driver::on_recv_owned(op* o, int res) {
       s.bulk_want = static_cast<uint32_t>(std::max(want / 2, bulk_min));
     s.small_reads = n > uring_buffers::size ? 0 : s.small_reads + 1;
     s.bulk = s.small_reads < bulk_exit_reads;
+    if (!s.bulk)
+      s.probed = false; // the next recv takes one buffer first
     o->buf.resize(n);
     s.bytes_read += n;
     counters_.read(n);

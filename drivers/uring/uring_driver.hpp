@@ -155,6 +155,7 @@ private:
     bool starved = false;          // multishot ended with ENOBUFS
     bool bulk = false; // recv into owned buffers while they come back full
     uint32_t full_run = 0; // multishot completions in a row that filled a buffer
+    bool probed = false; // the single-shot first recv came back (uring_streams.cpp)
     uint32_t bulk_want = 0; // bytes the next owned recv asks for
     uint32_t small_reads = 0; // owned recvs in a row that brought little
     bool flush_queued = false;     // in to_flush_: stash delivered after the batch

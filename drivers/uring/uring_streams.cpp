@@ -144,7 +144,15 @@ void uring_driver::arm_recv(uint32_t index) {
   s.starved = false;
   ++s.ops;
   auto* e = sqe();
-  io_uring_prep_recv_multishot(e, s.fd, nullptr, 0, 0);
+  if (s.probed) {
+    io_uring_prep_recv_multishot(e, s.fd, nullptr, 0, 0);
+  } else {
+    // A socket's first recv (and the first after bulk mode) takes one
+    // provided buffer only: a multishot armed on a socket that has
+    // megabytes queued copies them all out before its cancel lands. A
+    // full buffer goes to bulk mode, a short one to the multishot.
+    io_uring_prep_recv(e, s.fd, nullptr, uring_buffers::size, 0);
+  }
   e->flags |= IOSQE_BUFFER_SELECT;
   e->buf_group = detail::uring_buf_group;
   io_uring_sqe_set_data(e, o);
@@ -317,7 +325,10 @@ void uring_driver::on_recv(op* o, int res, unsigned flags) {
     // multishot too, the next recv reads into a buffer of its own
     // (uring_bulk_recv.cpp).
     s.full_run = n == uring_buffers::size ? s.full_run + 1 : 0;
-    if (s.full_run * uring_buffers::size >= bulk_enter && !s.bulk) {
+    bool probe_full = !s.probed && n == uring_buffers::size;
+    s.probed = true;
+    if ((probe_full || s.full_run * uring_buffers::size >= bulk_enter)
+        && !s.bulk) {
       s.bulk = true;
       s.bulk_want = static_cast<uint32_t>(bulk_enter);
       s.small_reads = 0;
