@@ -145,20 +145,20 @@ private:
     uint64_t bytes_read = 0;
     uint64_t bytes_written = 0;
     op* recv_op = nullptr;
-    bool recv_cancel_sent = false;
     detail::fifo<byte_buffer> stash; // read beyond credit, delivered on grant
     size_t stash_off = 0;   // bytes of the stash's front already delivered
     size_t stash_bytes = 0; // bytes in the stash not yet delivered
-    bool read_done = false;        // EOF or error seen (maybe not delivered)
-    bool read_reported = false;    // read_closed delivered
     caf::error read_error;
-    bool starved = false;          // multishot ended with ENOBUFS
-    bool bulk = false; // recv into owned buffers while they come back full
-    uint32_t full_run = 0; // multishot completions in a row that filled a buffer
-    bool probed = false; // the single-shot first recv came back (uring_streams.cpp)
-    uint32_t bulk_want = 0; // bytes the next owned recv asks for
+    uint32_t full_run = 0;    // multishot completions in a row that filled a buffer
+    uint32_t bulk_want = 0;   // bytes the next owned recv asks for
     uint32_t small_reads = 0; // owned recvs in a row that brought little
-    bool flush_queued = false;     // in to_flush_: stash delivered after the batch
+    bool recv_cancel_sent = false;
+    bool read_done = false;     // EOF or error seen (maybe not delivered)
+    bool read_reported = false; // read_closed delivered
+    bool starved = false;       // multishot ended with ENOBUFS
+    bool bulk = false;   // recv into owned buffers (uring_bulk_recv.cpp)
+    bool probed = false; // the single-shot first recv came back (uring_streams.cpp)
+    bool flush_queued = false; // in to_flush_: stash delivered after the batch
     // write side
     detail::write_queue wq; // not yet submitted (send_op has the head)
     op* send_op = nullptr;
