@@ -53,6 +53,15 @@ config::config() {
   // for the 1 ms max delay (actio-wc: 0.35 GiB/s). 1 us: a costly element
   // goes out at once; cheap ones are still grouped.
   stream_desired_batch_complexity = std::chrono::microseconds{1};
+  // CAF's work-stealing workers, once idle, poll 100 times, then 500 times
+  // with a 50 us sleep between polls that nothing interrupts, then wait on a
+  // condition variable an enqueue signals. A message to an actor on an
+  // idle worker (a remote reply, one request in flight) waited for the end
+  // of a sleep at each hop: a node round trip took ~270 us. Without the
+  // sleeping phase the worker goes from polling to the condition variable
+  // (~100-125 us; bench/README.md, *Remote round trips*). The option stays
+  // overridable: --work-stealing.moderate-poll-attempts=500 restores CAF's.
+  caf::put(content, "work-stealing.moderate-poll-attempts", size_t{0});
   // CAF 0.17.6's add_error_category<T> does not compile: give the renderer.
   add_error_category(caf::atom("actio"),
                      [](uint8_t code, caf::atom_value, const caf::message& ctx) {

@@ -30,6 +30,7 @@
 #include "actio/actors/cli/values.hpp"
 #include "actio/drivers/errc.hpp"
 #include "actio/proto/node.hpp"
+#include "actio/proto/node_guard.hpp"
 
 namespace {
 
@@ -37,6 +38,12 @@ using clock_type = std::chrono::steady_clock;
 using run_atom = caf::atom_constant<caf::atom("run")>;
 
 caf::behavior pong(caf::event_based_actor*, int /*unused*/) {
+  return {[](uint64_t x) { return x; }};
+}
+
+/// The same for the node layer, which publishes only actors guarded
+/// against remote exit messages (proto/node_guard.hpp).
+caf::behavior guarded_pong(actio::node_actor*, int /*unused*/) {
   return {[](uint64_t x) { return x; }};
 }
 
@@ -54,14 +61,16 @@ int serve(const std::string& mode, const std::string& policy) {
       return 1;
     }
     caf::actor_system sys{cfg};
-    auto p = sys.spawn(pong, 0);
+    auto p = sys.spawn(guarded_pong, 0);
     auto port = actio::node::publish(sys, p, cfg.node);
     if (port)
       std::cout << *port << std::endl;
+    else
+      std::cerr << "actio-remote-bench: publish: " << actio::describe(port.error()) << '\n';
     char c;
     while (port && ::read(0, &c, 1) > 0) {
     }
-    caf::anon_send_exit(p, caf::exit_reason::user_shutdown);
+    actio::send_local_exit(sys, p);
     return port ? 0 : 1;
   }
   caf::actor_system_config cfg;
