@@ -172,7 +172,7 @@ int main(int argc, char** argv) {
     print_table(opt, targets);
     if (opt.also() && opt.run_actio)
       print_also_ratios(targets[targets.size() - 2], targets.back());
-    print_baseline_ratios(targets);
+    print_baseline_ratios(targets, opt.depth);
     std::fflush(stdout);
     for (auto& f : failures)
       std::fprintf(stderr, "%s: FAILED: %s\n", prog, f.c_str());

@@ -3,6 +3,7 @@
 //   epoll  actio-epoll-echo  hand-written level-triggered epoll loop
 //   uring  actio-uring-echo  hand-written io_uring loop (multishot recv)
 //   uv     actio-uv-echo     libuv loop
+//   tokio  actio-tokio-echo  tokio current_thread runtime (Rust)
 //
 // How it works:
 //   1. Each server is started as a child process (fork + exec), taken from the
@@ -12,7 +13,8 @@
 //      (at most 10 s); later output is forwarded to stderr as "[name] ...".
 //      The baselines are those of --baselines, by default every one whose
 //      program is there (the build leaves out actio-uring-echo without
-//      liburing and actio-uv-echo without libuv).
+//      liburing, actio-uv-echo without libuv, actio-tokio-echo without
+//      cargo and Debian's librust-tokio-dev).
 //   2. One client thread (epoll) opens N non-blocking TCP_NODELAY connections
 //      to each server and keeps D messages of S bytes in flight on each.
 //      Message bytes are a deterministic pseudo-random pattern per connection
@@ -40,6 +42,8 @@
 //   msgs/s  >= the better of plain epoll and plain io_uring (the higher rate)
 //   p99     <= 1.2 x plain epoll's
 //   us/msg  <= 1.05 x plain epoll's
+// and, for pipelined runs (--depth 16), one line per event-loop library:
+//   msgs/s  >= libuv's and >= tokio current_thread's (each that ran)
 // When the client is saturated (cli CPU% near 100) msgs/s measures the client
 // as much as the server; srv us/msg is then the better comparison.
 //
@@ -58,7 +62,8 @@
 //     --rounds R         rounds T is split into (default 5)
 //     --server-args "A"  extra arguments for actio-echo, split on whitespace
 //                        (e.g. "--actio.io.backend=epoll --actio.io.drivers=1")
-//     --baselines LIST   comma-separated baselines from epoll, uring, uv
+//     --baselines LIST   comma-separated baselines from epoll, uring, uv,
+//                        tokio
 //                        (default: every one built)
 //     --only actio|baseline   actio only, or the baselines only
 //     --also-args "B"    a second actio-echo ("actio+") with the server args
@@ -142,6 +147,8 @@ constexpr size_t io_chunk = 64 * 1024;
 constexpr double target_msgs_ratio = 1.0; // vs the better of epoll and uring
 constexpr double target_p99_ratio = 1.2;  // vs epoll
 constexpr double target_cpu_ratio = 1.05; // vs epoll
+// Pipelined (this --depth): msgs/s >= uv's and tokio's (ratio 1).
+constexpr int target_pipelined_depth = 16;
 
 // The baseline servers, in the order they are listed and run.
 struct Baseline {
@@ -152,6 +159,7 @@ inline constexpr Baseline baselines[] = {
   {"epoll", "actio-epoll-echo"},
   {"uring", "actio-uring-echo"},
   {"uv", "actio-uv-echo"},
+  {"tokio", "actio-tokio-echo"},
 };
 
 // ---------------------------------------------------------------------------

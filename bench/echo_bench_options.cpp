@@ -9,9 +9,9 @@ namespace echo_bench {
 const actio::cli::tool tool{prog, "",
                             "Echo load generator: runs actio-echo and the baseline "
                             "servers (actio-epoll-echo,\n"
-                            "actio-uring-echo, actio-uv-echo; next to this program) "
-                            "and compares their\nthroughput, latency and CPU per "
-                            "message."};
+                            "actio-uring-echo, actio-uv-echo, actio-tokio-echo; next "
+                            "to this\nprogram) and compares their throughput, "
+                            "latency and CPU per message."};
 
 namespace {
 
@@ -31,7 +31,8 @@ void usage() {
                "  --also-server PATH run actio+ from PATH (e.g. another build's actio-echo);\n"
                "                     alone, actio+ gets the same args as actio\n"
                "  --baselines LIST   comma-separated baselines to run: epoll (plain epoll\n"
-               "                     loop), uring (plain io_uring loop), uv (libuv)\n"
+               "                     loop), uring (plain io_uring loop), uv (libuv),\n"
+               "                     tokio (tokio current_thread, Rust)\n"
                "                     (default: every one built next to this program)\n"
                "  --only actio|baseline  run actio-echo only, or the baselines only\n"
                "  --pin | --no-pin   pin client/servers to CPUs (default: on if >= 2 CPUs)\n");
@@ -65,12 +66,12 @@ std::vector<std::string> parse_baselines(const std::string& opt, const std::stri
   for (const std::string& name : given)
     if (std::none_of(std::begin(baselines), std::end(baselines),
                      [&](const Baseline& b) { return name == b.name; }))
-      std::exit(tool.bad_value(opt, v, "a comma-separated list of epoll, uring, uv"));
+      std::exit(tool.bad_value(opt, v, "a comma-separated list of epoll, uring, uv, tokio"));
   for (const Baseline& b : baselines)
     if (std::find(given.begin(), given.end(), b.name) != given.end())
       out.push_back(b.name);
   if (out.empty())
-    std::exit(tool.bad_value(opt, v, "a comma-separated list of epoll, uring, uv"));
+    std::exit(tool.bad_value(opt, v, "a comma-separated list of epoll, uring, uv, tokio"));
   return out;
 }
 

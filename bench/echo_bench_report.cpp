@@ -66,6 +66,22 @@ void print_msgs_target(const Target& actio, const Target* epoll, const Target* u
                 .c_str());
 }
 
+// Pipelined (--depth 16): msgs/s versus the event-loop libraries, libuv
+// and tokio current_thread, each that ran.
+void print_pipelined_targets(const Target& actio, const std::vector<Target>& targets) {
+  for (const char* name : {"uv", "tokio"}) {
+    const Target* b = ran(targets, name);
+    if (!b) {
+      std::printf("target depth-%d msgs/s >= %s's: n/a (%s did not run)\n",
+                  target_pipelined_depth, name, name);
+      continue;
+    }
+    std::printf("target depth-%d msgs/s >= %s's (%.0f/s): %s\n", target_pipelined_depth, name,
+                msgs_per_s(b->stats),
+                verdict(ratio(msgs_per_s(actio.stats), msgs_per_s(b->stats)), true, 1.0).c_str());
+  }
+}
+
 } // namespace
 
 void print_table(const Options& opt, const std::vector<Target>& targets) {
@@ -121,7 +137,7 @@ void print_also_ratios(const Target& actio, const Target& plus) {
                 msgs_per_s(plus.stats) / msgs_per_s(actio.stats));
 }
 
-void print_baseline_ratios(const std::vector<Target>& targets) {
+void print_baseline_ratios(const std::vector<Target>& targets, int depth) {
   auto is_actio = [](const Target& t) { return t.name == "actio"; };
   auto actio_it = std::find_if(targets.begin(), targets.end(), is_actio);
   bool any_baseline = std::any_of(targets.begin(), targets.end(),
@@ -152,6 +168,8 @@ void print_baseline_ratios(const std::vector<Target>& targets) {
   const Target* epoll = ran(targets, "epoll");
   const Target* uring = ran(targets, "uring");
   print_msgs_target(actio, epoll, uring);
+  if (depth == target_pipelined_depth)
+    print_pipelined_targets(actio, targets);
   if (!epoll) {
     std::printf("targets p99 and srv us/msg versus epoll: n/a (epoll did not run)\n");
     return;

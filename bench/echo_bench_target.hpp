@@ -16,7 +16,7 @@ struct Target {
       : name(std::move(label)), binary(std::move(file)), pass_server_args(gets_server_args),
         baseline(is_baseline), extra_args(std::move(more)) {}
 
-  std::string name;      // label in the table: epoll, uring, uv, actio, actio+
+  std::string name;      // label in the table: epoll, uring, uv, tokio, actio, actio+
   std::string binary;    // file name next to this executable, or a path
   bool pass_server_args; // gets --server-args (actio-echo only)
   bool baseline;         // one of `baselines` (the ratios are actio's to it)
@@ -45,7 +45,8 @@ void print_table(const Options& opt, const std::vector<Target>& targets);
 // actio+ (--also-args, --also-server) against actio.
 void print_also_ratios(const Target& actio, const Target& plus);
 
-// actio against each baseline that ran, and the issue-16 targets.
-void print_baseline_ratios(const std::vector<Target>& targets);
+// actio against each baseline that ran, and the issue-16 targets (the
+// pipelined ones when `depth` is target_pipelined_depth).
+void print_baseline_ratios(const std::vector<Target>& targets, int depth);
 
 } // namespace echo_bench

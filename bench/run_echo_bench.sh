@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # run_echo_bench.sh — runs actio-echo-bench (actio-echo vs the baselines:
-# plain epoll, plain io_uring and libuv echo servers, every one built) in
+# plain epoll, plain io_uring, libuv and tokio echo servers, every one built) in
 # several load shapes and prints each comparison table:
 #
 #   1. latency-bound:  100 connections, 64 B messages, depth 1  (headline)

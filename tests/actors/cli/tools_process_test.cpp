@@ -84,6 +84,8 @@ const std::map<std::string, bad_value_case>& bad_values() {
      {{"--port", "65536"}, "--port: '65536' is not a port number (0-65535)"}},
     {"actio-uv-echo",
      {{"--host=localhost"}, "--host: 'localhost' is not an IPv4 address"}},
+    {"actio-tokio-echo", // built only with cargo and librust-tokio-dev
+     {{"--port", "http"}, "--port: 'http' is not a port number (0-65535)"}},
     {"actio-chat-bench",
      {{"--clients", "many"}, "--clients: 'many' is not a number (at least 1)"}},
     {"actio-epoll-chat",
