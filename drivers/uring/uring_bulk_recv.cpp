@@ -66,10 +66,13 @@ void uring_driver::on_recv_owned(op* o, int res) {
     auto n = static_cast<size_t>(res);
     auto want = o->buf.size();
     // The next buffer follows the stream: twice as large after a full
-    // read, half after one that filled less than half. A trickle (what
-    // one provided buffer holds) goes back to the multishot.
+    // read (never below what it was: a read the credit cut short says
+    // nothing about the stream), half after one that filled less than
+    // half. A trickle (what one provided buffer holds) goes back to the
+    // multishot.
     if (n == want)
-      s.bulk_want = static_cast<uint32_t>(std::min(2 * want, bulk_max));
+      s.bulk_want = static_cast<uint32_t>(
+        std::max<size_t>(s.bulk_want, std::min(2 * want, bulk_max)));
     else if (n < want / 2)
       s.bulk_want = static_cast<uint32_t>(std::max(want / 2, bulk_min));
     s.small_reads = n > uring_buffers::size ? 0 : s.small_reads + 1;
